@@ -1,0 +1,1 @@
+pub use agent_mesh as core;

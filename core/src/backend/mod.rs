@@ -1,0 +1,162 @@
+//! The traits every backend implements, one per domain. They are small and async; the public
+//! API (`Kv`, `Artifacts`) validates input before calling them, so implementations receive only
+//! valid keys, sizes and page limits.
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use crate::artifacts::{ArtifactMeta, PutOptions};
+use crate::clock::Timestamp;
+use crate::error::Result;
+use crate::kv::KvItem;
+
+/// When a KV write may happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteCondition {
+    /// Always write.
+    Always,
+    /// Only if no live (unexpired) item has the key.
+    IfAbsent,
+    /// Only if the live item has exactly this version.
+    IfVersion(u64),
+}
+
+/// One validated KV write, as the public API hands it to a backend.
+#[derive(Debug, Clone)]
+pub struct KvWrite {
+    /// The key (validated).
+    pub key: String,
+    /// The value.
+    pub value: serde_json::Value,
+    /// `value` as JSON text (what is stored), within the item size limit.
+    pub encoded: String,
+    /// When the item expires, if it has a TTL.
+    pub expires_at: Option<Timestamp>,
+    /// The write's precondition.
+    pub condition: WriteCondition,
+}
+
+/// One page of results from a backend: the items and whether more follow the last one.
+#[derive(Debug)]
+pub struct BackendPage<T> {
+    /// Items in ascending key order.
+    pub items: Vec<T>,
+    /// True when items after the last one exist.
+    pub more: bool,
+}
+
+/// Key-value storage.
+///
+/// Guarantees every implementation gives (checked by the behaviour suite):
+/// - **Expiry**: an item past its `expires_at` is never returned by any read (`get`,
+///   `batch_get`, `list`) and counts as absent for `IfAbsent`, even if not yet deleted.
+/// - **Atomic conditional writes**: a write's condition is evaluated atomically with the write
+///   (compare-and-set), also between processes sharing one local mesh; a failed condition is a
+///   `Conflict` error and changes nothing.
+/// - **Versions**: an item is created with version 1 (also when re-created after deletion or
+///   expiry), and every successful write of it adds exactly 1. `created_at` is kept across
+///   overwrites of a live item.
+/// - **Read-your-writes**: once a write returns, every later read in any process sees it.
+/// - **Listing**: keys come in ascending byte order, strictly after `start_after`; paging from
+///   the last key of each page visits every live key exactly once.
+/// - **Batches**: `batch_set` applies every entry or none of them.
+#[async_trait]
+pub trait KvBackend: Send + Sync + std::fmt::Debug {
+    /// The live item under `key`, if any.
+    async fn get(&self, key: &str) -> Result<Option<KvItem>>;
+    /// The live items under `keys`, in the same order (`None` where absent).
+    async fn batch_get(&self, keys: &[String]) -> Result<Vec<Option<KvItem>>>;
+    /// Writes one item if its condition holds; returns the stored item.
+    async fn set(&self, write: KvWrite) -> Result<KvItem>;
+    /// Writes every entry (conditions are `Always`) atomically.
+    async fn batch_set(&self, writes: Vec<KvWrite>) -> Result<()>;
+    /// Deletes the item; returns whether a live item was deleted.
+    async fn delete(&self, key: &str) -> Result<bool>;
+    /// Up to `limit` live items whose key starts with `prefix`, after `start_after`.
+    async fn list(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<BackendPage<KvItem>>;
+}
+
+/// What an artifact `put` stores.
+#[derive(Debug, Clone)]
+pub enum PutPayload {
+    /// Bytes in memory.
+    Bytes(Bytes),
+    /// The contents of a file, streamed with bounded memory.
+    File(std::path::PathBuf),
+}
+
+/// Artifact (blob) storage.
+///
+/// Guarantees every implementation gives (checked by the behaviour suite):
+/// - **Atomic puts**: a reader sees either the whole previous artifact or the whole new one,
+///   content and metadata together, never a mix or a partial file; a crash during a put leaves
+///   the previous artifact (or none) under the key.
+/// - **Read-your-writes**: once a put returns, every later read in any process sees it.
+/// - **Metadata**: the content type and user metadata (keys lower-cased, like S3) come back as
+///   stored.
+/// - **Listing**: keys in ascending byte order, strictly after `start_after`; paging visits
+///   every key exactly once.
+/// - **Bounded memory**: `PutPayload::File` and `get_to_file` stream; memory does not grow with
+///   the artifact's size.
+#[async_trait]
+pub trait ArtifactBackend: Send + Sync + std::fmt::Debug {
+    /// Stores `payload` under `key`, replacing any previous artifact.
+    async fn put(
+        &self,
+        key: &str,
+        payload: PutPayload,
+        options: &PutOptions,
+    ) -> Result<ArtifactMeta>;
+    /// The artifact's metadata and content, if it exists.
+    async fn get(&self, key: &str) -> Result<Option<(ArtifactMeta, Bytes)>>;
+    /// Streams the artifact into `path` (written atomically); `None` if it does not exist.
+    async fn get_to_file(&self, key: &str, path: &Path) -> Result<Option<ArtifactMeta>>;
+    /// The artifact's metadata, if it exists.
+    async fn head(&self, key: &str) -> Result<Option<ArtifactMeta>>;
+    /// Up to `limit` artifacts whose key starts with `prefix`, after `start_after`.
+    async fn list(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<BackendPage<ArtifactMeta>>;
+    /// Deletes the artifact; returns whether it existed.
+    async fn delete(&self, key: &str) -> Result<bool>;
+}
+
+/// The version and creation time a write gets, given the live item it replaces (its version
+/// and `created_at` in epoch ms), or the `Conflict` error when the write's condition fails.
+/// Shared by the backends that evaluate conditions themselves (memory, local).
+pub(crate) fn resolve_write(
+    write: &KvWrite,
+    live: Option<(u64, i64)>,
+    now_ms: i64,
+) -> Result<(u64, i64)> {
+    use crate::error::{Error, ErrorKind};
+    let conflict = |why: String| {
+        Error::keyed(ErrorKind::Conflict, "kv.set", &write.key, why)
+            .with_context("condition", format!("{:?}", write.condition))
+    };
+    match (write.condition, live) {
+        (WriteCondition::IfAbsent, Some((version, _))) => Err(conflict(format!(
+            "if_absent failed: the key already holds version {version}; read it, or write with if_version"
+        ))),
+        (WriteCondition::IfVersion(expected), None) => Err(conflict(format!(
+            "if_version={expected} failed: the key has no item (deleted or expired); write with if_absent to create it"
+        ))),
+        (WriteCondition::IfVersion(expected), Some((version, _))) if version != expected => {
+            Err(conflict(format!(
+                "if_version={expected} failed: the current version is {version}; re-read the item and retry with its version"
+            )))
+        }
+        (_, Some((version, created))) => Ok((version + 1, created)),
+        (_, None) => Ok((1, now_ms)),
+    }
+}

@@ -1,0 +1,248 @@
+//! Backend selection: mesh URLs and the `AGENT_MESH_*` environment variables.
+//!
+//! | URL | backend |
+//! | --- | --- |
+//! | `local:///abs/path`, `local://./rel` | embedded SQLite + files in that directory |
+//! | `memory://` / `memory://name` | in-process, for tests (a name shares one store per process) |
+//! | `aws://?region=..&endpoint=..&prefix=..&env=..` | DynamoDB, S3, EventBridge, SQS, Step Functions |
+//!
+//! With no URL, `AGENT_MESH_URL` is used if set, else the local mesh in `$AGENT_MESH_DIR` or
+//! `./.agent-mesh`.
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+
+/// The environment variable holding a mesh URL.
+pub const ENV_URL: &str = "AGENT_MESH_URL";
+/// The environment variable holding the local mesh directory.
+pub const ENV_DIR: &str = "AGENT_MESH_DIR";
+/// The local mesh directory used when neither variable is set.
+pub const DEFAULT_DIR: &str = ".agent-mesh";
+
+const SCHEMES: &str = "local://, memory://, aws://";
+const LOCAL_OPTIONS: &[&str] = &["sync"];
+const AWS_OPTIONS: &[&str] = &["region", "endpoint", "prefix", "env"];
+
+/// How hard the local backend pushes each commit to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncMode {
+    /// SQLite `synchronous=NORMAL` in WAL mode: a commit survives the process being killed;
+    /// the last commits may be lost if the machine loses power. The default.
+    #[default]
+    Normal,
+    /// SQLite `synchronous=FULL`: every commit is fsynced and survives power loss too.
+    Full,
+}
+
+/// Options of the `aws://` backend (used from the AWS backend issue on).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsOptions {
+    /// AWS region; the SDK's default chain when absent.
+    pub region: Option<String>,
+    /// Endpoint override (an emulator such as moto); `AWS_ENDPOINT_URL` when absent.
+    pub endpoint: Option<String>,
+    /// Prefix for resource names.
+    pub prefix: Option<String>,
+    /// Environment name used in default resource names (`agent-mesh-<env>-kv`).
+    pub env: Option<String>,
+}
+
+/// A parsed backend selection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MeshConfig {
+    /// The embedded backend in a directory.
+    Local {
+        /// The mesh directory (created on open).
+        dir: PathBuf,
+        /// Commit durability.
+        sync: SyncMode,
+    },
+    /// The in-process backend; `name` shares one store among clients of this process.
+    Memory {
+        /// Store name; `None` gives every client its own store.
+        name: Option<String>,
+    },
+    /// The AWS backend.
+    Aws(AwsOptions),
+}
+
+impl MeshConfig {
+    /// The configuration from the environment: `AGENT_MESH_URL`, else `AGENT_MESH_DIR`, else
+    /// `./.agent-mesh`.
+    pub fn from_env() -> Result<Self> {
+        if let Some(url) = std::env::var(ENV_URL).ok().filter(|u| !u.is_empty()) {
+            return Self::parse(&url)
+                .map_err(|e| Error::config(format!("{ENV_URL}={url:?}: {}", e.message)));
+        }
+        let dir = std::env::var(ENV_DIR)
+            .ok()
+            .filter(|d| !d.is_empty())
+            .unwrap_or_else(|| DEFAULT_DIR.to_owned());
+        Ok(MeshConfig::Local {
+            dir: PathBuf::from(dir),
+            sync: SyncMode::Normal,
+        })
+    }
+
+    /// Parses a mesh URL; an unknown scheme or option is a `Config` error listing what is accepted.
+    pub fn parse(url: &str) -> Result<Self> {
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return Err(Error::config(format!(
+                "mesh URL {url:?} has no scheme: use one of {SCHEMES} (e.g. local://./.agent-mesh)"
+            )));
+        };
+        let (path, query) = match rest.split_once('?') {
+            Some((p, q)) => (p, q),
+            None => (rest, ""),
+        };
+        let options: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        match scheme {
+            "local" => parse_local(url, path, &options),
+            "memory" => {
+                check_options(url, &options, &[])?;
+                Ok(MeshConfig::Memory {
+                    name: (!path.is_empty()).then(|| path.to_owned()),
+                })
+            }
+            "aws" => parse_aws(url, path, &options),
+            other => Err(Error::config(format!(
+                "mesh URL {url:?} has unknown scheme {other:?}: use one of {SCHEMES}"
+            ))),
+        }
+    }
+}
+
+fn parse_local(url: &str, path: &str, options: &[(String, String)]) -> Result<MeshConfig> {
+    check_options(url, options, LOCAL_OPTIONS)?;
+    if path.is_empty() {
+        return Err(Error::config(format!(
+            "mesh URL {url:?} names no directory: use local:///absolute/path or local://./relative/path"
+        )));
+    }
+    let mut sync = SyncMode::Normal;
+    for (name, value) in options {
+        if name == "sync" {
+            sync = match value.as_str() {
+                "normal" => SyncMode::Normal,
+                "full" => SyncMode::Full,
+                other => {
+                    return Err(Error::config(format!(
+                        "mesh URL {url:?}: sync={other:?} is not accepted; use sync=normal or sync=full"
+                    )));
+                }
+            };
+        }
+    }
+    Ok(MeshConfig::Local {
+        dir: PathBuf::from(path),
+        sync,
+    })
+}
+
+fn parse_aws(url: &str, path: &str, options: &[(String, String)]) -> Result<MeshConfig> {
+    check_options(url, options, AWS_OPTIONS)?;
+    if !path.is_empty() {
+        return Err(Error::config(format!(
+            "mesh URL {url:?}: aws:// takes no host or path, only options (aws://?region=us-east-1)"
+        )));
+    }
+    let mut aws = AwsOptions::default();
+    for (name, value) in options {
+        let slot = match name.as_str() {
+            "region" => &mut aws.region,
+            "endpoint" => &mut aws.endpoint,
+            "prefix" => &mut aws.prefix,
+            _ => &mut aws.env,
+        };
+        *slot = Some(value.clone());
+    }
+    Ok(MeshConfig::Aws(aws))
+}
+
+fn check_options(url: &str, options: &[(String, String)], accepted: &[&str]) -> Result<()> {
+    for (name, _) in options {
+        if !accepted.contains(&name.as_str()) {
+            let list = if accepted.is_empty() {
+                "none".to_owned()
+            } else {
+                accepted.join(", ")
+            };
+            return Err(Error::config(format!(
+                "mesh URL {url:?} has unknown option {name:?}; accepted options: {list}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    #[test]
+    fn parses_each_scheme() {
+        assert_eq!(
+            MeshConfig::parse("local:///tmp/m").unwrap(),
+            MeshConfig::Local {
+                dir: "/tmp/m".into(),
+                sync: SyncMode::Normal
+            }
+        );
+        assert_eq!(
+            MeshConfig::parse("local://./rel?sync=full").unwrap(),
+            MeshConfig::Local {
+                dir: "./rel".into(),
+                sync: SyncMode::Full
+            }
+        );
+        assert_eq!(
+            MeshConfig::parse("memory://").unwrap(),
+            MeshConfig::Memory { name: None }
+        );
+        assert_eq!(
+            MeshConfig::parse("memory://shared").unwrap(),
+            MeshConfig::Memory {
+                name: Some("shared".into())
+            }
+        );
+        let MeshConfig::Aws(aws) = MeshConfig::parse(
+            "aws://?region=us-east-1&endpoint=http%3A%2F%2F127.0.0.1%3A5000&env=dev",
+        )
+        .unwrap() else {
+            panic!("expected aws")
+        };
+        assert_eq!(aws.region.as_deref(), Some("us-east-1"));
+        assert_eq!(aws.endpoint.as_deref(), Some("http://127.0.0.1:5000"));
+        assert_eq!(aws.env.as_deref(), Some("dev"));
+        assert_eq!(aws.prefix, None);
+    }
+
+    #[test]
+    fn rejects_unknown_scheme_and_options_listing_what_is_accepted() {
+        let e = MeshConfig::parse("redis://localhost").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Config);
+        assert!(e.message.contains("local://, memory://, aws://"), "{e}");
+        let e = MeshConfig::parse("local://./m?cache=big").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Config);
+        assert!(
+            e.message.contains("\"cache\"") && e.message.contains("sync"),
+            "{e}"
+        );
+        let e = MeshConfig::parse("aws://?zone=a").unwrap_err();
+        assert!(e.message.contains("region, endpoint, prefix, env"), "{e}");
+        let e = MeshConfig::parse("local://./m?sync=sometimes").unwrap_err();
+        assert!(e.message.contains("sync=full"), "{e}");
+        assert_eq!(
+            MeshConfig::parse("no-scheme").unwrap_err().kind,
+            ErrorKind::Config
+        );
+        assert_eq!(
+            MeshConfig::parse("local://").unwrap_err().kind,
+            ErrorKind::Config
+        );
+    }
+}

@@ -1,0 +1,150 @@
+//! The one error type of agent-mesh.
+//!
+//! Every failure is an [`Error`] with a [`ErrorKind`], a message that names the operation, the key
+//! or resource and (where there is one) the fix, a `retryable` flag, and optional structured
+//! context. Backends map their native errors onto these kinds at the backend boundary, so callers
+//! never see a raw SQLite, filesystem or AWS SDK error.
+
+use std::fmt;
+
+/// The category of an [`Error`]; the bindings expose it as a Python exception subclass and as the
+/// `code` of a JavaScript `Error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The key, artifact, execution or resource does not exist.
+    NotFound,
+    /// A conditional write failed (`if_version`, `if_absent`): someone else changed the item.
+    Conflict,
+    /// The caller passed something malformed: a bad key, option, pattern or definition.
+    InvalidInput,
+    /// A value, event or payload exceeds a limit (the AWS limits hold on every backend).
+    TooLarge,
+    /// The backend refused access.
+    PermissionDenied,
+    /// The backend asked us to slow down; retry later.
+    Throttled,
+    /// The backend cannot be reached right now; retry later.
+    Unavailable,
+    /// The operation is not supported by this backend or build.
+    Unsupported,
+    /// The configuration (URL, environment, missing resource) is wrong.
+    Config,
+    /// A bug or an unexpected state inside agent-mesh or the backend.
+    Internal,
+}
+
+impl ErrorKind {
+    /// Every kind, in declaration order (used by the bindings to build their exception classes).
+    pub const ALL: [ErrorKind; 10] = [
+        ErrorKind::NotFound,
+        ErrorKind::Conflict,
+        ErrorKind::InvalidInput,
+        ErrorKind::TooLarge,
+        ErrorKind::PermissionDenied,
+        ErrorKind::Throttled,
+        ErrorKind::Unavailable,
+        ErrorKind::Unsupported,
+        ErrorKind::Config,
+        ErrorKind::Internal,
+    ];
+
+    /// The kind's name as the bindings spell it (`"NotFound"`, `"Conflict"`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "NotFound",
+            ErrorKind::Conflict => "Conflict",
+            ErrorKind::InvalidInput => "InvalidInput",
+            ErrorKind::TooLarge => "TooLarge",
+            ErrorKind::PermissionDenied => "PermissionDenied",
+            ErrorKind::Throttled => "Throttled",
+            ErrorKind::Unavailable => "Unavailable",
+            ErrorKind::Unsupported => "Unsupported",
+            ErrorKind::Config => "Config",
+            ErrorKind::Internal => "Internal",
+        }
+    }
+
+    /// Whether errors of this kind are worth retrying by default.
+    pub fn default_retryable(self) -> bool {
+        matches!(self, ErrorKind::Throttled | ErrorKind::Unavailable)
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// An agent-mesh error: kind, message, whether a retry may help, and structured context
+/// (`operation`, `key`, `resource`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}: {message}")]
+pub struct Error {
+    /// The category of the failure.
+    pub kind: ErrorKind,
+    /// A sentence naming the operation, the key or resource, and the fix when there is one.
+    pub message: String,
+    /// Whether the same call may succeed if retried later.
+    pub retryable: bool,
+    /// Structured details, e.g. `("operation", "kv.set")`, `("key", "user:1")`.
+    pub context: Vec<(String, String)>,
+}
+
+/// `Result` with agent-mesh's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A new error of `kind` with `message`; `retryable` follows the kind's default.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            retryable: kind.default_retryable(),
+            context: Vec::new(),
+        }
+    }
+
+    /// Adds a context entry (builder style).
+    pub fn with_context(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.context.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// Overrides whether the error is retryable.
+    pub fn with_retryable(mut self, retryable: bool) -> Self {
+        self.retryable = retryable;
+        self
+    }
+
+    /// The value of a context entry, if present.
+    pub fn context_value(&self, name: &str) -> Option<&str> {
+        self.context
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `InvalidInput` for `operation` on `key`.
+    pub fn invalid_input(operation: &str, key: &str, message: impl fmt::Display) -> Self {
+        Self::keyed(ErrorKind::InvalidInput, operation, key, message)
+    }
+
+    /// An error of `kind` for `operation` on `key`, with both recorded as context.
+    pub fn keyed(kind: ErrorKind, operation: &str, key: &str, message: impl fmt::Display) -> Self {
+        Error::new(kind, format!("{operation} {key:?}: {message}"))
+            .with_context("operation", operation)
+            .with_context("key", key)
+    }
+
+    /// A `Config` error.
+    pub fn config(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Config, message)
+    }
+
+    /// An `Internal` error for `operation`, wrapping an unexpected cause.
+    pub fn internal(operation: &str, cause: impl fmt::Display) -> Self {
+        Error::new(ErrorKind::Internal, format!("{operation}: {cause}"))
+            .with_context("operation", operation)
+    }
+}

@@ -1,0 +1,87 @@
+//! Crash-safe file writing shared by the backends.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// A file being written under a temporary name in the destination's directory; `commit`
+/// fsyncs it and renames it over the destination, so readers see the old file or the whole new
+/// one. Dropped without `commit`, the temporary file is removed.
+pub(crate) struct AtomicFile {
+    file: Option<File>,
+    temp: PathBuf,
+    dest: PathBuf,
+}
+
+impl AtomicFile {
+    /// Starts writing the file that will replace `dest`.
+    pub fn create(dest: &Path) -> io::Result<Self> {
+        let dir = parent_dir(dest);
+        let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+        let temp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
+        let file = File::create_new(&temp)?;
+        Ok(AtomicFile {
+            file: Some(file),
+            temp,
+            dest: dest.to_owned(),
+        })
+    }
+
+    /// The open temporary file.
+    pub fn file(&mut self) -> &mut File {
+        self.file.as_mut().expect("AtomicFile used after commit")
+    }
+
+    /// Flushes, fsyncs and renames the file into place, then fsyncs the directory.
+    pub fn commit(mut self) -> io::Result<()> {
+        let mut file = self.file.take().expect("AtomicFile committed twice");
+        file.flush()?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&self.temp, &self.dest)?;
+        sync_dir(parent_dir(&self.dest))
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Fsyncs a directory so a rename or create inside it is durable.
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Maps a filesystem error during `operation` on `key` (touching `path`) to an agent-mesh error.
+pub(crate) fn io_error(operation: &str, key: &str, path: &Path, e: io::Error) -> crate::Error {
+    use crate::ErrorKind;
+    let (kind, fix) = match e.kind() {
+        io::ErrorKind::NotFound => (
+            ErrorKind::NotFound,
+            "check that the path and its directory exist",
+        ),
+        io::ErrorKind::PermissionDenied => {
+            (ErrorKind::PermissionDenied, "check the file permissions")
+        }
+        io::ErrorKind::StorageFull => (ErrorKind::Unavailable, "free some disk space and retry"),
+        _ => (ErrorKind::Internal, "check the path and the disk"),
+    };
+    crate::Error::keyed(
+        kind,
+        operation,
+        key,
+        format!("{}: {e}; {fix}", path.display()),
+    )
+    .with_context("path", path.display().to_string())
+}

@@ -1,0 +1,36 @@
+//! agent-mesh: key-value memory with TTL, artifacts, events, a timeline and workflows for AI
+//! agents, behind one [`MeshClient`] with an embedded local backend (SQLite + files) and an AWS
+//! backend.
+//!
+//! ```no_run
+//! # async fn demo() -> agent_mesh::Result<()> {
+//! use agent_mesh::{MeshClient, SetOptions};
+//! use serde_json::json;
+//!
+//! let mesh = MeshClient::open().await?; // ./.agent-mesh unless AGENT_MESH_URL/DIR say otherwise
+//! mesh.kv().set("user:john:preferences", json!({"timezone": "PST"}), SetOptions::ttl_hours(720)).await?;
+//! let item = mesh.kv().get("user:john:preferences").await?;
+//! assert_eq!(item.unwrap().value["timezone"], "PST");
+//! # Ok(()) }
+//! ```
+
+pub mod artifacts;
+pub mod backend;
+mod client;
+mod clock;
+pub mod config;
+mod error;
+mod fsutil;
+pub mod kv;
+mod local;
+mod memory;
+mod page;
+pub mod validate;
+
+pub use artifacts::{Artifact, ArtifactMeta, Artifacts, PutOptions};
+pub use client::MeshClient;
+pub use clock::Timestamp;
+pub use config::{MeshConfig, SyncMode};
+pub use error::{Error, ErrorKind, Result};
+pub use kv::{Kv, KvItem, SetOptions};
+pub use page::{ListOptions, Page};

@@ -1,0 +1,212 @@
+//! KV on the local backend: the `kv` table of the mesh database.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{Db, decode_json, sql_error};
+use crate::backend::{BackendPage, KvBackend, KvWrite, resolve_write};
+use crate::clock::{from_ms, now_ms};
+use crate::error::Result;
+use crate::kv::KvItem;
+use crate::page::prefix_upper_bound;
+
+/// Expired items each write transaction deletes (the lazy sweep).
+const SWEEP_BATCH: i64 = 16;
+
+const GET: &str = "SELECT key, value, version, created_at, updated_at, expires_at FROM kv \
+                   WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)";
+const LIST_BOUNDED: &str = "SELECT key, value, version, created_at, updated_at, expires_at FROM kv \
+    WHERE key >= ?1 AND key > ?2 AND key < ?3 AND (expires_at IS NULL OR expires_at > ?4) \
+    ORDER BY key LIMIT ?5";
+const LIST_UNBOUNDED: &str = "SELECT key, value, version, created_at, updated_at, expires_at FROM kv \
+    WHERE key >= ?1 AND key > ?2 AND (expires_at IS NULL OR expires_at > ?4) \
+    ORDER BY key LIMIT ?5";
+
+/// The local backend's KV store.
+#[derive(Debug)]
+pub(super) struct LocalKv {
+    db: Arc<Db>,
+}
+
+impl LocalKv {
+    pub(super) fn new(db: Arc<Db>) -> Self {
+        LocalKv { db }
+    }
+}
+
+/// A row as read, before its JSON value is decoded.
+struct RawItem {
+    key: String,
+    value: String,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+    expires_at: Option<i64>,
+}
+
+impl RawItem {
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(RawItem {
+            key: row.get(0)?,
+            value: row.get(1)?,
+            version: row.get(2)?,
+            created_at: row.get(3)?,
+            updated_at: row.get(4)?,
+            expires_at: row.get(5)?,
+        })
+    }
+
+    fn decode(self, operation: &str) -> Result<KvItem> {
+        Ok(KvItem {
+            value: decode_json(operation, &self.key, &self.value)?,
+            key: self.key,
+            version: self.version as u64,
+            created_at: from_ms(self.created_at),
+            updated_at: from_ms(self.updated_at),
+            expires_at: self.expires_at.map(from_ms),
+        })
+    }
+}
+
+fn get_raw(conn: &Connection, key: &str, now: i64) -> rusqlite::Result<Option<RawItem>> {
+    conn.prepare_cached(GET)?
+        .query_row(params![key, now], RawItem::from_row)
+        .optional()
+}
+
+/// Applies one write inside a transaction: checks the condition against the live item, writes,
+/// and sweeps a few expired items.
+fn apply(conn: &Connection, write: &KvWrite, now: i64) -> Result<KvItem> {
+    let sql = |e| sql_error("kv.set", &write.key, e);
+    let live = conn
+        .prepare_cached(
+            "SELECT version, created_at FROM kv WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![write.key, now], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)?))
+            })
+            .optional()
+        })
+        .map_err(sql)?;
+    let (version, created_at) = resolve_write(write, live, now)?;
+    let expires_at = write.expires_at.map(|t| t.timestamp_millis());
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO kv (key, value, version, created_at, updated_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .and_then(|mut s| {
+        s.execute(params![
+            write.key,
+            write.encoded,
+            version as i64,
+            created_at,
+            now,
+            expires_at
+        ])
+    })
+    .map_err(sql)?;
+    conn.prepare_cached(
+        "DELETE FROM kv WHERE key IN \
+         (SELECT key FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?1 LIMIT ?2)",
+    )
+    .and_then(|mut s| s.execute(params![now, SWEEP_BATCH]))
+    .map_err(sql)?;
+    Ok(KvItem {
+        key: write.key.clone(),
+        value: write.value.clone(),
+        version,
+        created_at: from_ms(created_at),
+        updated_at: from_ms(now),
+        expires_at: expires_at.map(from_ms),
+    })
+}
+
+#[async_trait]
+impl KvBackend for LocalKv {
+    async fn get(&self, key: &str) -> Result<Option<KvItem>> {
+        let raw = self.db.read("kv.get", key, |c| get_raw(c, key, now_ms()))?;
+        raw.map(|r| r.decode("kv.get")).transpose()
+    }
+
+    async fn batch_get(&self, keys: &[String]) -> Result<Vec<Option<KvItem>>> {
+        let first = keys.first().map(String::as_str).unwrap_or("");
+        let raws = self.db.read("kv.batch_get", first, |c| {
+            let now = now_ms();
+            keys.iter()
+                .map(|k| get_raw(c, k, now))
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        raws.into_iter()
+            .map(|r| r.map(|r| r.decode("kv.batch_get")).transpose())
+            .collect()
+    }
+
+    async fn set(&self, write: KvWrite) -> Result<KvItem> {
+        let key = write.key.clone();
+        self.db
+            .write("kv.set", &key, move |tx| apply(tx, &write, now_ms()))
+            .await
+    }
+
+    async fn batch_set(&self, writes: Vec<KvWrite>) -> Result<()> {
+        let first = writes[0].key.clone();
+        self.db
+            .write("kv.batch_set", &first, move |tx| {
+                let now = now_ms();
+                writes.iter().try_for_each(|w| apply(tx, w, now).map(drop))
+            })
+            .await
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool> {
+        let owned = key.to_owned();
+        self.db
+            .write("kv.delete", key, move |tx| {
+                let now = now_ms();
+                let live =
+                    get_raw(tx, &owned, now).map_err(|e| sql_error("kv.delete", &owned, e))?;
+                tx.execute("DELETE FROM kv WHERE key = ?1", [&owned])
+                    .map_err(|e| sql_error("kv.delete", &owned, e))?;
+                Ok(live.is_some())
+            })
+            .await
+    }
+
+    async fn list(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<BackendPage<KvItem>> {
+        let upper = prefix_upper_bound(prefix);
+        let raws = self.db.read("kv.list", prefix, |c| {
+            let sql = if upper.is_some() {
+                LIST_BOUNDED
+            } else {
+                LIST_UNBOUNDED
+            };
+            let mut stmt = c.prepare_cached(sql)?;
+            let rows = stmt.query_map(
+                params![
+                    prefix,
+                    start_after.unwrap_or(""),
+                    upper.as_deref().unwrap_or(""),
+                    now_ms(),
+                    limit as i64 + 1
+                ],
+                RawItem::from_row,
+            )?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        let more = raws.len() > limit;
+        let items = raws
+            .into_iter()
+            .take(limit)
+            .map(|r| r.decode("kv.list"))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(BackendPage { items, more })
+    }
+}

@@ -1,0 +1,246 @@
+//! The embedded `local://` backend: one SQLite database (WAL) in the mesh directory for KV and
+//! artifact metadata, and immutable blob files for artifact content.
+//!
+//! Several processes may open the same directory at once. Reads run inline on a small pool of
+//! reader connections (WAL readers never wait for writers); writes run on a blocking thread in
+//! short `BEGIN IMMEDIATE` transactions, which serialise writers across processes, with a busy
+//! timeout so a writer waits for another instead of failing.
+
+mod artifacts;
+mod kv;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
+
+use crate::client::Backends;
+use crate::config::SyncMode;
+use crate::error::{Error, ErrorKind, Result};
+
+/// The database file inside a mesh directory.
+pub(crate) const DB_FILE: &str = "mesh.db";
+/// How long a connection waits for another process's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Reader connections per opened mesh.
+const READERS: usize = 4;
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[
+    // 1: KV and artifacts.
+    "CREATE TABLE kv (
+        key TEXT PRIMARY KEY NOT NULL,
+        value TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        expires_at INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX kv_expiry ON kv(expires_at) WHERE expires_at IS NOT NULL;
+    CREATE TABLE artifacts (
+        key TEXT PRIMARY KEY NOT NULL,
+        blob TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        content_type TEXT NOT NULL,
+        metadata TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE artifact_garbage (
+        blob TEXT PRIMARY KEY NOT NULL,
+        since INTEGER NOT NULL
+    ) WITHOUT ROWID;",
+];
+
+/// Opens (creating if needed) the mesh in `dir`.
+pub(crate) async fn open(dir: &Path, sync: SyncMode) -> Result<Backends> {
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let db = Arc::new(Db::open(&dir, sync)?);
+        let artifacts = artifacts::LocalArtifacts::open(db.clone())?;
+        Ok(Backends {
+            kv: Arc::new(kv::LocalKv::new(db)),
+            artifacts: Arc::new(artifacts),
+        })
+    })
+    .await
+    .map_err(|e| Error::internal("open local mesh", e))?
+}
+
+/// The SQLite database of one mesh directory: one writer connection and a pool of readers.
+#[derive(Debug)]
+pub(crate) struct Db {
+    dir: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+}
+
+impl Db {
+    fn open(dir: &Path, sync: SyncMode) -> Result<Db> {
+        let open_err = |what: &str, e: &dyn std::fmt::Display| {
+            Error::config(format!(
+                "open local mesh {}: {what}: {e}; check that the directory is writable or pick another with AGENT_MESH_DIR",
+                dir.display()
+            ))
+            .with_context("resource", dir.display().to_string())
+        };
+        std::fs::create_dir_all(dir).map_err(|e| open_err("cannot create the directory", &e))?;
+        let path = dir.join(DB_FILE);
+        let connect = || -> rusqlite::Result<Connection> {
+            let conn = Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_CREATE
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            let sync = match sync {
+                SyncMode::Normal => "NORMAL",
+                SyncMode::Full => "FULL",
+            };
+            conn.execute_batch(&format!(
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync};"
+            ))?;
+            conn.set_prepared_statement_cache_capacity(32);
+            Ok(conn)
+        };
+        let mut writer = connect().map_err(|e| open_err("cannot open the database", &e))?;
+        let version =
+            migrate(&mut writer).map_err(|e| open_err("cannot prepare the schema", &e))?;
+        if version > MIGRATIONS.len() as i64 {
+            return Err(open_err(
+                "the mesh was written by a newer agent-mesh",
+                &format!(
+                    "schema version {version} > {}; upgrade agent-mesh",
+                    MIGRATIONS.len()
+                ),
+            ));
+        }
+        let readers = (0..READERS)
+            .map(|_| connect().map(Mutex::new))
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| open_err("cannot open the database", &e))?;
+        Ok(Db {
+            dir: dir.to_owned(),
+            writer: Mutex::new(writer),
+            readers,
+        })
+    }
+
+    /// The mesh directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Runs a read on a free reader connection, inline.
+    pub fn read<T>(
+        &self,
+        operation: &str,
+        key: &str,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let conn = self.reader();
+        f(&conn).map_err(|e| sql_error(operation, key, e))
+    }
+
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        for reader in &self.readers {
+            if let Ok(guard) = reader.try_lock() {
+                return guard;
+            }
+        }
+        lock(&self.readers[0])
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction on a blocking thread and commits it if `f`
+    /// returns `Ok`; an `Err` rolls everything back.
+    pub async fn write<T, F>(
+        self: &Arc<Self>,
+        operation: &'static str,
+        key: &str,
+        f: F,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let db = self.clone();
+        let owned_key = key.to_owned();
+        tokio::task::spawn_blocking(move || db.write_blocking(operation, &owned_key, f))
+            .await
+            .map_err(|e| Error::internal(operation, e))?
+    }
+
+    /// [`Db::write`] on the calling thread.
+    pub fn write_blocking<T>(
+        &self,
+        operation: &str,
+        key: &str,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = lock(&self.writer);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql_error(operation, key, e))?;
+        let value = f(&tx)?;
+        tx.commit().map_err(|e| sql_error(operation, key, e))?;
+        Ok(value)
+    }
+}
+
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Applies the migrations not yet applied; returns the schema version found.
+fn migrate(conn: &mut Connection) -> rusqlite::Result<i64> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let done: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+    }
+    tx.commit()?;
+    Ok(done)
+}
+
+/// Maps a SQLite error during `operation` on `key` to an agent-mesh error.
+pub(crate) fn sql_error(operation: &str, key: &str, e: rusqlite::Error) -> Error {
+    let (kind, fix) = match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => (
+            ErrorKind::Unavailable,
+            "another process held the mesh database's write lock for longer than the 30 s busy timeout; retry",
+        ),
+        Some(ErrorCode::DiskFull) => (
+            ErrorKind::Unavailable,
+            "the disk is full; free space and retry",
+        ),
+        Some(ErrorCode::ReadOnly | ErrorCode::PermissionDenied | ErrorCode::CannotOpen) => (
+            ErrorKind::PermissionDenied,
+            "the mesh database is not writable; check the permissions of the mesh directory",
+        ),
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => (
+            ErrorKind::Internal,
+            "the mesh database is damaged; restore it from a backup",
+        ),
+        _ => (
+            ErrorKind::Internal,
+            "this is a bug in agent-mesh; please report it",
+        ),
+    };
+    Error::keyed(kind, operation, key, format!("{e}; {fix}"))
+}
+
+/// Decodes a stored JSON column, mapping corruption to an `Internal` error.
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(
+    operation: &str,
+    key: &str,
+    text: &str,
+) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| {
+        Error::internal(
+            operation,
+            format!("stored JSON of {key:?} is unreadable: {e}"),
+        )
+    })
+}

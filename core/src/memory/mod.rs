@@ -1,0 +1,51 @@
+//! The in-process `memory://` backend, for tests and short-lived programs. `memory://name`
+//! shares one store among all clients of the process that use the same name.
+
+mod artifacts;
+mod kv;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::client::Backends;
+
+/// The stores of one `memory://` mesh.
+#[derive(Debug, Default)]
+struct MemoryMesh {
+    kv: Arc<kv::MemoryKv>,
+    artifacts: Arc<artifacts::MemoryArtifacts>,
+}
+
+/// Opens a fresh store, or the process-wide store called `name`.
+pub(crate) fn open(name: Option<&str>) -> Backends {
+    let mesh = match name {
+        None => Arc::new(MemoryMesh::default()),
+        Some(name) => {
+            static NAMED: OnceLock<Mutex<HashMap<String, Arc<MemoryMesh>>>> = OnceLock::new();
+            let mut named = NAMED
+                .get_or_init(Default::default)
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            named.entry(name.to_owned()).or_default().clone()
+        }
+    };
+    Backends {
+        kv: mesh.kv.clone(),
+        artifacts: mesh.artifacts.clone(),
+    }
+}
+
+/// Keys of `map` under `prefix`, strictly after `start_after`, in order: the range a listing scans.
+fn prefix_range<'a, V>(
+    map: &'a std::collections::BTreeMap<String, V>,
+    prefix: &'a str,
+    start_after: Option<&'a str>,
+) -> impl Iterator<Item = (&'a String, &'a V)> + 'a {
+    use std::ops::Bound;
+    let lower = match start_after {
+        Some(after) if after >= prefix => Bound::Excluded(after.to_owned()),
+        _ => Bound::Included(prefix.to_owned()),
+    };
+    map.range((lower, Bound::Unbounded))
+        .take_while(move |(k, _)| k.starts_with(prefix))
+}

@@ -1,0 +1,147 @@
+//! Input checks shared by every backend, so a key or value accepted by one backend is accepted
+//! by all of them (the AWS limits hold on the local backend too).
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Longest key, in bytes of UTF-8 (the S3 object key limit; DynamoDB allows a little more).
+pub const MAX_KEY_BYTES: usize = 1024;
+/// Largest KV item (DynamoDB's item size limit, 400 KB).
+pub const MAX_KV_ITEM_BYTES: usize = 400 * 1024;
+/// Bytes of each KV item reserved for attribute names, version and timestamps, so that
+/// `key + value JSON + overhead` matches what DynamoDB counts.
+pub const KV_ITEM_OVERHEAD: usize = 200;
+/// Most entries in one `batch_set` (DynamoDB's `TransactWriteItems` limit).
+pub const MAX_BATCH_SET: usize = 100;
+/// Largest page a `list` returns; larger limits are clamped to it (like S3's `MaxKeys`).
+pub const MAX_PAGE: usize = 1000;
+/// Page size when `ListOptions::limit` is not set.
+pub const DEFAULT_PAGE: usize = 100;
+/// Largest total size of an artifact's user metadata (S3's limit, 2 KB).
+pub const MAX_METADATA_BYTES: usize = 2048;
+
+/// Checks a KV or artifact key: non-empty, at most 1024 bytes of UTF-8, no NUL.
+pub fn check_key(operation: &str, key: &str) -> Result<()> {
+    if key.is_empty() {
+        return Err(Error::invalid_input(
+            operation,
+            key,
+            "the key is empty; use a non-empty key such as \"user:123:preferences\"",
+        ));
+    }
+    if key.len() > MAX_KEY_BYTES {
+        let shown: String = key.chars().take(40).collect();
+        return Err(Error::invalid_input(
+            operation,
+            &format!("{shown}..."),
+            format!(
+                "the key is {} bytes of UTF-8; keys hold at most {MAX_KEY_BYTES} bytes: shorten it or hash its tail",
+                key.len()
+            ),
+        ));
+    }
+    if key.contains('\0') {
+        return Err(Error::invalid_input(
+            operation,
+            key,
+            "the key contains a NUL character; remove it",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an artifact key: a KV-valid key that is also a relative path that stays inside the
+/// artifact store — no leading `/`, no `.` or `..` segment, no backslash, no empty segment.
+pub fn check_artifact_key(operation: &str, key: &str) -> Result<()> {
+    check_key(operation, key)?;
+    let problem = if key.starts_with('/') {
+        Some("it starts with '/'; artifact keys are relative paths such as \"reports/2024/q1.pdf\"")
+    } else if key.contains('\\') {
+        Some("it contains a backslash; separate path segments with '/'")
+    } else if key.split('/').any(|s| s == ".." || s == ".") {
+        Some(
+            "it has a '.' or '..' segment, which could escape the artifact store; name the path without them",
+        )
+    } else if key.split('/').any(str::is_empty) {
+        Some("it has an empty path segment ('//' or a trailing '/'); remove it")
+    } else {
+        None
+    };
+    match problem {
+        Some(p) => Err(Error::invalid_input(operation, key, p)),
+        None => Ok(()),
+    }
+}
+
+/// Checks that a KV item (key plus JSON-encoded value) fits DynamoDB's item limit.
+pub fn check_kv_item_size(operation: &str, key: &str, encoded_value: &str) -> Result<()> {
+    let size = key.len() + encoded_value.len() + KV_ITEM_OVERHEAD;
+    if size > MAX_KV_ITEM_BYTES {
+        return Err(Error::keyed(
+            ErrorKind::TooLarge,
+            operation,
+            key,
+            format!(
+                "the item is {size} bytes (key + JSON value + {KV_ITEM_OVERHEAD} bytes of attributes); \
+                 a KV item holds at most {MAX_KV_ITEM_BYTES} bytes (DynamoDB's 400 KB limit, enforced on \
+                 every backend): store the data with artifacts().put and keep its key in the KV"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The effective page size for a `list` call: `DEFAULT_PAGE` when unset, clamped to `MAX_PAGE`.
+pub fn page_limit(operation: &str, prefix: &str, limit: Option<usize>) -> Result<usize> {
+    match limit {
+        Some(0) => Err(Error::invalid_input(
+            operation,
+            prefix,
+            "limit is 0; ask for at least 1 item (at most 1000 per page)",
+        )),
+        Some(n) => Ok(n.min(MAX_PAGE)),
+        None => Ok(DEFAULT_PAGE),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn artifact_keys_cannot_escape() {
+        for bad in [
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a/./b",
+            "a\\b",
+            "a//b",
+            "a/",
+            "..",
+        ] {
+            let e = check_artifact_key("artifacts.put", bad).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidInput, "{bad}");
+            assert!(e.message.contains("artifacts.put"), "{e}");
+        }
+        for good in [
+            "a",
+            "a/b/c.pdf",
+            "..a",
+            "a..b/c",
+            "conversations/2024/résumé.pdf",
+        ] {
+            check_artifact_key("artifacts.put", good).unwrap();
+        }
+    }
+
+    #[test]
+    fn key_limits() {
+        check_key("kv.get", &"k".repeat(MAX_KEY_BYTES)).unwrap();
+        let e = check_key("kv.get", &"k".repeat(MAX_KEY_BYTES + 1)).unwrap_err();
+        assert!(e.message.contains("1025 bytes"), "{e}");
+        // multi-byte characters count in bytes, not characters
+        assert!(check_key("kv.get", &"é".repeat(513)).is_err());
+        assert!(check_key("kv.get", "").is_err());
+        assert!(check_key("kv.get", "a\0b").is_err());
+    }
+}

@@ -1,0 +1,97 @@
+//! The behaviour suite: every case runs against every backend compiled in (memory and local).
+//! A case is written once in `kv.rs` or `artifacts.rs`; `suite!` generates one test per backend.
+
+mod artifacts;
+mod kv;
+
+use std::ops::Deref;
+
+use agent_mesh::MeshClient;
+
+/// A mesh under test, with the temporary directory a local mesh lives in.
+pub struct TestMesh {
+    mesh: MeshClient,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Deref for TestMesh {
+    type Target = MeshClient;
+    fn deref(&self) -> &MeshClient {
+        &self.mesh
+    }
+}
+
+impl TestMesh {
+    async fn memory() -> TestMesh {
+        TestMesh {
+            mesh: MeshClient::connect("memory://").await.unwrap(),
+            _dir: None,
+        }
+    }
+
+    async fn local() -> TestMesh {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("local://{}", dir.path().display());
+        TestMesh {
+            mesh: MeshClient::connect(&url).await.unwrap(),
+            _dir: Some(dir),
+        }
+    }
+}
+
+macro_rules! suite {
+    ($backend:ident => $open:ident; $($module:ident: [$($case:ident),* $(,)?]),* $(,)?) => {
+        mod $backend {
+            $(
+                mod $module {
+                    $(
+                        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                        async fn $case() {
+                            let mesh = crate::TestMesh::$open().await;
+                            crate::$module::$case(&mesh).await
+                        }
+                    )*
+                }
+            )*
+        }
+    };
+}
+
+/// Every case, for one backend.
+macro_rules! all_cases {
+    ($backend:ident => $open:ident) => {
+        suite!($backend => $open;
+            kv: [
+                set_get_roundtrip_all_json_types,
+                overwrite_bumps_version_and_keeps_created_at,
+                ttl_expiry_hides_items_everywhere,
+                ttl_constructors_set_expires_at,
+                if_version_conflicts_change_nothing,
+                if_absent_creates_once,
+                delete_reports_whether_live,
+                list_pages_are_complete_and_disjoint,
+                list_respects_prefix_bounds,
+                list_options_are_validated,
+                batch_get_and_set,
+                batch_set_rejects_bad_batches_whole,
+                bad_keys_are_invalid_input,
+                values_over_400kb_are_too_large,
+                concurrent_conditional_increments_are_exact,
+            ],
+            artifacts: [
+                put_get_head_roundtrip,
+                replace_changes_etag_and_content,
+                put_file_and_get_to_file_stream,
+                missing_artifacts,
+                list_pages_are_complete_and_disjoint,
+                delete_removes,
+                keys_cannot_escape_the_store,
+                metadata_is_validated,
+                readers_never_see_a_mix_during_replacement,
+            ],
+        );
+    };
+}
+
+all_cases!(memory => memory);
+all_cases!(local => local);
