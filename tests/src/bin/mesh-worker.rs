@@ -1,1 +1,77 @@
-fn main() {}
+//! A worker process the cross-process tests spawn against one mesh.
+//!
+//! `mesh-worker incr <url> <key> <n>`: performs `n` conditional increments of the counter at
+//! `key` (read, then write with `if_version`, retrying on `Conflict`); prints the conflicts seen.
+//!
+//! `mesh-worker write-loop <url> <artifact-bytes>`: forever, writes KV item `w:<i>` and artifact
+//! `a/<i>` (content from `content(i)`), then prints `i` once both writes have returned.
+
+use std::io::Write;
+
+use agent_mesh::{ErrorKind, MeshClient, PutOptions, SetOptions};
+use agent_mesh_tests::content;
+use serde_json::json;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    match args.as_slice() {
+        ["incr", url, key, n] => incr(url, key, n.parse().expect("count")).await,
+        ["write-loop", url, size] => write_loop(url, size.parse().expect("size")).await,
+        _ => {
+            eprintln!(
+                "usage: mesh-worker incr <url> <key> <n> | write-loop <url> <artifact-bytes>"
+            );
+            std::process::exit(2);
+        }
+    }
+}
+
+async fn incr(url: &str, key: &str, n: u64) {
+    let mesh = MeshClient::connect(url).await.expect("open mesh");
+    let mut conflicts = 0u64;
+    let mut done = 0;
+    while done < n {
+        let item = mesh
+            .kv()
+            .get(key)
+            .await
+            .expect("get")
+            .expect("counter exists");
+        let next = json!(item.value.as_u64().expect("counter is a number") + 1);
+        match mesh
+            .kv()
+            .set(key, next, SetOptions::if_version(item.version))
+            .await
+        {
+            Ok(_) => done += 1,
+            Err(e) if e.kind == ErrorKind::Conflict => conflicts += 1,
+            Err(e) => panic!("increment failed: {e}"),
+        }
+    }
+    println!("conflicts {conflicts}");
+}
+
+async fn write_loop(url: &str, size: usize) {
+    let mesh = MeshClient::connect(url).await.expect("open mesh");
+    let mut stdout = std::io::stdout().lock();
+    for i in 0u64.. {
+        let key = format!("w:{i:06}");
+        mesh.kv()
+            .set(&key, json!({"i": i}), SetOptions::default())
+            .await
+            .expect("kv set");
+        let artifact = format!("a/{i:06}");
+        mesh.artifacts()
+            .put(
+                &artifact,
+                content(i, size),
+                PutOptions::content_type("application/x-test"),
+            )
+            .await
+            .expect("artifact put");
+        writeln!(stdout, "{i}").expect("stdout");
+        stdout.flush().expect("stdout");
+    }
+}
