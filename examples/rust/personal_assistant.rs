@@ -1,1 +1,86 @@
-fn main() {}
+//! The "personal assistant with memory" demo: remembers a user's preferences for 30 days,
+//! keeps an attachment, and reads both back, on the embedded local mesh (./.agent-mesh unless
+//! AGENT_MESH_URL or AGENT_MESH_DIR say otherwise).
+//!
+//! Run it with `cargo run -p agent-mesh --example personal_assistant`.
+
+use agent_mesh::{ListOptions, MeshClient, PutOptions, SetOptions};
+use serde_json::json;
+
+#[tokio::main]
+async fn main() -> agent_mesh::Result<()> {
+    let mesh = MeshClient::open().await?;
+    println!("mesh: {:?}\n", mesh.config());
+
+    // Preferences the assistant should remember for 30 days.
+    let preferences = json!({
+        "timezone": "PST",
+        "communication_style": "concise",
+        "topics": ["rust", "distributed systems"],
+    });
+    let stored = mesh
+        .kv()
+        .set(
+            "user:john:preferences",
+            preferences,
+            SetOptions::ttl_hours(720),
+        )
+        .await?;
+    println!(
+        "stored  user:john:preferences  version {}  expires {}",
+        stored.version,
+        stored
+            .expires_at
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default()
+    );
+
+    // The last conversation's context, kept for a day.
+    mesh.kv()
+        .set(
+            "user:john:context",
+            json!({"last_topic": "resume review", "open_questions": 2}),
+            SetOptions::ttl_hours(24),
+        )
+        .await?;
+
+    // An attachment the user shared.
+    let resume = b"%PDF-1.4\n% John's resume (demo content)\n".to_vec();
+    let meta = mesh
+        .artifacts()
+        .put(
+            "conversations/2024/resume.pdf",
+            resume,
+            PutOptions::content_type("application/pdf").with_metadata("owner", "john"),
+        )
+        .await?;
+    println!(
+        "stored  {}  {} bytes  {}",
+        meta.key, meta.size, meta.content_type
+    );
+
+    // Next session: the assistant reads everything back.
+    println!("\nread back:");
+    if let Some(item) = mesh.kv().get("user:john:preferences").await? {
+        println!("  preferences (v{}): {}", item.version, item.value);
+    }
+    let page = mesh.kv().list("user:john:", ListOptions::default()).await?;
+    for item in &page.items {
+        println!("  {} = {}", item.key, item.value);
+    }
+    if let Some(artifact) = mesh
+        .artifacts()
+        .get("conversations/2024/resume.pdf")
+        .await?
+    {
+        println!(
+            "  {}: {} bytes, {}, metadata {:?}, starts with {:?}",
+            artifact.meta.key,
+            artifact.data.len(),
+            artifact.meta.content_type,
+            artifact.meta.metadata,
+            String::from_utf8_lossy(&artifact.data[..8])
+        );
+    }
+    Ok(())
+}
