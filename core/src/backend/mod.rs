@@ -47,6 +47,28 @@ pub struct BackendPage<T> {
     pub more: bool,
 }
 
+impl<T> BackendPage<T> {
+    /// The first `limit` of `rows`, fetched as `limit + 1` so that a further row means more follow.
+    pub(crate) fn from_rows(mut rows: Vec<T>, limit: usize) -> Self {
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        BackendPage { items: rows, more }
+    }
+
+    /// The first `limit` items of `items`, and whether another follows.
+    pub(crate) fn from_iter(items: impl Iterator<Item = T>, limit: usize) -> Self {
+        Self::from_rows(items.take(limit + 1).collect(), limit)
+    }
+
+    /// Converts every item, failing on the first error.
+    pub(crate) fn try_map<U>(self, f: impl FnMut(T) -> Result<U>) -> Result<BackendPage<U>> {
+        Ok(BackendPage {
+            items: self.items.into_iter().map(f).collect::<Result<_>>()?,
+            more: self.more,
+        })
+    }
+}
+
 /// Key-value storage.
 ///
 /// Guarantees every implementation gives (checked by the behaviour suite):

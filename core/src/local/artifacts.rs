@@ -337,13 +337,7 @@ impl ArtifactBackend for LocalArtifacts {
             )?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
         })?;
-        let more = raws.len() > limit;
-        let items = raws
-            .into_iter()
-            .take(limit)
-            .map(|r| decode_row(OP, r).map(|row| row.meta))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(BackendPage { items, more })
+        BackendPage::from_rows(raws, limit).try_map(|r| decode_row(OP, r).map(|row| row.meta))
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {

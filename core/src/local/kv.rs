@@ -201,12 +201,6 @@ impl KvBackend for LocalKv {
             )?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
         })?;
-        let more = raws.len() > limit;
-        let items = raws
-            .into_iter()
-            .take(limit)
-            .map(|r| r.decode("kv.list"))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(BackendPage { items, more })
+        BackendPage::from_rows(raws, limit).try_map(|r| r.decode("kv.list"))
     }
 }

@@ -84,14 +84,8 @@ impl ArtifactBackend for MemoryArtifacts {
         limit: usize,
     ) -> Result<BackendPage<ArtifactMeta>> {
         let objects = self.lock();
-        let mut range = super::prefix_range(&objects, prefix, start_after);
-        let items = range
-            .by_ref()
-            .take(limit)
-            .map(|(_, (m, _))| m.clone())
-            .collect();
-        let more = range.next().is_some();
-        Ok(BackendPage { items, more })
+        let metas = super::prefix_range(&objects, prefix, start_after).map(|(_, (m, _))| m.clone());
+        Ok(BackendPage::from_iter(metas, limit))
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {

@@ -120,11 +120,9 @@ impl KvBackend for MemoryKv {
     ) -> Result<BackendPage<KvItem>> {
         let map = self.lock();
         let now = now_ms();
-        let mut live = super::prefix_range(&map, prefix, start_after)
+        let live = super::prefix_range(&map, prefix, start_after)
             .filter(|(_, s)| s.live(now))
             .map(|(k, s)| s.item(k));
-        let items: Vec<KvItem> = live.by_ref().take(limit).collect();
-        let more = live.next().is_some();
-        Ok(BackendPage { items, more })
+        Ok(BackendPage::from_iter(live, limit))
     }
 }
