@@ -1,1 +1,26 @@
-pub use agent_mesh as core;
+//! `agent_mesh._agent_mesh`: the PyO3 extension behind the `agent_mesh` Python package.
+//!
+//! Thin by design: argument conversion, runtime bridging (the GIL is released while the core
+//! runs on a tokio runtime), and error mapping. The async client is derived from these classes
+//! in `python/agent_mesh/__init__.py`, so every method is defined once.
+
+mod client;
+mod convert;
+mod errors;
+mod runtime;
+mod types;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _agent_mesh(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<client::MeshClient>()?;
+    m.add_class::<client::Kv>()?;
+    m.add_class::<client::Artifacts>()?;
+    m.add_class::<types::KvItem>()?;
+    m.add_class::<types::ArtifactMeta>()?;
+    m.add_class::<types::Artifact>()?;
+    m.add_class::<types::Page>()?;
+    errors::register(m)?;
+    Ok(())
+}

@@ -1,0 +1,322 @@
+//! `MeshClient` and its namespaces `kv` and `artifacts`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use agent_mesh::{Error, ListOptions, MeshConfig, PutOptions, SetOptions};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::convert::from_py;
+use crate::errors::{IntoPy, to_py_err};
+use crate::runtime::block_on;
+use crate::types::{Artifact, ArtifactMeta, KvItem, Page};
+
+/// The client state shared by `MeshClient` and its namespaces.
+struct Shared {
+    config: MeshConfig,
+    /// The process that opened `client`, and the client.
+    state: Mutex<(u32, agent_mesh::MeshClient)>,
+}
+
+impl Shared {
+    /// The core client for this process. After `os.fork()` the child reopens the mesh (SQLite
+    /// connections must not cross a fork); the inherited client is leaked, not closed.
+    fn client(&self, py: Python<'_>) -> PyResult<agent_mesh::MeshClient> {
+        let pid = std::process::id();
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.0 != pid && !matches!(self.config, MeshConfig::Memory { .. }) {
+            let fresh =
+                block_on(py, agent_mesh::MeshClient::with_config(self.config.clone())).py()?;
+            std::mem::forget(std::mem::replace(&mut state.1, fresh));
+        }
+        state.0 = pid;
+        Ok(state.1.clone())
+    }
+}
+
+/// A handle on one mesh: `MeshClient()` opens the local default (or `AGENT_MESH_URL`);
+/// `MeshClient("local:///path")`, `MeshClient("memory://")`, `MeshClient("aws://?region=..")`.
+#[pyclass(frozen, module = "agent_mesh")]
+pub struct MeshClient {
+    shared: Arc<Shared>,
+}
+
+#[pymethods]
+impl MeshClient {
+    #[new]
+    #[pyo3(signature = (url=None))]
+    fn new(py: Python<'_>, url: Option<&str>) -> PyResult<Self> {
+        let config = match url {
+            Some(url) => MeshConfig::parse(url),
+            None => MeshConfig::from_env(),
+        }
+        .py()?;
+        let client = block_on(py, agent_mesh::MeshClient::with_config(config.clone())).py()?;
+        Ok(MeshClient {
+            shared: Arc::new(Shared {
+                config,
+                state: Mutex::new((std::process::id(), client)),
+            }),
+        })
+    }
+
+    /// Key-value memory.
+    #[getter]
+    fn kv(&self) -> Kv {
+        Kv {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Artifact storage.
+    #[getter]
+    fn artifacts(&self) -> Artifacts {
+        Artifacts {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Creates, idempotently, every resource the configuration needs (a no-op locally).
+    fn provision(&self, py: Python<'_>) -> PyResult<()> {
+        let client = self.shared.client(py)?;
+        block_on(py, client.provision()).py()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("MeshClient({:?})", self.shared.config)
+    }
+}
+
+/// `mesh.kv`: JSON values with versions, TTL and conditional writes.
+#[pyclass(frozen, module = "agent_mesh")]
+pub struct Kv {
+    shared: Arc<Shared>,
+}
+
+fn set_options(
+    operation: &str,
+    key: &str,
+    ttl_seconds: Option<f64>,
+    ttl_hours: Option<f64>,
+    if_version: Option<u64>,
+    if_absent: bool,
+) -> PyResult<SetOptions> {
+    let invalid = |why: &str| to_py_err(Error::invalid_input(operation, key, why));
+    let ttl = match (ttl_seconds, ttl_hours) {
+        (Some(_), Some(_)) => return Err(invalid("pass ttl_seconds or ttl_hours, not both")),
+        (Some(s), None) => Some(s),
+        (None, Some(h)) => Some(h * 3600.0),
+        (None, None) => None,
+    };
+    let ttl = match ttl {
+        Some(s) if !(s.is_finite() && s > 0.0) => {
+            return Err(invalid(
+                "the TTL must be a positive number of seconds or hours",
+            ));
+        }
+        Some(s) => Some(Duration::from_secs_f64(s)),
+        None => None,
+    };
+    Ok(SetOptions {
+        ttl,
+        if_version,
+        if_absent,
+    })
+}
+
+#[pymethods]
+impl Kv {
+    /// The live item under `key`, or None.
+    fn get(&self, py: Python<'_>, key: &str) -> PyResult<Option<KvItem>> {
+        let client = self.shared.client(py)?;
+        Ok(block_on(py, client.kv().get(key)).py()?.map(KvItem::new))
+    }
+
+    /// Stores `value` (dict/list/str/int/float/bool/None) under `key`; returns the stored item.
+    /// Raises Conflict when `if_version`/`if_absent` does not hold, TooLarge over 400 KB.
+    #[pyo3(signature = (key, value, *, ttl_seconds=None, ttl_hours=None, if_version=None, if_absent=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn set(
+        &self,
+        py: Python<'_>,
+        key: &str,
+        value: &Bound<'_, PyAny>,
+        ttl_seconds: Option<f64>,
+        ttl_hours: Option<f64>,
+        if_version: Option<u64>,
+        if_absent: bool,
+    ) -> PyResult<KvItem> {
+        let value = from_py("kv.set", key, value)?;
+        let options = set_options("kv.set", key, ttl_seconds, ttl_hours, if_version, if_absent)?;
+        let client = self.shared.client(py)?;
+        block_on(py, client.kv().set(key, value, options))
+            .py()
+            .map(KvItem::new)
+    }
+
+    /// Deletes the item under `key`; returns whether a live item was deleted.
+    fn delete(&self, py: Python<'_>, key: &str) -> PyResult<bool> {
+        let client = self.shared.client(py)?;
+        block_on(py, client.kv().delete(key)).py()
+    }
+
+    /// One page of live items whose key starts with `prefix`, in ascending key order.
+    #[pyo3(signature = (prefix="", *, limit=None, cursor=None))]
+    fn list(
+        &self,
+        py: Python<'_>,
+        prefix: &str,
+        limit: Option<usize>,
+        cursor: Option<String>,
+    ) -> PyResult<Page> {
+        let client = self.shared.client(py)?;
+        let page = block_on(py, client.kv().list(prefix, ListOptions { limit, cursor })).py()?;
+        Page::new(py, page, KvItem::new)
+    }
+
+    /// The live items under `keys`, in the same order (None where absent).
+    fn batch_get(&self, py: Python<'_>, keys: Vec<String>) -> PyResult<Vec<Option<KvItem>>> {
+        let client = self.shared.client(py)?;
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let items = block_on(py, client.kv().batch_get(&refs)).py()?;
+        Ok(items.into_iter().map(|i| i.map(KvItem::new)).collect())
+    }
+
+    /// Stores every entry (a dict, or an iterable of (key, value) pairs) with one TTL, all or
+    /// none; at most 100 entries.
+    #[pyo3(signature = (entries, *, ttl_seconds=None, ttl_hours=None))]
+    fn batch_set(
+        &self,
+        py: Python<'_>,
+        entries: &Bound<'_, PyAny>,
+        ttl_seconds: Option<f64>,
+        ttl_hours: Option<f64>,
+    ) -> PyResult<()> {
+        let pairs: Vec<(String, Bound<'_, PyAny>)> = match entries.cast::<PyDict>() {
+            Ok(dict) => dict
+                .iter()
+                .map(|(k, v)| Ok((k.extract::<String>()?, v)))
+                .collect::<PyResult<_>>()?,
+            Err(_) => entries
+                .try_iter()?
+                .map(|pair| pair?.extract::<(String, Bound<'_, PyAny>)>())
+                .collect::<PyResult<_>>()?,
+        };
+        let first = pairs.first().map(|(k, _)| k.as_str()).unwrap_or("");
+        let options = set_options("kv.batch_set", first, ttl_seconds, ttl_hours, None, false)?;
+        let entries = pairs
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), from_py("kv.batch_set", k, v)?)))
+            .collect::<PyResult<Vec<_>>>()?;
+        let client = self.shared.client(py)?;
+        block_on(py, client.kv().batch_set(entries, options)).py()
+    }
+}
+
+/// `mesh.artifacts`: named blobs with a content type and user metadata.
+#[pyclass(frozen, module = "agent_mesh")]
+pub struct Artifacts {
+    shared: Arc<Shared>,
+}
+
+fn put_options(
+    content_type: Option<String>,
+    metadata: Option<BTreeMap<String, String>>,
+) -> PutOptions {
+    PutOptions {
+        content_type,
+        metadata: metadata.unwrap_or_default(),
+    }
+}
+
+#[pymethods]
+impl Artifacts {
+    /// Stores `data` under `key`, replacing any previous artifact atomically.
+    #[pyo3(signature = (key, data, *, content_type=None, metadata=None))]
+    fn put(
+        &self,
+        py: Python<'_>,
+        key: &str,
+        data: &[u8],
+        content_type: Option<String>,
+        metadata: Option<BTreeMap<String, String>>,
+    ) -> PyResult<ArtifactMeta> {
+        let data = bytes::Bytes::copy_from_slice(data);
+        let client = self.shared.client(py)?;
+        let options = put_options(content_type, metadata);
+        block_on(py, client.artifacts().put(key, data, options))
+            .py()
+            .map(Into::into)
+    }
+
+    /// Stores the file at `path` under `key`, streaming it with bounded memory.
+    #[pyo3(signature = (key, path, *, content_type=None, metadata=None))]
+    fn put_file(
+        &self,
+        py: Python<'_>,
+        key: &str,
+        path: PathBuf,
+        content_type: Option<String>,
+        metadata: Option<BTreeMap<String, String>>,
+    ) -> PyResult<ArtifactMeta> {
+        let client = self.shared.client(py)?;
+        let options = put_options(content_type, metadata);
+        block_on(py, client.artifacts().put_file(key, path, options))
+            .py()
+            .map(Into::into)
+    }
+
+    /// The artifact under `key` (`.meta`, `.data`), or None.
+    fn get(&self, py: Python<'_>, key: &str) -> PyResult<Option<Artifact>> {
+        let client = self.shared.client(py)?;
+        match block_on(py, client.artifacts().get(key)).py()? {
+            Some(artifact) => Artifact::new(py, artifact).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Streams the artifact under `key` into the file at `path`; raises NotFound if missing.
+    fn get_to_file(&self, py: Python<'_>, key: &str, path: PathBuf) -> PyResult<ArtifactMeta> {
+        let client = self.shared.client(py)?;
+        block_on(py, client.artifacts().get_to_file(key, path))
+            .py()
+            .map(Into::into)
+    }
+
+    /// The metadata of the artifact under `key`, or None.
+    fn head(&self, py: Python<'_>, key: &str) -> PyResult<Option<ArtifactMeta>> {
+        let client = self.shared.client(py)?;
+        Ok(block_on(py, client.artifacts().head(key))
+            .py()?
+            .map(Into::into))
+    }
+
+    /// One page of artifacts whose key starts with `prefix`, in ascending key order.
+    #[pyo3(signature = (prefix="", *, limit=None, cursor=None))]
+    fn list(
+        &self,
+        py: Python<'_>,
+        prefix: &str,
+        limit: Option<usize>,
+        cursor: Option<String>,
+    ) -> PyResult<Page> {
+        let client = self.shared.client(py)?;
+        let page = block_on(
+            py,
+            client
+                .artifacts()
+                .list(prefix, ListOptions { limit, cursor }),
+        )
+        .py()?;
+        Page::new(py, page, ArtifactMeta::from)
+    }
+
+    /// Deletes the artifact under `key`; returns whether it existed.
+    fn delete(&self, py: Python<'_>, key: &str) -> PyResult<bool> {
+        let client = self.shared.client(py)?;
+        block_on(py, client.artifacts().delete(key)).py()
+    }
+}
