@@ -1,1 +1,14 @@
-pub use agent_mesh as core;
+//! `@agent-mesh/client`: the napi-rs addon over the agent-mesh Rust core.
+//!
+//! Thin by design: argument conversion (JS objects via serde_json, `Buffer` for artifacts,
+//! `Date` for times), Promises on napi's tokio runtime, and error mapping (`err.code` is the
+//! error kind's name).
+
+mod artifacts;
+mod client;
+mod errors;
+mod kv;
+
+pub use artifacts::{Artifact, ArtifactMeta, ArtifactPage, Artifacts, PutOptions};
+pub use client::MeshClient;
+pub use kv::{Kv, KvItem, KvPage, ListOptions, SetOptions};

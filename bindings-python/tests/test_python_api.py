@@ -152,4 +152,5 @@ def test_example_runs(tmp_path) -> None:
     out = subprocess.run([sys.executable, str(ROOT / "examples/python/personal_assistant.py")],
                          capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr
-    assert "read    preferences v1" in out.stdout and "37 bytes" not in out.stderr
+    assert "read    preferences v1" in out.stdout
+    assert "conversations/2024/resume.pdf: 40 bytes" in out.stdout

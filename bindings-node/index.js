@@ -1,0 +1,75 @@
+// @agent-mesh/client: the napi-rs addon (loaded by the generated native.js) plus one generic
+// step: rejections of agent-mesh calls become MeshError objects whose `code` is the error kind
+// ("NotFound", "Conflict", ...). No method is written here; every one comes from the addon.
+'use strict'
+
+const native = require('./native.js')
+
+const MARKER = 'agent-mesh-error:'
+
+/** The error every agent-mesh call rejects with: `code` is the kind name. */
+class MeshError extends Error {
+  constructor(payload) {
+    super(payload.message)
+    this.name = 'MeshError'
+    this.code = payload.kind
+    this.kind = payload.kind
+    this.retryable = payload.retryable
+    this.context = payload.context
+  }
+}
+
+function translate(error) {
+  if (error && typeof error.message === 'string' && error.message.startsWith(MARKER)) {
+    const converted = new MeshError(JSON.parse(error.message.slice(MARKER.length)))
+    converted.stack = `${converted.name} [${converted.code}]: ${converted.message}\n${new Error().stack.split('\n').slice(2).join('\n')}`
+    return converted
+  }
+  return error
+}
+
+function wrap(fn) {
+  return function (...args) {
+    let result
+    try {
+      result = fn.apply(this, args)
+    } catch (error) {
+      throw translate(error)
+    }
+    return result && typeof result.then === 'function' ? result.catch((e) => Promise.reject(translate(e))) : result
+  }
+}
+
+function wrapMethods(prototype) {
+  for (const name of Object.getOwnPropertyNames(prototype)) {
+    const descriptor = Object.getOwnPropertyDescriptor(prototype, name)
+    if (name === 'constructor' || typeof descriptor.value !== 'function') continue
+    Object.defineProperty(prototype, name, { ...descriptor, value: wrap(descriptor.value) })
+  }
+}
+
+// Static methods of napi classes cannot be redefined, so each class is exported as a subclass
+// carrying the wrapped statics; `instanceof` answers for the addon's own instances.
+function withWrappedStatics(cls) {
+  const exported = class extends cls {
+    static [Symbol.hasInstance](value) {
+      return value instanceof cls
+    }
+  }
+  Object.defineProperty(exported, 'name', { value: cls.name })
+  for (const name of Object.getOwnPropertyNames(cls)) {
+    const value = cls[name]
+    if (typeof value === 'function' && !['length', 'name', 'prototype'].includes(name)) {
+      Object.defineProperty(exported, name, { value: wrap(value.bind(cls)), writable: false, enumerable: false })
+    }
+  }
+  return exported
+}
+
+const classes = {}
+for (const name of ['MeshClient', 'Kv', 'Artifacts']) {
+  wrapMethods(native[name].prototype)
+  classes[name] = withWrappedStatics(native[name])
+}
+
+module.exports = { ...native, ...classes, MeshError }

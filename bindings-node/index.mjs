@@ -1,0 +1,6 @@
+// ES module entry of @agent-mesh/client (the CommonJS entry is index.js; a test checks that
+// this file exports every name index.js does).
+import mesh from './index.js'
+
+export const { MeshClient, Kv, Artifacts, MeshError } = mesh
+export default mesh

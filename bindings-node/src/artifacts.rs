@@ -1,0 +1,180 @@
+//! `mesh.artifacts`: named blobs with a content type and user metadata.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use napi::bindgen_prelude::Buffer;
+use napi_derive::napi;
+
+use crate::errors::{IntoJs, Result};
+use crate::kv::{ListOptions, list_options};
+
+/// What is known about a stored artifact.
+#[napi(object)]
+pub struct ArtifactMeta {
+    /// The artifact's key.
+    pub key: String,
+    /// Size in bytes.
+    pub size: i64,
+    /// MIME type.
+    pub content_type: String,
+    /// User metadata (lower-cased names).
+    pub metadata: HashMap<String, String>,
+    /// Opaque tag that changes whenever the content is replaced.
+    pub etag: String,
+    /// When the artifact was last written.
+    pub last_modified: DateTime<Utc>,
+}
+
+impl From<agent_mesh::ArtifactMeta> for ArtifactMeta {
+    fn from(m: agent_mesh::ArtifactMeta) -> Self {
+        ArtifactMeta {
+            key: m.key,
+            size: m.size as i64,
+            content_type: m.content_type,
+            metadata: m.metadata.into_iter().collect(),
+            etag: m.etag,
+            last_modified: m.last_modified,
+        }
+    }
+}
+
+/// An artifact read in full.
+#[napi(object)]
+pub struct Artifact {
+    /// Its metadata.
+    pub meta: ArtifactMeta,
+    /// Its content.
+    pub data: Buffer,
+}
+
+/// Options of `artifacts.put` / `artifacts.putFile`.
+#[napi(object)]
+#[derive(Default)]
+pub struct PutOptions {
+    /// MIME type (default `application/octet-stream`).
+    pub content_type: Option<String>,
+    /// User metadata (names are lower-cased; at most 2 KB in total).
+    pub metadata: Option<HashMap<String, String>>,
+}
+
+fn put_options(o: Option<PutOptions>) -> agent_mesh::PutOptions {
+    let o = o.unwrap_or_default();
+    agent_mesh::PutOptions {
+        content_type: o.content_type,
+        metadata: o.metadata.unwrap_or_default().into_iter().collect(),
+    }
+}
+
+/// One page of artifact metadata.
+#[napi(object)]
+pub struct ArtifactPage {
+    /// The items, in ascending key order.
+    pub items: Vec<ArtifactMeta>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The artifact namespace of a `MeshClient`.
+#[napi]
+pub struct Artifacts {
+    mesh: agent_mesh::MeshClient,
+}
+
+impl Artifacts {
+    pub(crate) fn new(mesh: agent_mesh::MeshClient) -> Self {
+        Artifacts { mesh }
+    }
+}
+
+#[napi]
+impl Artifacts {
+    /// Stores `data` under `key`, replacing any previous artifact atomically.
+    #[napi]
+    pub async fn put(
+        &self,
+        key: String,
+        data: Buffer,
+        options: Option<PutOptions>,
+    ) -> Result<ArtifactMeta> {
+        let data = bytes::Bytes::copy_from_slice(&data);
+        let meta = self
+            .mesh
+            .artifacts()
+            .put(&key, data, put_options(options))
+            .await
+            .js()?;
+        Ok(meta.into())
+    }
+
+    /// Stores the file at `path` under `key`, streaming it with bounded memory.
+    #[napi]
+    pub async fn put_file(
+        &self,
+        key: String,
+        path: String,
+        options: Option<PutOptions>,
+    ) -> Result<ArtifactMeta> {
+        let meta = self
+            .mesh
+            .artifacts()
+            .put_file(&key, path, put_options(options))
+            .await
+            .js()?;
+        Ok(meta.into())
+    }
+
+    /// The artifact under `key` (`meta`, `data`), or null.
+    #[napi]
+    pub async fn get(&self, key: String) -> Result<Option<Artifact>> {
+        let artifact = self.mesh.artifacts().get(&key).await.js()?;
+        Ok(artifact.map(|a| Artifact {
+            meta: a.meta.into(),
+            data: a.data.to_vec().into(),
+        }))
+    }
+
+    /// Streams the artifact under `key` into the file at `path`; rejects with `NotFound` if missing.
+    #[napi]
+    pub async fn get_to_file(&self, key: String, path: String) -> Result<ArtifactMeta> {
+        Ok(self
+            .mesh
+            .artifacts()
+            .get_to_file(&key, path)
+            .await
+            .js()?
+            .into())
+    }
+
+    /// The metadata of the artifact under `key`, or null.
+    #[napi]
+    pub async fn head(&self, key: String) -> Result<Option<ArtifactMeta>> {
+        Ok(self.mesh.artifacts().head(&key).await.js()?.map(Into::into))
+    }
+
+    /// One page of artifacts whose key starts with `prefix`, in ascending key order.
+    #[napi]
+    pub async fn list(
+        &self,
+        prefix: Option<String>,
+        options: Option<ListOptions>,
+    ) -> Result<ArtifactPage> {
+        let prefix = prefix.unwrap_or_default();
+        let page = self
+            .mesh
+            .artifacts()
+            .list(&prefix, list_options(options))
+            .await
+            .js()?;
+        Ok(ArtifactPage {
+            items: page.items.into_iter().map(Into::into).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// Deletes the artifact under `key`; resolves to whether it existed.
+    #[napi]
+    pub async fn delete(&self, key: String) -> Result<bool> {
+        self.mesh.artifacts().delete(&key).await.js()
+    }
+}

@@ -1,0 +1,46 @@
+//! `MeshClient` with its `kv` and `artifacts` namespaces.
+
+use napi_derive::napi;
+
+use crate::artifacts::Artifacts;
+use crate::errors::{IntoJs, Result};
+use crate::kv::Kv;
+
+/// A handle on one mesh. `await MeshClient.open()` opens the local default (or
+/// `AGENT_MESH_URL`); `MeshClient.open("local:///path" | "memory://" | "aws://?region=..")`.
+#[napi]
+pub struct MeshClient {
+    inner: agent_mesh::MeshClient,
+}
+
+#[napi]
+impl MeshClient {
+    /// Opens the mesh at `url`, or the one the environment selects.
+    #[napi(factory)]
+    pub async fn open(url: Option<String>) -> Result<MeshClient> {
+        let inner = match url {
+            Some(url) => agent_mesh::MeshClient::connect(&url).await,
+            None => agent_mesh::MeshClient::open().await,
+        }
+        .js()?;
+        Ok(MeshClient { inner })
+    }
+
+    /// Key-value memory.
+    #[napi(getter)]
+    pub fn kv(&self) -> Kv {
+        Kv::new(self.inner.clone())
+    }
+
+    /// Artifact storage.
+    #[napi(getter)]
+    pub fn artifacts(&self) -> Artifacts {
+        Artifacts::new(self.inner.clone())
+    }
+
+    /// Creates, idempotently, every resource the configuration needs (a no-op locally).
+    #[napi]
+    pub async fn provision(&self) -> Result<()> {
+        self.inner.provision().await.js()
+    }
+}

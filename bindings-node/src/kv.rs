@@ -1,0 +1,222 @@
+//! `mesh.kv`: JSON values with versions, TTL and conditional writes.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use napi_derive::napi;
+use serde_json::Value;
+
+use crate::errors::{IntoJs, Result, invalid};
+
+/// A stored KV item.
+#[napi(object)]
+pub struct KvItem {
+    /// The item's key.
+    pub key: String,
+    /// The JSON value.
+    pub value: Value,
+    /// 1 when created, plus 1 per write; pass it as `ifVersion`.
+    pub version: i64,
+    /// When the item was first written.
+    pub created_at: DateTime<Utc>,
+    /// When the item was last written.
+    pub updated_at: DateTime<Utc>,
+    /// When the item expires, or null.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<agent_mesh::KvItem> for KvItem {
+    fn from(i: agent_mesh::KvItem) -> Self {
+        KvItem {
+            key: i.key,
+            value: i.value,
+            version: i.version as i64,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+            expires_at: i.expires_at,
+        }
+    }
+}
+
+/// Options of `kv.set` / `kv.batchSet`: a TTL (`ttlSeconds` or `ttlHours`) and a condition.
+#[napi(object)]
+#[derive(Default)]
+pub struct SetOptions {
+    /// Expire after this many seconds.
+    pub ttl_seconds: Option<f64>,
+    /// Expire after this many hours.
+    pub ttl_hours: Option<f64>,
+    /// Write only if the current version is this (else `Conflict`).
+    pub if_version: Option<i64>,
+    /// Write only if no live item has the key (else `Conflict`).
+    pub if_absent: Option<bool>,
+}
+
+/// Options of a listing.
+#[napi(object)]
+#[derive(Default)]
+pub struct ListOptions {
+    /// Most items per page (default 100, at most 1000).
+    pub limit: Option<u32>,
+    /// The `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of KV items.
+#[napi(object)]
+pub struct KvPage {
+    /// The items, in ascending key order.
+    pub items: Vec<KvItem>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+fn core_options(
+    operation: &str,
+    key: &str,
+    o: Option<SetOptions>,
+) -> Result<agent_mesh::SetOptions> {
+    let o = o.unwrap_or_default();
+    let ttl = match (o.ttl_seconds, o.ttl_hours) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                operation,
+                key,
+                "pass ttlSeconds or ttlHours, not both",
+            ));
+        }
+        (Some(s), None) => Some(s),
+        (None, Some(h)) => Some(h * 3600.0),
+        (None, None) => None,
+    };
+    let ttl = match ttl {
+        Some(s) if !(s.is_finite() && s > 0.0) => {
+            return Err(invalid(
+                operation,
+                key,
+                "the TTL must be a positive number of seconds or hours",
+            ));
+        }
+        Some(s) => Some(Duration::from_secs_f64(s)),
+        None => None,
+    };
+    let if_version = match o.if_version {
+        Some(v) if v < 0 => {
+            return Err(invalid(operation, key, "ifVersion must be a version >= 1"));
+        }
+        v => v.map(|v| v as u64),
+    };
+    Ok(agent_mesh::SetOptions {
+        ttl,
+        if_version,
+        if_absent: o.if_absent.unwrap_or(false),
+    })
+}
+
+pub(crate) fn list_options(o: Option<ListOptions>) -> agent_mesh::ListOptions {
+    let o = o.unwrap_or_default();
+    agent_mesh::ListOptions {
+        limit: o.limit.map(|l| l as usize),
+        cursor: o.cursor,
+    }
+}
+
+/// The KV namespace of a `MeshClient`.
+#[napi]
+pub struct Kv {
+    mesh: agent_mesh::MeshClient,
+}
+
+impl Kv {
+    pub(crate) fn new(mesh: agent_mesh::MeshClient) -> Self {
+        Kv { mesh }
+    }
+}
+
+#[napi]
+impl Kv {
+    /// The live item under `key`, or null.
+    #[napi]
+    pub async fn get(&self, key: String) -> Result<Option<KvItem>> {
+        Ok(self.mesh.kv().get(&key).await.js()?.map(Into::into))
+    }
+
+    /// Stores a JSON value under `key`; resolves to the stored item. Rejects with code
+    /// `Conflict` when `ifVersion`/`ifAbsent` does not hold, `TooLarge` over 400 KB.
+    #[napi(ts_args_type = "key: string, value: any, options?: SetOptions")]
+    pub async fn set(
+        &self,
+        key: String,
+        value: Value,
+        options: Option<SetOptions>,
+    ) -> Result<KvItem> {
+        let options = core_options("kv.set", &key, options)?;
+        Ok(self.mesh.kv().set(&key, value, options).await.js()?.into())
+    }
+
+    /// Deletes the item under `key`; resolves to whether a live item was deleted.
+    #[napi]
+    pub async fn delete(&self, key: String) -> Result<bool> {
+        self.mesh.kv().delete(&key).await.js()
+    }
+
+    /// One page of live items whose key starts with `prefix`, in ascending key order.
+    #[napi]
+    pub async fn list(
+        &self,
+        prefix: Option<String>,
+        options: Option<ListOptions>,
+    ) -> Result<KvPage> {
+        let prefix = prefix.unwrap_or_default();
+        let page = self
+            .mesh
+            .kv()
+            .list(&prefix, list_options(options))
+            .await
+            .js()?;
+        Ok(KvPage {
+            items: page.items.into_iter().map(Into::into).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// The live items under `keys`, in the same order (null where absent).
+    #[napi]
+    pub async fn batch_get(&self, keys: Vec<String>) -> Result<Vec<Option<KvItem>>> {
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let items = self.mesh.kv().batch_get(&refs).await.js()?;
+        Ok(items.into_iter().map(|i| i.map(Into::into)).collect())
+    }
+
+    /// Stores every entry (an object, or an array of `[key, value]` pairs) with one TTL, all
+    /// or none; at most 100 entries.
+    #[napi(
+        ts_args_type = "entries: Record<string, any> | Array<[string, any]>, options?: SetOptions"
+    )]
+    pub async fn batch_set(&self, entries: Value, options: Option<SetOptions>) -> Result<()> {
+        const OP: &str = "kv.batch_set";
+        let pairs: Vec<(String, Value)> = match entries {
+            Value::Object(map) => map.into_iter().collect(),
+            Value::Array(items) => items
+                .into_iter()
+                .map(|pair| match pair {
+                    Value::Array(mut kv) if kv.len() == 2 => match (kv.pop(), kv.pop()) {
+                        (Some(v), Some(Value::String(k))) => Ok((k, v)),
+                        _ => Err(invalid(OP, "", "each pair must be [key: string, value]")),
+                    },
+                    _ => Err(invalid(OP, "", "each entry must be a [key, value] pair")),
+                })
+                .collect::<Result<_>>()?,
+            _ => {
+                return Err(invalid(
+                    OP,
+                    "",
+                    "entries must be an object or an array of [key, value] pairs",
+                ));
+            }
+        };
+        let first = pairs.first().map(|(k, _)| k.clone()).unwrap_or_default();
+        let options = core_options(OP, &first, options)?;
+        self.mesh.kv().batch_set(pairs, options).await.js()
+    }
+}

@@ -1,0 +1,80 @@
+// What only the Node binding has: error objects, generated types, default opening, install.
+'use strict'
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const { execFileSync } = require('node:child_process')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { MeshClient, MeshError, Kv, Artifacts } = require('..')
+const { rejection, tempDir } = require('./helpers')
+
+const PKG = path.resolve(__dirname, '..')
+const ROOT = path.resolve(PKG, '..')
+const NAPI = path.join(PKG, 'node_modules', '.bin', 'napi')
+const TSC = path.join(PKG, 'node_modules', '.bin', 'tsc')
+
+test('errors carry the kind as code, plus retryable and context', async () => {
+  const e = await rejection(MeshClient.open('redis://x'))
+  assert.ok(e instanceof MeshError && e instanceof Error)
+  assert.equal(e.code, 'Config')
+  assert.equal(e.kind, 'Config')
+  assert.equal(e.retryable, false)
+  assert.match(e.message, /local:\/\/, memory:\/\/, aws:\/\//)
+  assert.match(e.stack, /MeshError \[Config\]/)
+  const mesh = await MeshClient.open('memory://')
+  assert.ok(mesh instanceof MeshClient && mesh.kv instanceof Kv && mesh.artifacts instanceof Artifacts)
+  const bad = await rejection(mesh.kv.get(''))
+  assert.equal(bad.code, 'InvalidInput')
+  assert.deepEqual(bad.context, { operation: 'kv.get', key: '' })
+})
+
+test('MeshClient.open() follows AGENT_MESH_URL and AGENT_MESH_DIR', () => {
+  const dir = tempDir()
+  const script = `require(${JSON.stringify(PKG)}).MeshClient.open().then(m => m.kv.set('k', 1)).then(() => console.log('ok'))`
+  const run = (env) => execFileSync(process.execPath, ['-e', script], { cwd: dir, env: { ...process.env, AGENT_MESH_URL: '', AGENT_MESH_DIR: '', ...env }, encoding: 'utf8' })
+  assert.equal(run({}).trim(), 'ok')
+  assert.ok(fs.existsSync(path.join(dir, '.agent-mesh', 'mesh.db')), 'default ./.agent-mesh')
+  run({ AGENT_MESH_DIR: path.join(dir, 'custom') })
+  assert.ok(fs.existsSync(path.join(dir, 'custom', 'mesh.db')))
+  run({ AGENT_MESH_URL: `local://${dir}/from-url`, AGENT_MESH_DIR: path.join(dir, 'ignored') })
+  assert.ok(fs.existsSync(path.join(dir, 'from-url', 'mesh.db')))
+  assert.ok(!fs.existsSync(path.join(dir, 'ignored')))
+})
+
+test('committed native.d.ts and native.js match what napi generates from the Rust code', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-mesh-dts-'))
+  execFileSync(NAPI, ['build', '--platform', '--output-dir', out, '--js', 'native.js', '--dts', 'native.d.ts'], {
+    cwd: PKG,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  for (const file of ['native.d.ts', 'native.js']) {
+    const generated = fs.readFileSync(path.join(out, file), 'utf8')
+    const committed = fs.readFileSync(path.join(PKG, file), 'utf8')
+    assert.equal(committed, generated, `${file} is stale: run \`npm run build\` in bindings-node and commit it`)
+  }
+})
+
+test('the declarations type-check a use of the whole API (tsc --strict)', () => {
+  execFileSync(TSC, ['--strict', '--noEmit', '--esModuleInterop', '--types', 'node', '--module', 'commonjs', '--target', 'es2022', path.join(__dirname, 'typed-usage.ts')], {
+    cwd: PKG,
+    stdio: 'inherit',
+  })
+})
+
+test('npm install of the package into a new project, then the example runs', () => {
+  const project = tempDir()
+  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }))
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--silent', PKG], { cwd: project, stdio: 'inherit' })
+  const example = path.join(project, 'example.mjs')
+  fs.copyFileSync(path.join(ROOT, 'examples', 'javascript', 'personal_assistant.mjs'), example)
+  const out = execFileSync(process.execPath, [example], { cwd: project, encoding: 'utf8' })
+  assert.match(out, /read {4}preferences v1: \{"timezone":"PST"/)
+  assert.match(out, /resume\.pdf: 40 bytes/)
+})
+
+test('the ES module entry exports every name of the CommonJS entry', async () => {
+  const esm = await import(path.join(PKG, 'index.mjs'))
+  const cjsNames = Object.keys(require('..')).filter((n) => !n.startsWith('__'))
+  for (const name of cjsNames) assert.equal(esm[name], require('..')[name], `index.mjs does not export ${name}`)
+})

@@ -1,0 +1,32 @@
+// Type-checked (tsc --strict) use of the whole API; a wrong or missing declaration fails it.
+import { MeshClient, MeshError, type ErrorCode, type KvItem, type ArtifactMeta, type KvPage } from '..'
+
+async function usage(): Promise<void> {
+  const mesh: MeshClient = await MeshClient.open('memory://')
+  const item: KvItem = await mesh.kv.set('k', { a: 1 }, { ttlSeconds: 5, ifAbsent: true })
+  const got: KvItem | null = await mesh.kv.get('k')
+  const page: KvPage = await mesh.kv.list('k', { limit: 10, cursor: page0() })
+  const many = await mesh.kv.batchGet(['k'])
+  await mesh.kv.batchSet({ a: 1 }, { ttlHours: 1 })
+  await mesh.kv.batchSet([['a', 1]])
+  const deleted: boolean = await mesh.kv.delete('k')
+  const meta: ArtifactMeta = await mesh.artifacts.put('a', Buffer.from('x'), { contentType: 'text/plain', metadata: { m: 'v' } })
+  const size: number = meta.size
+  const when: Date = meta.lastModified
+  await mesh.provision()
+  console.log(item.version, got?.value, page.nextCursor, many.length, deleted, size, when)
+  try {
+    await mesh.artifacts.getToFile('missing', '/tmp/x')
+  } catch (e) {
+    if (e instanceof MeshError) {
+      const code: ErrorCode = e.code
+      console.log(code, e.retryable, e.context)
+    }
+  }
+}
+
+function page0(): string | undefined {
+  return undefined
+}
+
+void usage()
