@@ -1,21 +1,43 @@
 #!/usr/bin/env bash
-# Runs every test of agent-mesh: formatting, lints, the Rust behaviour suite on every backend,
-# the cross-process tests, the demo, and a short benchmark run. Used by .ci/run and by hand.
+# Runs every test of agent-mesh: formatting and lints, the demo, the benchmarks (short runs),
+# then the Rust, Python and Node behaviour suites, the cross-process and cross-language tests.
+# Used by .ci/run and by hand. Needs cargo, python3 and node/npm; installs the rest (a venv in
+# .venv, npm packages under bindings-node/ and tests/bench/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export AGENT_MESH_TEST_BACKENDS="${AGENT_MESH_TEST_BACKENDS:-memory,local}"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+
+echo "== Python: venv and pip install ./bindings-python (the README's install command)"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q --upgrade pip >/dev/null
+.venv/bin/pip install -q pytest mypy
+.venv/bin/pip install -q ./bindings-python
+
+echo "== Node: dev tools, and the addon built from the Rust code (debug)"
+(cd bindings-node && npm ci --ignore-scripts --no-audit --no-fund --silent)
+(cd bindings-node && AGENT_MESH_BUILD_PROFILE=debug AGENT_MESH_REBUILD=1 node scripts/build.js)
+
 echo "== demo on the embedded default"
 demo_dir=$(mktemp -d)
 AGENT_MESH_DIR="$demo_dir/.agent-mesh" cargo run -q -p agent-mesh --example personal_assistant
 rm -rf "$demo_dir"
+
 if [ "${AGENT_MESH_SKIP_BENCH:-0}" != 1 ]; then
-  echo "== benchmark (short run; BENCH_OPS=100000 for the full one)"
+  echo "== benchmarks (short runs; BENCH_OPS=100000 for the full ones)"
   BENCH_OPS=${BENCH_OPS:-20000} cargo bench -q -p agent-mesh --bench kv
+  (cd tests/bench && npm install --no-audit --no-fund --silent)
+  BENCH_OPS=${BENCH_OPS:-20000} .venv/bin/python tests/bench/bindings_kv.py
 fi
+
 # Tests last, so the run closes on the test runners' summaries.
+echo "== node --test (bindings-node)"
+(cd bindings-node && node --test test/*.test.js)
+echo "== pytest (bindings-python, cross-language)"
+.venv/bin/python -m pytest -q bindings-python/tests tests/cross_language
 echo "== cargo test"
 cargo test --workspace

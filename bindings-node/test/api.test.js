@@ -64,7 +64,7 @@ test('the declarations type-check a use of the whole API (tsc --strict)', () => 
 
 test('npm install of the package into a new project, then the example runs', () => {
   const project = tempDir()
-  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }))
+  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, allowScripts: { '@agent-mesh/client': true } }))
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--silent', PKG], { cwd: project, stdio: 'inherit' })
   const example = path.join(project, 'example.mjs')
   fs.copyFileSync(path.join(ROOT, 'examples', 'javascript', 'personal_assistant.mjs'), example)

@@ -3,6 +3,9 @@
 //! `mesh-worker incr <url> <key> <n>`: performs `n` conditional increments of the counter at
 //! `key` (read, then write with `if_version`, retrying on `Conflict`); prints the conflicts seen.
 //!
+//! `mesh-worker bench-get <url> <n> <keys>`: times `n` calls of `kv().get` on keys
+//! `user:<(i * 7919) % keys>:preferences` and prints `{"p50_ns", "p99_ns", "ops_per_sec"}`.
+//!
 //! `mesh-worker write-loop <url> <artifact-bytes>`: forever, writes KV item `w:<i>` and artifact
 //! `a/<i>` (content from `content(i)`), then prints `i` once both writes have returned.
 
@@ -19,6 +22,9 @@ async fn main() {
     match args.as_slice() {
         ["incr", url, key, n] => incr(url, key, n.parse().expect("count")).await,
         ["write-loop", url, size] => write_loop(url, size.parse().expect("size")).await,
+        ["bench-get", url, n, keys] => {
+            bench_get(url, n.parse().expect("n"), keys.parse().expect("keys")).await
+        }
         _ => {
             eprintln!(
                 "usage: mesh-worker incr <url> <key> <n> | write-loop <url> <artifact-bytes>"
@@ -74,4 +80,28 @@ async fn write_loop(url: &str, size: usize) {
         writeln!(stdout, "{i}").expect("stdout");
         stdout.flush().expect("stdout");
     }
+}
+
+async fn bench_get(url: &str, n: u64, keys: u64) {
+    let mesh = MeshClient::connect(url).await.expect("open mesh");
+    let names: Vec<String> = (0..n)
+        .map(|i| format!("user:{}:preferences", (i * 7919) % keys))
+        .collect();
+    for name in names.iter().take(1000) {
+        std::hint::black_box(mesh.kv().get(name).await.expect("get"));
+    }
+    let mut samples = Vec::with_capacity(names.len());
+    let start = std::time::Instant::now();
+    for name in &names {
+        let t = std::time::Instant::now();
+        std::hint::black_box(mesh.kv().get(name).await.expect("get"));
+        samples.push(t.elapsed().as_nanos() as u64);
+    }
+    let total = start.elapsed();
+    samples.sort_unstable();
+    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
+    println!(
+        "{}",
+        json!({"p50_ns": at(0.5), "p99_ns": at(0.99), "ops_per_sec": n as f64 / total.as_secs_f64()})
+    );
 }
