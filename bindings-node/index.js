@@ -28,15 +28,15 @@ function translate(error) {
   return error
 }
 
+// Every method of the addon's classes returns a Promise; an argument error thrown before the
+// Promise exists becomes a rejection too, so callers handle one failure path.
 function wrap(fn) {
   return function (...args) {
-    let result
     try {
-      result = fn.apply(this, args)
+      return fn.apply(this, args).catch((e) => Promise.reject(translate(e)))
     } catch (error) {
-      throw translate(error)
+      return Promise.reject(translate(error))
     }
-    return result && typeof result.then === 'function' ? result.catch((e) => Promise.reject(translate(e))) : result
   }
 }
 

@@ -41,7 +41,7 @@ export declare class Kv {
   /** One page of live items whose key starts with `prefix`, in ascending key order. */
   list(prefix?: string | undefined | null, options?: ListOptions | undefined | null): Promise<KvPage>
   /** The live items under `keys`, in the same order (null where absent). */
-  batchGet(keys: Array<string>): Promise<Array<KvItem | undefined | null>>
+  batchGet(keys: Array<string>): Promise<Array<KvItem | null>>
   /**
    * Stores every entry (an object, or an array of `[key, value]` pairs) with one TTL, all
    * or none; at most 100 entries.

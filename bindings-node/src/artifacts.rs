@@ -3,11 +3,14 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use napi::Env;
 use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::PromiseRaw;
 use napi_derive::napi;
 
 use crate::errors::{IntoJs, Result};
 use crate::kv::{ListOptions, list_options};
+use crate::promise::promise;
 
 /// What is known about a stored artifact.
 #[napi(object)]
@@ -91,90 +94,116 @@ impl Artifacts {
 impl Artifacts {
     /// Stores `data` under `key`, replacing any previous artifact atomically.
     #[napi]
-    pub async fn put(
+    pub fn put<'env>(
         &self,
+        env: &'env Env,
         key: String,
         data: Buffer,
         options: Option<PutOptions>,
-    ) -> Result<ArtifactMeta> {
+    ) -> Result<PromiseRaw<'env, ArtifactMeta>> {
         let data = bytes::Bytes::copy_from_slice(&data);
-        let meta = self
-            .mesh
-            .artifacts()
-            .put(&key, data, put_options(options))
-            .await
-            .js()?;
-        Ok(meta.into())
+        let mesh = self.mesh.clone();
+        promise(env, async move {
+            let meta = mesh
+                .artifacts()
+                .put(&key, data, put_options(options))
+                .await
+                .js()?;
+            Ok(meta.into())
+        })
     }
 
     /// Stores the file at `path` under `key`, streaming it with bounded memory.
     #[napi]
-    pub async fn put_file(
+    pub fn put_file<'env>(
         &self,
+        env: &'env Env,
         key: String,
         path: String,
         options: Option<PutOptions>,
-    ) -> Result<ArtifactMeta> {
-        let meta = self
-            .mesh
-            .artifacts()
-            .put_file(&key, path, put_options(options))
-            .await
-            .js()?;
-        Ok(meta.into())
+    ) -> Result<PromiseRaw<'env, ArtifactMeta>> {
+        let mesh = self.mesh.clone();
+        promise(env, async move {
+            let meta = mesh
+                .artifacts()
+                .put_file(&key, path, put_options(options))
+                .await
+                .js()?;
+            Ok(meta.into())
+        })
     }
 
     /// The artifact under `key` (`meta`, `data`), or null.
-    #[napi]
-    pub async fn get(&self, key: String) -> Result<Option<Artifact>> {
-        let artifact = self.mesh.artifacts().get(&key).await.js()?;
-        Ok(artifact.map(|a| Artifact {
-            meta: a.meta.into(),
-            data: a.data.to_vec().into(),
-        }))
+    #[napi(ts_return_type = "Promise<Artifact | null>")]
+    pub fn get<'env>(
+        &self,
+        env: &'env Env,
+        key: String,
+    ) -> Result<PromiseRaw<'env, Option<Artifact>>> {
+        let mesh = self.mesh.clone();
+        promise(env, async move {
+            let artifact = mesh.artifacts().get(&key).await.js()?;
+            Ok(artifact.map(|a| Artifact {
+                meta: a.meta.into(),
+                data: a.data.to_vec().into(),
+            }))
+        })
     }
 
     /// Streams the artifact under `key` into the file at `path`; rejects with `NotFound` if missing.
     #[napi]
-    pub async fn get_to_file(&self, key: String, path: String) -> Result<ArtifactMeta> {
-        Ok(self
-            .mesh
-            .artifacts()
-            .get_to_file(&key, path)
-            .await
-            .js()?
-            .into())
+    pub fn get_to_file<'env>(
+        &self,
+        env: &'env Env,
+        key: String,
+        path: String,
+    ) -> Result<PromiseRaw<'env, ArtifactMeta>> {
+        let mesh = self.mesh.clone();
+        promise(env, async move {
+            Ok(mesh.artifacts().get_to_file(&key, path).await.js()?.into())
+        })
     }
 
     /// The metadata of the artifact under `key`, or null.
-    #[napi]
-    pub async fn head(&self, key: String) -> Result<Option<ArtifactMeta>> {
-        Ok(self.mesh.artifacts().head(&key).await.js()?.map(Into::into))
+    #[napi(ts_return_type = "Promise<ArtifactMeta | null>")]
+    pub fn head<'env>(
+        &self,
+        env: &'env Env,
+        key: String,
+    ) -> Result<PromiseRaw<'env, Option<ArtifactMeta>>> {
+        let mesh = self.mesh.clone();
+        promise(env, async move {
+            Ok(mesh.artifacts().head(&key).await.js()?.map(Into::into))
+        })
     }
 
     /// One page of artifacts whose key starts with `prefix`, in ascending key order.
     #[napi]
-    pub async fn list(
+    pub fn list<'env>(
         &self,
+        env: &'env Env,
         prefix: Option<String>,
         options: Option<ListOptions>,
-    ) -> Result<ArtifactPage> {
-        let prefix = prefix.unwrap_or_default();
-        let page = self
-            .mesh
-            .artifacts()
-            .list(&prefix, list_options(options))
-            .await
-            .js()?;
-        Ok(ArtifactPage {
-            items: page.items.into_iter().map(Into::into).collect(),
-            next_cursor: page.next_cursor,
+    ) -> Result<PromiseRaw<'env, ArtifactPage>> {
+        let mesh = self.mesh.clone();
+        promise(env, async move {
+            let prefix = prefix.unwrap_or_default();
+            let page = mesh
+                .artifacts()
+                .list(&prefix, list_options(options))
+                .await
+                .js()?;
+            Ok(ArtifactPage {
+                items: page.items.into_iter().map(Into::into).collect(),
+                next_cursor: page.next_cursor,
+            })
         })
     }
 
     /// Deletes the artifact under `key`; resolves to whether it existed.
     #[napi]
-    pub async fn delete(&self, key: String) -> Result<bool> {
-        self.mesh.artifacts().delete(&key).await.js()
+    pub fn delete<'env>(&self, env: &'env Env, key: String) -> Result<PromiseRaw<'env, bool>> {
+        let mesh = self.mesh.clone();
+        promise(env, async move { mesh.artifacts().delete(&key).await.js() })
     }
 }

@@ -3,10 +3,13 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use napi::Env;
+use napi::bindgen_prelude::PromiseRaw;
 use napi_derive::napi;
 use serde_json::Value;
 
 use crate::errors::{IntoJs, Result, invalid};
+use crate::promise::promise;
 
 /// A stored KV item.
 #[napi(object)]
@@ -136,87 +139,114 @@ impl Kv {
 #[napi]
 impl Kv {
     /// The live item under `key`, or null.
-    #[napi]
-    pub async fn get(&self, key: String) -> Result<Option<KvItem>> {
-        Ok(self.mesh.kv().get(&key).await.js()?.map(Into::into))
+    #[napi(ts_return_type = "Promise<KvItem | null>")]
+    pub fn get<'env>(
+        &self,
+        env: &'env Env,
+        key: String,
+    ) -> Result<PromiseRaw<'env, Option<KvItem>>> {
+        let mesh = self.mesh.clone();
+        promise(env, async move {
+            Ok(mesh.kv().get(&key).await.js()?.map(Into::into))
+        })
     }
 
     /// Stores a JSON value under `key`; resolves to the stored item. Rejects with code
     /// `Conflict` when `ifVersion`/`ifAbsent` does not hold, `TooLarge` over 400 KB.
     #[napi(ts_args_type = "key: string, value: any, options?: SetOptions")]
-    pub async fn set(
+    pub fn set<'env>(
         &self,
+        env: &'env Env,
         key: String,
         value: Value,
         options: Option<SetOptions>,
-    ) -> Result<KvItem> {
+    ) -> Result<PromiseRaw<'env, KvItem>> {
         let options = core_options("kv.set", &key, options)?;
-        Ok(self.mesh.kv().set(&key, value, options).await.js()?.into())
+        let mesh = self.mesh.clone();
+        promise(env, async move {
+            Ok(mesh.kv().set(&key, value, options).await.js()?.into())
+        })
     }
 
     /// Deletes the item under `key`; resolves to whether a live item was deleted.
     #[napi]
-    pub async fn delete(&self, key: String) -> Result<bool> {
-        self.mesh.kv().delete(&key).await.js()
+    pub fn delete<'env>(&self, env: &'env Env, key: String) -> Result<PromiseRaw<'env, bool>> {
+        let mesh = self.mesh.clone();
+        promise(env, async move { mesh.kv().delete(&key).await.js() })
     }
 
     /// One page of live items whose key starts with `prefix`, in ascending key order.
     #[napi]
-    pub async fn list(
+    pub fn list<'env>(
         &self,
+        env: &'env Env,
         prefix: Option<String>,
         options: Option<ListOptions>,
-    ) -> Result<KvPage> {
-        let prefix = prefix.unwrap_or_default();
-        let page = self
-            .mesh
-            .kv()
-            .list(&prefix, list_options(options))
-            .await
-            .js()?;
-        Ok(KvPage {
-            items: page.items.into_iter().map(Into::into).collect(),
-            next_cursor: page.next_cursor,
+    ) -> Result<PromiseRaw<'env, KvPage>> {
+        let mesh = self.mesh.clone();
+        promise(env, async move {
+            let prefix = prefix.unwrap_or_default();
+            let page = mesh.kv().list(&prefix, list_options(options)).await.js()?;
+            Ok(KvPage {
+                items: page.items.into_iter().map(Into::into).collect(),
+                next_cursor: page.next_cursor,
+            })
         })
     }
 
     /// The live items under `keys`, in the same order (null where absent).
-    #[napi]
-    pub async fn batch_get(&self, keys: Vec<String>) -> Result<Vec<Option<KvItem>>> {
-        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let items = self.mesh.kv().batch_get(&refs).await.js()?;
-        Ok(items.into_iter().map(|i| i.map(Into::into)).collect())
+    #[napi(ts_return_type = "Promise<Array<KvItem | null>>")]
+    pub fn batch_get<'env>(
+        &self,
+        env: &'env Env,
+        keys: Vec<String>,
+    ) -> Result<PromiseRaw<'env, Vec<Option<KvItem>>>> {
+        let mesh = self.mesh.clone();
+        promise(env, async move {
+            let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let items = mesh.kv().batch_get(&refs).await.js()?;
+            Ok(items.into_iter().map(|i| i.map(Into::into)).collect())
+        })
     }
 
     /// Stores every entry (an object, or an array of `[key, value]` pairs) with one TTL, all
     /// or none; at most 100 entries.
     #[napi(
-        ts_args_type = "entries: Record<string, any> | Array<[string, any]>, options?: SetOptions"
+        ts_args_type = "entries: Record<string, any> | Array<[string, any]>, options?: SetOptions",
+        ts_return_type = "Promise<void>"
     )]
-    pub async fn batch_set(&self, entries: Value, options: Option<SetOptions>) -> Result<()> {
-        const OP: &str = "kv.batch_set";
-        let pairs: Vec<(String, Value)> = match entries {
-            Value::Object(map) => map.into_iter().collect(),
-            Value::Array(items) => items
-                .into_iter()
-                .map(|pair| match pair {
-                    Value::Array(mut kv) if kv.len() == 2 => match (kv.pop(), kv.pop()) {
-                        (Some(v), Some(Value::String(k))) => Ok((k, v)),
-                        _ => Err(invalid(OP, "", "each pair must be [key: string, value]")),
-                    },
-                    _ => Err(invalid(OP, "", "each entry must be a [key, value] pair")),
-                })
-                .collect::<Result<_>>()?,
-            _ => {
-                return Err(invalid(
-                    OP,
-                    "",
-                    "entries must be an object or an array of [key, value] pairs",
-                ));
-            }
-        };
-        let first = pairs.first().map(|(k, _)| k.clone()).unwrap_or_default();
-        let options = core_options(OP, &first, options)?;
-        self.mesh.kv().batch_set(pairs, options).await.js()
+    pub fn batch_set<'env>(
+        &self,
+        env: &'env Env,
+        entries: Value,
+        options: Option<SetOptions>,
+    ) -> Result<PromiseRaw<'env, ()>> {
+        let mesh = self.mesh.clone();
+        promise(env, async move {
+            const OP: &str = "kv.batch_set";
+            let pairs: Vec<(String, Value)> = match entries {
+                Value::Object(map) => map.into_iter().collect(),
+                Value::Array(items) => items
+                    .into_iter()
+                    .map(|pair| match pair {
+                        Value::Array(mut kv) if kv.len() == 2 => match (kv.pop(), kv.pop()) {
+                            (Some(v), Some(Value::String(k))) => Ok((k, v)),
+                            _ => Err(invalid(OP, "", "each pair must be [key: string, value]")),
+                        },
+                        _ => Err(invalid(OP, "", "each entry must be a [key, value] pair")),
+                    })
+                    .collect::<Result<_>>()?,
+                _ => {
+                    return Err(invalid(
+                        OP,
+                        "",
+                        "entries must be an object or an array of [key, value] pairs",
+                    ));
+                }
+            };
+            let first = pairs.first().map(|(k, _)| k.clone()).unwrap_or_default();
+            let options = core_options(OP, &first, options)?;
+            mesh.kv().batch_set(pairs, options).await.js()
+        })
     }
 }

@@ -8,6 +8,7 @@ mod artifacts;
 mod client;
 mod errors;
 mod kv;
+mod promise;
 
 pub use artifacts::{Artifact, ArtifactMeta, ArtifactPage, Artifacts, PutOptions};
 pub use client::MeshClient;

@@ -163,7 +163,7 @@ behaviour('batchGet and batchSet', async (mesh) => {
   const got = await mesh.kv.batchGet(['batch:7', 'batch:missing', 'batch:0', 'batch:7'])
   assert.equal(got.length, 4)
   assert.deepEqual(got[0].value, { n: 7 })
-  assert.equal(got[1] ?? null, null)
+  assert.equal(got[1], null)
   assert.deepEqual(got[2].value, { n: 0 })
   assert.ok(got[0].expiresAt)
   assert.deepEqual(got[3].value, got[0].value)
