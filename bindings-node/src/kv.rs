@@ -1,7 +1,5 @@
 //! `mesh.kv`: JSON values with versions, TTL and conditional writes.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use napi::Env;
 use napi::bindgen_prelude::PromiseRaw;
@@ -80,40 +78,21 @@ fn core_options(
     o: Option<SetOptions>,
 ) -> Result<agent_mesh::SetOptions> {
     let o = o.unwrap_or_default();
-    let ttl = match (o.ttl_seconds, o.ttl_hours) {
-        (Some(_), Some(_)) => {
-            return Err(invalid(
-                operation,
-                key,
-                "pass ttlSeconds or ttlHours, not both",
-            ));
-        }
-        (Some(s), None) => Some(s),
-        (None, Some(h)) => Some(h * 3600.0),
-        (None, None) => None,
-    };
-    let ttl = match ttl {
-        Some(s) if !(s.is_finite() && s > 0.0) => {
-            return Err(invalid(
-                operation,
-                key,
-                "the TTL must be a positive number of seconds or hours",
-            ));
-        }
-        Some(s) => Some(Duration::from_secs_f64(s)),
-        None => None,
-    };
     let if_version = match o.if_version {
         Some(v) if v < 0 => {
             return Err(invalid(operation, key, "ifVersion must be a version >= 1"));
         }
         v => v.map(|v| v as u64),
     };
-    Ok(agent_mesh::SetOptions {
-        ttl,
+    agent_mesh::SetOptions::from_parts(
+        operation,
+        key,
+        o.ttl_seconds,
+        o.ttl_hours,
         if_version,
-        if_absent: o.if_absent.unwrap_or(false),
-    })
+        o.if_absent.unwrap_or(false),
+    )
+    .js()
 }
 
 pub(crate) fn list_options(o: Option<ListOptions>) -> agent_mesh::ListOptions {

@@ -3,14 +3,13 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use agent_mesh::{Error, ListOptions, MeshConfig, PutOptions, SetOptions};
+use agent_mesh::{ListOptions, MeshConfig, PutOptions, SetOptions};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::convert::from_py;
-use crate::errors::{IntoPy, to_py_err};
+use crate::errors::IntoPy;
 use crate::runtime::block_on;
 use crate::types::{Artifact, ArtifactMeta, KvItem, Page};
 
@@ -96,37 +95,6 @@ pub struct Kv {
     shared: Arc<Shared>,
 }
 
-fn set_options(
-    operation: &str,
-    key: &str,
-    ttl_seconds: Option<f64>,
-    ttl_hours: Option<f64>,
-    if_version: Option<u64>,
-    if_absent: bool,
-) -> PyResult<SetOptions> {
-    let invalid = |why: &str| to_py_err(Error::invalid_input(operation, key, why));
-    let ttl = match (ttl_seconds, ttl_hours) {
-        (Some(_), Some(_)) => return Err(invalid("pass ttl_seconds or ttl_hours, not both")),
-        (Some(s), None) => Some(s),
-        (None, Some(h)) => Some(h * 3600.0),
-        (None, None) => None,
-    };
-    let ttl = match ttl {
-        Some(s) if !(s.is_finite() && s > 0.0) => {
-            return Err(invalid(
-                "the TTL must be a positive number of seconds or hours",
-            ));
-        }
-        Some(s) => Some(Duration::from_secs_f64(s)),
-        None => None,
-    };
-    Ok(SetOptions {
-        ttl,
-        if_version,
-        if_absent,
-    })
-}
-
 #[pymethods]
 impl Kv {
     /// The live item under `key`, or None.
@@ -150,7 +118,9 @@ impl Kv {
         if_absent: bool,
     ) -> PyResult<KvItem> {
         let value = from_py("kv.set", key, value)?;
-        let options = set_options("kv.set", key, ttl_seconds, ttl_hours, if_version, if_absent)?;
+        let options =
+            SetOptions::from_parts("kv.set", key, ttl_seconds, ttl_hours, if_version, if_absent)
+                .py()?;
         let client = self.shared.client(py)?;
         block_on(py, client.kv().set(key, value, options))
             .py()
@@ -206,7 +176,9 @@ impl Kv {
                 .collect::<PyResult<_>>()?,
         };
         let first = pairs.first().map(|(k, _)| k.as_str()).unwrap_or("");
-        let options = set_options("kv.batch_set", first, ttl_seconds, ttl_hours, None, false)?;
+        let options =
+            SetOptions::from_parts("kv.batch_set", first, ttl_seconds, ttl_hours, None, false)
+                .py()?;
         let entries = pairs
             .iter()
             .map(|(k, v)| Ok((k.clone(), from_py("kv.batch_set", k, v)?)))

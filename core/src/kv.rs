@@ -75,6 +75,43 @@ impl SetOptions {
         }
     }
 
+    /// Options from loosely typed arguments, as the Python and Node bindings receive them: a TTL
+    /// in seconds or in hours (at most one of them; positive and finite) and a condition.
+    pub fn from_parts(
+        operation: &str,
+        key: &str,
+        ttl_seconds: Option<f64>,
+        ttl_hours: Option<f64>,
+        if_version: Option<u64>,
+        if_absent: bool,
+    ) -> Result<SetOptions> {
+        let invalid = |why: &str| Error::invalid_input(operation, key, why);
+        let seconds = match (ttl_seconds, ttl_hours) {
+            (Some(_), Some(_)) => {
+                return Err(invalid("pass a TTL in seconds or in hours, not both"));
+            }
+            (Some(s), None) => Some(s),
+            (None, Some(h)) => Some(h * 3600.0),
+            (None, None) => None,
+        };
+        let ttl = match seconds {
+            Some(s) if !(s.is_finite() && s > 0.0) => {
+                return Err(invalid(
+                    "the TTL must be a positive number of seconds or hours",
+                ));
+            }
+            Some(s) => {
+                Some(Duration::try_from_secs_f64(s).map_err(|_| invalid("the TTL is too long"))?)
+            }
+            None => None,
+        };
+        Ok(SetOptions {
+            ttl,
+            if_version,
+            if_absent,
+        })
+    }
+
     /// These options with a TTL added.
     pub fn with_ttl(mut self, ttl: Duration) -> Self {
         self.ttl = Some(ttl);
@@ -224,4 +261,35 @@ fn prepare_write(
         expires_at,
         condition,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    #[test]
+    fn from_parts_reads_seconds_or_hours() {
+        let o = SetOptions::from_parts("kv.set", "k", Some(1.5), None, Some(3), false).unwrap();
+        assert_eq!(
+            (o.ttl, o.if_version),
+            (Some(Duration::from_millis(1500)), Some(3))
+        );
+        let o = SetOptions::from_parts("kv.set", "k", None, Some(2.0), None, true).unwrap();
+        assert_eq!(
+            (o.ttl, o.if_absent),
+            (Some(Duration::from_secs(7200)), true)
+        );
+        for (s, h) in [
+            (Some(1.0), Some(1.0)),
+            (Some(0.0), None),
+            (Some(-1.0), None),
+            (None, Some(f64::NAN)),
+            (Some(1e300), None),
+        ] {
+            let e = SetOptions::from_parts("kv.set", "k", s, h, None, false).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidInput, "{s:?} {h:?}");
+            assert!(e.message.contains("TTL"), "{e}");
+        }
+    }
 }
