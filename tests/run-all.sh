@@ -5,7 +5,6 @@
 # .venv, npm packages under bindings-node/ and tests/bench/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export AGENT_MESH_TEST_BACKENDS="${AGENT_MESH_TEST_BACKENDS:-memory,local}"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -39,10 +38,15 @@ if [ "${AGENT_MESH_SKIP_BENCH:-0}" != 1 ]; then
   fi
 fi
 
-# Tests last, so the run closes on the test runners' summaries.
-echo "== node --test (bindings-node)"
-(cd bindings-node && node --test test/*.test.js)
-echo "== pytest (bindings-python, cross-language)"
-.venv/bin/python -m pytest -q bindings-python/tests tests/cross_language
+# Tests last, so the run closes on the test runners' summaries. The behaviour suites of all
+# three languages run against memory://, local:// and aws:// (a moto server started here).
+export AGENT_MESH_TEST_BACKENDS="memory,local,aws"
+echo "== on a moto server: Rust aws:// suite, node --test, pytest"
+tests/with-moto.sh bash -c '
+  set -e
+  cargo test -p agent-mesh --features moto-tests --test behaviour --test aws -- aws
+  (cd bindings-node && node --test test/*.test.js)
+  .venv/bin/python -m pytest -q bindings-python/tests tests/cross_language tests/aws
+'
 echo "== cargo test"
 cargo test --workspace

@@ -13,10 +13,21 @@ function tempDir() {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'agent-mesh-node-'))
 }
 
+/** A fresh table and bucket (unique name prefix) on the moto server of tests/with-moto.sh. */
+function awsUrl() {
+  const endpoint = process.env.AGENT_MESH_TEST_AWS_ENDPOINT
+  if (!endpoint) throw new Error('AGENT_MESH_TEST_BACKENDS names aws but AGENT_MESH_TEST_AWS_ENDPOINT is not set: run through tests/with-moto.sh')
+  return `aws://?region=us-east-1&endpoint=${encodeURIComponent(endpoint)}&prefix=t${require('node:crypto').randomBytes(6).toString('hex')}-`
+}
+
 async function openMesh(backend) {
-  if (backend === 'memory') return MeshClient.open('memory://')
-  if (backend === 'local') return MeshClient.open(`local://${tempDir()}/mesh`)
-  throw new Error(`unknown backend ${backend} in AGENT_MESH_TEST_BACKENDS`)
+  let mesh
+  if (backend === 'memory') mesh = await MeshClient.open('memory://')
+  else if (backend === 'local') mesh = await MeshClient.open(`local://${tempDir()}/mesh`)
+  else if (backend === 'aws') mesh = await MeshClient.open(awsUrl())
+  else throw new Error(`unknown backend ${backend} in AGENT_MESH_TEST_BACKENDS`)
+  await mesh.provision()
+  return mesh
 }
 
 /** Registers `fn(mesh)` as one test per backend. */

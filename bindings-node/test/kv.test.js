@@ -4,7 +4,7 @@ const assert = require('node:assert/strict')
 const { behaviour, rejection, sleep } = require('./helpers')
 const { MeshError } = require('..')
 
-const ITEM_LIMIT = 400 * 1024 - 200
+const ITEM_LIMIT = 400000 - 200
 
 behaviour('set/get roundtrip of every JSON type', async (mesh) => {
   const values = [null, true, 42, -1.5, 'text with "quotes" and ünïcode', [1, 'two', { three: 3 }],

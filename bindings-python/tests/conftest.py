@@ -12,12 +12,28 @@ from agent_mesh import MeshClient
 BACKENDS = [b.strip() for b in os.environ.get("AGENT_MESH_TEST_BACKENDS", "memory,local").split(",") if b.strip()]
 
 
-def open_mesh(backend: str, tmp_path) -> MeshClient:
+def aws_url() -> str:
+    """A fresh table and bucket (unique name prefix) on the moto server of tests/with-moto.sh."""
+    endpoint = os.environ.get("AGENT_MESH_TEST_AWS_ENDPOINT")
+    if not endpoint:
+        raise RuntimeError("AGENT_MESH_TEST_BACKENDS names aws but AGENT_MESH_TEST_AWS_ENDPOINT is not set: run through tests/with-moto.sh")
+    return f"aws://?region=us-east-1&endpoint={endpoint}&prefix=t{uuid.uuid4().hex[:12]}-"
+
+
+def url_for(backend: str, tmp_path) -> str:
     if backend == "memory":
-        return MeshClient("memory://")
+        return f"memory://{uuid.uuid4().hex}"
     if backend == "local":
-        return MeshClient(f"local://{tmp_path}/mesh")
+        return f"local://{tmp_path}/mesh"
+    if backend == "aws":
+        return aws_url()
     raise ValueError(f"unknown backend {backend!r} in AGENT_MESH_TEST_BACKENDS")
+
+
+def open_mesh(backend: str, tmp_path) -> MeshClient:
+    mesh = MeshClient(url_for(backend, tmp_path))
+    mesh.provision()
+    return mesh
 
 
 @pytest.fixture(params=BACKENDS)
@@ -27,6 +43,6 @@ def mesh(request, tmp_path) -> Iterator[MeshClient]:
 
 @pytest.fixture(params=BACKENDS)
 def mesh_url(request, tmp_path) -> str:
-    if request.param == "memory":
-        return f"memory://{uuid.uuid4().hex}"
-    return f"local://{tmp_path}/mesh"
+    url = url_for(request.param, tmp_path)
+    MeshClient(url).provision()
+    return url

@@ -9,7 +9,7 @@ import pytest
 import agent_mesh
 from agent_mesh import Conflict, InvalidInput, MeshClient, MeshError, TooLarge
 
-ITEM_LIMIT = 400 * 1024 - 200
+ITEM_LIMIT = 400_000 - 200
 
 
 def test_set_get_roundtrip_all_json_types(mesh: MeshClient) -> None:

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use crate::artifacts::Artifacts;
 use crate::backend::{ArtifactBackend, KvBackend};
 use crate::config::MeshConfig;
-use crate::error::{Error, ErrorKind, Result};
+#[cfg(not(feature = "aws"))]
+use crate::error::{Error, ErrorKind};
+use crate::error::Result;
 use crate::kv::Kv;
 use crate::{local, memory};
 
@@ -20,6 +22,9 @@ struct Inner {
     config: MeshConfig,
     kv: Kv,
     artifacts: Artifacts,
+    /// The AWS backend, which has resources to provision.
+    #[cfg(feature = "aws")]
+    aws: Option<Arc<crate::aws::AwsBackend>>,
 }
 
 /// The per-domain backends of one configuration.
@@ -42,13 +47,23 @@ impl MeshClient {
 
     /// Opens the mesh for a parsed configuration.
     pub async fn with_config(config: MeshConfig) -> Result<Self> {
+        #[cfg(feature = "aws")]
+        let mut aws = None;
         let backends = match &config {
             MeshConfig::Local { dir, sync } => local::open(dir, *sync).await?,
             MeshConfig::Memory { name } => memory::open(name.as_deref()),
+            #[cfg(feature = "aws")]
+            MeshConfig::Aws(options) => {
+                let backend = Arc::new(crate::aws::AwsBackend::open(options).await?);
+                let backends = backend.backends();
+                aws = Some(backend);
+                backends
+            }
+            #[cfg(not(feature = "aws"))]
             MeshConfig::Aws(_) => {
                 return Err(Error::new(
                     ErrorKind::Unsupported,
-                    "open aws://: the AWS backend is not part of this build yet; use local:// or memory://",
+                    "open aws://: this build of agent-mesh has no AWS backend; rebuild with the `aws` cargo feature",
                 ));
             }
         };
@@ -57,6 +72,8 @@ impl MeshClient {
                 config,
                 kv: Kv::new(backends.kv),
                 artifacts: Artifacts::new(backends.artifacts),
+                #[cfg(feature = "aws")]
+                aws,
             }),
         })
     }
@@ -76,9 +93,15 @@ impl MeshClient {
         &self.inner.config
     }
 
-    /// Creates, idempotently, every resource the configuration needs. The local and memory
-    /// backends create theirs on open, so this is a no-op that succeeds for them.
+    /// Creates, idempotently, every resource the configuration needs: on AWS the DynamoDB
+    /// table (with TTL and the listing index) and the S3 bucket, named as the Terraform in
+    /// `infra/` names them. The local and memory backends create theirs on open, so for them
+    /// this is a no-op that succeeds.
     pub async fn provision(&self) -> Result<()> {
+        #[cfg(feature = "aws")]
+        if let Some(aws) = &self.inner.aws {
+            return aws.provision().await;
+        }
         Ok(())
     }
 }

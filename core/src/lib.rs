@@ -15,6 +15,8 @@
 //! ```
 
 pub mod artifacts;
+#[cfg(feature = "aws")]
+mod aws;
 pub mod backend;
 mod client;
 mod clock;
@@ -28,6 +30,8 @@ mod page;
 pub mod validate;
 
 pub use artifacts::{Artifact, ArtifactMeta, Artifacts, PutOptions};
+#[cfg(feature = "aws")]
+pub use aws::AwsNames;
 pub use client::MeshClient;
 pub use clock::Timestamp;
 pub use config::{MeshConfig, SyncMode};

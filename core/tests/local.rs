@@ -156,14 +156,6 @@ async fn unusable_directories_are_config_errors() {
     assert!(err.message.contains("newer agent-mesh"), "{err}");
 }
 
-#[tokio::test]
-async fn aws_is_not_in_this_build_yet() {
-    let err = MeshClient::connect("aws://?region=us-east-1")
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind, ErrorKind::Unsupported);
-}
-
 /// Environment variables are process-wide, so every check that sets them runs in this one test.
 #[tokio::test]
 async fn open_follows_the_environment() {

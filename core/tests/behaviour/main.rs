@@ -29,6 +29,19 @@ impl TestMesh {
         }
     }
 
+    /// A fresh table and bucket (unique name prefix) on the moto server at
+    /// `AGENT_MESH_TEST_AWS_ENDPOINT`.
+    #[cfg(feature = "moto-tests")]
+    async fn aws() -> TestMesh {
+        let endpoint = std::env::var("AGENT_MESH_TEST_AWS_ENDPOINT")
+            .expect("AGENT_MESH_TEST_AWS_ENDPOINT is not set: run the aws tests through tests/with-moto.sh");
+        let prefix = format!("t{}-", &uuid_like());
+        let url = format!("aws://?region=us-east-1&endpoint={endpoint}&prefix={prefix}");
+        let mesh = MeshClient::connect(&url).await.unwrap();
+        mesh.provision().await.unwrap();
+        TestMesh { mesh, _dir: None }
+    }
+
     async fn local() -> TestMesh {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("local://{}", dir.path().display());
@@ -95,3 +108,14 @@ macro_rules! all_cases {
 
 all_cases!(memory => memory);
 all_cases!(local => local);
+#[cfg(feature = "moto-tests")]
+all_cases!(aws => aws);
+
+/// A short random lower-case hex string (valid in bucket and table names).
+#[cfg(feature = "moto-tests")]
+fn uuid_like() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    format!("{:012x}", h.finish() & 0xffff_ffff_ffff)
+}

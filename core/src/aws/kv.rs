@@ -1,0 +1,538 @@
+//! KV on DynamoDB.
+//!
+//! Item layout (hash key `key`, the upstream MCP server's table shape): `value` (S, JSON text),
+//! `version` (N), `created_at` / `updated_at` (N, epoch ms), `expires_at` (N, epoch seconds —
+//! the table's TTL attribute) and `expires_at_ms` (N, exact expiry checked on every read, since
+//! DynamoDB deletes expired items up to two days late), and `kv_shard` (S, always `"kv"`): the
+//! partition key of the global secondary index `kv-by-key` (`kv_shard`, `key`), so a prefix
+//! page is one `Query` with `begins_with`, never a scan.
+//!
+//! Items the upstream server wrote are read too: a key stored raw or as `KV#<key>`, `value` as
+//! JSON text or a plain string, `created_at` as S (RFC 3339) or N.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, KeysAndAttributes,
+    Projection, ProjectionType, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
+};
+
+use super::errors::{Target, map_sdk_error};
+use crate::backend::{BackendPage, KvBackend, KvWrite, WriteCondition, resolve_write};
+use crate::clock::{from_ms, now_ms};
+use crate::error::{Error, ErrorKind, Result};
+use crate::kv::KvItem;
+
+/// The listing index and its partition value.
+pub(crate) const INDEX: &str = "kv-by-key";
+const SHARD: &str = "kv";
+/// Prefix under which the upstream server sometimes stored keys.
+const UPSTREAM_PREFIX: &str = "KV#";
+/// Attempts of a write whose state changed between its steps (an expired item being replaced).
+const WRITE_ATTEMPTS: usize = 8;
+
+const LIVE_OR_ABSENT: &str = "attribute_not_exists(#k) OR attribute_not_exists(expires_at_ms) OR expires_at_ms > :now";
+const ABSENT_OR_EXPIRED: &str = "attribute_not_exists(#k) OR expires_at_ms <= :now";
+
+type Item = HashMap<String, AttributeValue>;
+
+/// The AWS backend's KV store.
+#[derive(Debug)]
+pub(crate) struct DynamoKv {
+    client: Client,
+    table: String,
+    resource: String,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn num(item: &Item, name: &str) -> Option<i64> {
+    match item.get(name)? {
+        AttributeValue::N(v) => v.parse::<f64>().ok().map(|f| f as i64),
+        AttributeValue::S(v) => chrono::DateTime::parse_from_rfc3339(v).ok().map(|t| t.timestamp_millis()),
+        _ => None,
+    }
+}
+
+/// Epoch ms of a time attribute written as ms, seconds or RFC 3339 text.
+fn time_ms(item: &Item, name: &str) -> Option<i64> {
+    num(item, name).map(|v| if v < 100_000_000_000 && matches!(item.get(name), Some(AttributeValue::N(_))) { v * 1000 } else { v })
+}
+
+/// When the item expires, in epoch ms.
+fn expiry_ms(item: &Item) -> Option<i64> {
+    num(item, "expires_at_ms").or_else(|| num(item, "expires_at").map(|secs| secs * 1000))
+}
+
+fn is_live(item: &Item, now: i64) -> bool {
+    expiry_ms(item).is_none_or(|e| e > now)
+}
+
+/// The live state (version, created_at) a stored item gives to `resolve_write`.
+fn live_state(item: Option<&Item>, now: i64) -> Option<(u64, i64)> {
+    item.filter(|i| is_live(i, now))
+        .map(|i| (num(i, "version").unwrap_or(0) as u64, time_ms(i, "created_at").unwrap_or(now)))
+}
+
+/// The KV item for a stored DynamoDB item, reported under `key`.
+fn decode(operation: &str, key: &str, item: &Item) -> Result<KvItem> {
+    let value = match item.get("value") {
+        Some(AttributeValue::S(text)) => {
+            serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.clone()))
+        }
+        Some(AttributeValue::N(text)) => serde_json::from_str(text).unwrap_or(serde_json::Value::Null),
+        Some(AttributeValue::Bool(b)) => serde_json::Value::Bool(*b),
+        Some(AttributeValue::Null(_)) | None => serde_json::Value::Null,
+        Some(other) => {
+            return Err(Error::internal(operation, format!("item {key:?} has a value of unsupported type {other:?}")));
+        }
+    };
+    let created = time_ms(item, "created_at").unwrap_or(0);
+    Ok(KvItem {
+        key: key.to_owned(),
+        value,
+        version: num(item, "version").unwrap_or(1).max(1) as u64,
+        created_at: from_ms(created),
+        updated_at: from_ms(time_ms(item, "updated_at").unwrap_or(created)),
+        expires_at: expiry_ms(item).map(from_ms),
+    })
+}
+
+impl DynamoKv {
+    pub(crate) fn new(client: Client, table: String) -> Self {
+        let resource = format!("DynamoDB table {table:?}");
+        DynamoKv { client, table, resource }
+    }
+
+    fn target<'a>(&'a self, operation: &'a str, key: &'a str) -> Target<'a> {
+        Target { operation, key, resource: &self.resource }
+    }
+
+    async fn get_item(&self, operation: &str, key: &str) -> Result<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("key", s(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(&self.target(operation, key), e))?;
+        Ok(out.item)
+    }
+
+    /// The live item under `key`, also looking for the upstream `KV#<key>` layout.
+    async fn live_item(&self, operation: &str, key: &str) -> Result<Option<KvItem>> {
+        let now = now_ms();
+        for stored_key in [key.to_owned(), format!("{UPSTREAM_PREFIX}{key}")] {
+            if let Some(item) = self.get_item(operation, &stored_key).await? {
+                return if is_live(&item, now) { decode(operation, key, &item).map(Some) } else { Ok(None) };
+            }
+        }
+        Ok(None)
+    }
+
+    /// The stored items under `keys` (any that exist, expired or not), by key: `BatchGetItem`
+    /// in chunks of 100, resubmitting `UnprocessedKeys` with exponential backoff.
+    async fn batch_get_items(&self, keys: &[String]) -> Result<HashMap<String, Item>> {
+        let target = self.target("kv.batch_get", keys.first().map(String::as_str).unwrap_or(""));
+        let mut unique: Vec<&String> = keys.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let mut found = HashMap::new();
+        for chunk in unique.chunks(100) {
+            let mut pending: Vec<Item> = chunk.iter().map(|k| HashMap::from([("key".to_owned(), s(k.as_str()))])).collect();
+            let mut attempt = 0u32;
+            while !pending.is_empty() {
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(pending))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| Error::internal("kv.batch_get", e))?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(|e| map_sdk_error(&target, e))?;
+                for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                    if let Some(AttributeValue::S(key)) = item.get("key") {
+                        found.insert(key.clone(), item);
+                    }
+                }
+                pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
+                if !pending.is_empty() {
+                    attempt += 1;
+                    if attempt > 8 {
+                        return Err(Error::keyed(
+                            ErrorKind::Throttled,
+                            "kv.batch_get",
+                            target.key,
+                            format!("{} left keys unprocessed after 8 retries; retry later", self.resource),
+                        ));
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempt.min(6))).await;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// The attributes every write sets, for an `UpdateItem`.
+    fn update_expression(write: &KvWrite, version_expr: &str) -> (String, Item) {
+        let now = now_ms();
+        let mut values: Item = HashMap::from([
+            (":v".to_owned(), s(&write.encoded)),
+            (":now".to_owned(), n(now)),
+            (":shard".to_owned(), s(SHARD)),
+        ]);
+        let mut expr = format!(
+            "SET #value = :v, #version = {version_expr}, created_at = if_not_exists(created_at, :now), updated_at = :now, kv_shard = :shard"
+        );
+        match write.expires_at {
+            Some(t) => {
+                let ms = t.timestamp_millis();
+                expr.push_str(", expires_at = :exp, expires_at_ms = :expms");
+                values.insert(":exp".into(), n((ms + 999) / 1000));
+                values.insert(":expms".into(), n(ms));
+            }
+            None => expr.push_str(" REMOVE expires_at, expires_at_ms"),
+        }
+        (expr, values)
+    }
+
+    /// The whole item a fresh write (version 1) stores.
+    fn fresh_item(write: &KvWrite, now: i64) -> Item {
+        let mut item: Item = HashMap::from([
+            ("key".to_owned(), s(&write.key)),
+            ("value".to_owned(), s(&write.encoded)),
+            ("version".to_owned(), n(1)),
+            ("created_at".to_owned(), n(now)),
+            ("updated_at".to_owned(), n(now)),
+            ("kv_shard".to_owned(), s(SHARD)),
+        ]);
+        if let Some(t) = write.expires_at {
+            let ms = t.timestamp_millis();
+            item.insert("expires_at".into(), n((ms + 999) / 1000));
+            item.insert("expires_at_ms".into(), n(ms));
+        }
+        item
+    }
+
+    /// A failed condition as the `Conflict` error `resolve_write` words, from the item DynamoDB
+    /// returned; `None` if that item would in fact satisfy the condition (the state moved on).
+    fn conflict(write: &KvWrite, old: Option<&Item>) -> Option<Error> {
+        let now = now_ms();
+        resolve_write(write, live_state(old, now), now).err()
+    }
+
+    async fn update(&self, write: &KvWrite, condition: &str, version_expr: &str, extra: Item) -> Result<std::result::Result<Item, Option<Item>>> {
+        let (expr, mut values) = Self::update_expression(write, version_expr);
+        values.extend(extra);
+        let names = names(&[&expr, condition]);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("key", s(&write.key))
+            .update_expression(expr)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(Ok(out.attributes.unwrap_or_default())),
+            Err(e) => match e.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(c)) => Ok(Err(c.item.clone())),
+                _ => Err(map_sdk_error(&self.target("kv.set", &write.key), e)),
+            },
+        }
+    }
+
+    async fn put_fresh(&self, write: &KvWrite) -> Result<std::result::Result<Item, Option<Item>>> {
+        let now = now_ms();
+        let item = Self::fresh_item(write, now);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item.clone()))
+            .condition_expression(ABSENT_OR_EXPIRED)
+            .expression_attribute_names("#k", "key")
+            .expression_attribute_values(":now", n(now))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Ok(item)),
+            Err(e) => match e.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(c)) => Ok(Err(c.item.clone())),
+                _ => Err(map_sdk_error(&self.target("kv.set", &write.key), e)),
+            },
+        }
+    }
+
+    /// Creates the table with its TTL attribute and listing index, idempotently.
+    pub(crate) async fn provision(&self) -> Result<()> {
+        let key_attr = |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
+        let schema = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+        let target = self.target("provision", &self.table);
+        let created = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(key_attr("key").map_err(|e| Error::internal("provision", e))?)
+            .attribute_definitions(key_attr("kv_shard").map_err(|e| Error::internal("provision", e))?)
+            .key_schema(schema("key", KeyType::Hash).map_err(|e| Error::internal("provision", e))?)
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(INDEX)
+                    .key_schema(schema("kv_shard", KeyType::Hash).map_err(|e| Error::internal("provision", e))?)
+                    .key_schema(schema("key", KeyType::Range).map_err(|e| Error::internal("provision", e))?)
+                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .build()
+                    .map_err(|e| Error::internal("provision", e))?,
+            )
+            .send()
+            .await;
+        match created {
+            Ok(_) => {}
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}
+            Err(e) => return Err(map_sdk_error(&target, e)),
+        }
+        for _ in 0..120 {
+            let table = self.client.describe_table().table_name(&self.table).send().await.map_err(|e| map_sdk_error(&target, e))?;
+            if table.table.and_then(|t| t.table_status).is_some_and(|s| s.as_str() == "ACTIVE") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        let ttl = TimeToLiveSpecification::builder()
+            .attribute_name("expires_at")
+            .enabled(true)
+            .build()
+            .map_err(|e| Error::internal("provision", e))?;
+        match self.client.update_time_to_live().table_name(&self.table).time_to_live_specification(ttl).send().await {
+            Ok(_) => Ok(()),
+            // Already enabled.
+            Err(e) if e.as_service_error().is_some_and(|s| s.meta().message().is_some_and(|m| m.contains("already enabled"))) => Ok(()),
+            Err(e) => Err(map_sdk_error(&target, e)),
+        }
+    }
+}
+
+/// The expression attribute names `expressions` use (DynamoDB rejects unused ones).
+fn names(expressions: &[&str]) -> HashMap<String, String> {
+    [("#k", "key"), ("#value", "value"), ("#version", "version")]
+        .into_iter()
+        .filter(|(alias, _)| expressions.iter().any(|e| e.contains(alias)))
+        .map(|(alias, name)| (alias.to_owned(), name.to_owned()))
+        .collect()
+}
+
+#[async_trait]
+impl KvBackend for DynamoKv {
+    async fn get(&self, key: &str) -> Result<Option<KvItem>> {
+        self.live_item("kv.get", key).await
+    }
+
+    async fn batch_get(&self, keys: &[String]) -> Result<Vec<Option<KvItem>>> {
+        let now = now_ms();
+        let mut found = self.batch_get_items(keys).await?;
+        let missing: Vec<String> = keys
+            .iter()
+            .filter(|k| !found.contains_key(*k))
+            .map(|k| format!("{UPSTREAM_PREFIX}{k}"))
+            .collect();
+        if !missing.is_empty() {
+            for (stored, item) in self.batch_get_items(&missing).await? {
+                found.insert(stored[UPSTREAM_PREFIX.len()..].to_owned(), item);
+            }
+        }
+        keys.iter()
+            .map(|k| match found.get(k) {
+                Some(item) if is_live(item, now) => decode("kv.batch_get", k, item).map(Some),
+                _ => Ok(None),
+            })
+            .collect()
+    }
+
+    async fn set(&self, write: KvWrite) -> Result<KvItem> {
+        for _ in 0..WRITE_ATTEMPTS {
+            let outcome = match write.condition {
+                WriteCondition::IfAbsent => self.put_fresh(&write).await?,
+                WriteCondition::IfVersion(v) => {
+                    let extra = HashMap::from([(":expected".to_owned(), n(v)), (":next".to_owned(), n(v + 1))]);
+                    let condition = "#version = :expected AND (attribute_not_exists(expires_at_ms) OR expires_at_ms > :now)";
+                    self.update(&write, condition, ":next", extra).await?
+                }
+                WriteCondition::Always => {
+                    let extra = HashMap::from([(":zero".to_owned(), n(0)), (":one".to_owned(), n(1))]);
+                    match self.update(&write, LIVE_OR_ABSENT, "if_not_exists(#version, :zero) + :one", extra).await? {
+                        // The item exists but has expired: it is re-created at version 1.
+                        Err(_) => self.put_fresh(&write).await?,
+                        done => done,
+                    }
+                }
+            };
+            match outcome {
+                Ok(item) => return decode("kv.set", &write.key, &item),
+                Err(old) => {
+                    if let Some(conflict) = Self::conflict(&write, old.as_ref()) {
+                        if write.condition != WriteCondition::Always {
+                            return Err(conflict);
+                        }
+                    }
+                }
+            }
+        }
+        Err(Error::keyed(ErrorKind::Unavailable, "kv.set", &write.key, "the item kept changing between the steps of the write; retry"))
+    }
+
+    async fn batch_set(&self, writes: Vec<KvWrite>) -> Result<()> {
+        // All or nothing: one transaction. Live or absent items are updated (version + 1);
+        // items found expired are re-created at version 1, with a condition that they still are.
+        let mut expired: std::collections::HashSet<String> = Default::default();
+        let first = writes[0].key.clone();
+        for _ in 0..WRITE_ATTEMPTS {
+            let now = now_ms();
+            let mut actions = Vec::with_capacity(writes.len());
+            for write in &writes {
+                let action = if expired.contains(&write.key) {
+                    let put = Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(Self::fresh_item(write, now)))
+                        .condition_expression(ABSENT_OR_EXPIRED)
+                        .expression_attribute_names("#k", "key")
+                        .expression_attribute_values(":now", n(now))
+                        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                        .build()
+                        .map_err(|e| Error::internal("kv.batch_set", e))?;
+                    TransactWriteItem::builder().put(put).build()
+                } else {
+                    let (expr, mut values) = Self::update_expression(write, "if_not_exists(#version, :zero) + :one");
+                    values.insert(":zero".into(), n(0));
+                    values.insert(":one".into(), n(1));
+                    let names = names(&[&expr, LIVE_OR_ABSENT]);
+                    let update = Update::builder()
+                        .table_name(&self.table)
+                        .key("key", s(&write.key))
+                        .update_expression(expr)
+                        .condition_expression(LIVE_OR_ABSENT)
+                        .set_expression_attribute_names(Some(names))
+                        .set_expression_attribute_values(Some(values))
+                        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                        .build()
+                        .map_err(|e| Error::internal("kv.batch_set", e))?;
+                    TransactWriteItem::builder().update(update).build()
+                };
+                actions.push(action);
+            }
+            let result = self.client.transact_write_items().set_transact_items(Some(actions)).send().await;
+            let error = match result {
+                Ok(_) => return Ok(()),
+                Err(e) => e,
+            };
+            let Some(reasons) = error
+                .as_service_error()
+                .and_then(|s| match s {
+                    TransactWriteItemsError::TransactionCanceledException(c) => c.cancellation_reasons.clone(),
+                    _ => None,
+                })
+            else {
+                return Err(map_sdk_error(&self.target("kv.batch_set", &first), error));
+            };
+            if reasons.iter().any(|r| r.code().is_some_and(|c| c != "None" && c != "ConditionalCheckFailed")) {
+                return Err(map_sdk_error(&self.target("kv.batch_set", &first), error));
+            }
+            // Flip the items whose state was not what this attempt assumed, and try again.
+            for (write, reason) in writes.iter().zip(&reasons) {
+                if reason.code() == Some("ConditionalCheckFailed") {
+                    let live = reason.item().is_some_and(|i| is_live(i, now_ms()));
+                    if live {
+                        expired.remove(&write.key);
+                    } else {
+                        expired.insert(write.key.clone());
+                    }
+                }
+            }
+        }
+        Err(Error::keyed(ErrorKind::Unavailable, "kv.batch_set", &first, "the items kept changing between attempts; retry"))
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool> {
+        let now = now_ms();
+        for stored_key in [key.to_owned(), format!("{UPSTREAM_PREFIX}{key}")] {
+            let out = self
+                .client
+                .delete_item()
+                .table_name(&self.table)
+                .key("key", s(&stored_key))
+                .return_values(ReturnValue::AllOld)
+                .send()
+                .await
+                .map_err(|e| map_sdk_error(&self.target("kv.delete", key), e))?;
+            if let Some(old) = out.attributes {
+                return Ok(is_live(&old, now));
+            }
+        }
+        Ok(false)
+    }
+
+    async fn list(&self, prefix: &str, start_after: Option<&str>, limit: usize) -> Result<BackendPage<KvItem>> {
+        let target = self.target("kv.list", prefix);
+        let now = now_ms();
+        let mut items: Vec<KvItem> = Vec::new();
+        let mut exclusive_start: Option<Item> = start_after.map(|after| {
+            HashMap::from([("key".to_owned(), s(after)), ("kv_shard".to_owned(), s(SHARD))])
+        });
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(INDEX)
+                .expression_attribute_values(":shard", s(SHARD))
+                .limit((limit + 1 - items.len()).max(1) as i32)
+                .set_exclusive_start_key(exclusive_start.take());
+            query = if prefix.is_empty() {
+                query.key_condition_expression("kv_shard = :shard")
+            } else {
+                query
+                    .key_condition_expression("kv_shard = :shard AND begins_with(#k, :prefix)")
+                    .expression_attribute_names("#k", "key")
+                    .expression_attribute_values(":prefix", s(prefix))
+            };
+            let out = query.send().await.map_err(|e| map_sdk_error(&target, e))?;
+            for item in out.items.unwrap_or_default() {
+                if !is_live(&item, now) {
+                    continue;
+                }
+                let Some(AttributeValue::S(key)) = item.get("key") else { continue };
+                items.push(decode("kv.list", key, &item)?);
+            }
+            match out.last_evaluated_key {
+                Some(last) if items.len() <= limit => exclusive_start = Some(last),
+                _ => break,
+            }
+        }
+        Ok(BackendPage::from_rows(items, limit))
+    }
+}
