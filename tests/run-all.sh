@@ -10,6 +10,9 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p agent-mesh --features moto-tests --all-targets -- -D warnings
+echo "== local-only build (no AWS SDK: --no-default-features)"
+cargo clippy -p agent-mesh --no-default-features --all-targets -- -D warnings
 
 echo "== Python: venv and pip install ./bindings-python (the README's install command)"
 [ -x .venv/bin/python ] || python3 -m venv .venv

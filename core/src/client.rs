@@ -5,9 +5,9 @@ use std::sync::Arc;
 use crate::artifacts::Artifacts;
 use crate::backend::{ArtifactBackend, KvBackend};
 use crate::config::MeshConfig;
+use crate::error::Result;
 #[cfg(not(feature = "aws"))]
 use crate::error::{Error, ErrorKind};
-use crate::error::Result;
 use crate::kv::Kv;
 use crate::{local, memory};
 

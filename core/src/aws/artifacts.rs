@@ -41,11 +41,19 @@ pub(crate) struct S3Artifacts {
 impl S3Artifacts {
     pub(crate) fn new(client: Client, bucket: String) -> Self {
         let resource = format!("S3 bucket {bucket:?}");
-        S3Artifacts { client, bucket, resource }
+        S3Artifacts {
+            client,
+            bucket,
+            resource,
+        }
     }
 
     fn target<'a>(&'a self, operation: &'a str, key: &'a str) -> Target<'a> {
-        Target { operation, key, resource: &self.resource }
+        Target {
+            operation,
+            key,
+            resource: &self.resource,
+        }
     }
 
     /// Creates the bucket, idempotently.
@@ -55,18 +63,31 @@ impl S3Artifacts {
         if let Some(region) = region.filter(|r| r != "us-east-1") {
             create = create.create_bucket_configuration(
                 aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region.as_str()))
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                        region.as_str(),
+                    ))
                     .build(),
             );
         }
         match create.send().await {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_bucket_already_owned_by_you()) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(map_sdk_error(&self.target("provision", &self.bucket), e)),
         }
     }
 
-    async fn put_single(&self, key: &str, body: ByteStream, size: u64, options: &PutOptions) -> Result<()> {
+    async fn put_single(
+        &self,
+        key: &str,
+        body: ByteStream,
+        size: u64,
+        options: &PutOptions,
+    ) -> Result<()> {
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -82,7 +103,13 @@ impl S3Artifacts {
     }
 
     /// Uploads `size` bytes in parts, `part(offset, length)` giving each part's body.
-    async fn put_multipart<F, Fut>(&self, key: &str, size: u64, options: &PutOptions, part: F) -> Result<()>
+    async fn put_multipart<F, Fut>(
+        &self,
+        key: &str,
+        size: u64,
+        options: &PutOptions,
+        part: F,
+    ) -> Result<()>
     where
         F: Fn(u64, u64) -> Fut,
         Fut: std::future::Future<Output = Result<ByteStream>>,
@@ -119,37 +146,55 @@ impl S3Artifacts {
                         .send()
                         .await
                         .map_err(|e| map_sdk_error(target, e))?;
-                    Ok::<_, Error>(CompletedPart::builder().part_number(i as i32 + 1).set_e_tag(out.e_tag).build())
+                    Ok::<_, Error>(
+                        CompletedPart::builder()
+                            .part_number(i as i32 + 1)
+                            .set_e_tag(out.e_tag)
+                            .build(),
+                    )
                 }
             })
             .buffered(PARTS_IN_FLIGHT)
             .try_collect::<Vec<_>>()
             .await;
         let completed = match uploaded {
-            Ok(parts) => {
-                self.client
-                    .complete_multipart_upload()
-                    .bucket(&self.bucket)
-                    .key(key)
-                    .upload_id(&upload_id)
-                    .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
-                    .send()
-                    .await
-                    .map_err(|e| map_sdk_error(&target, e))
-                    .map(drop)
-            }
+            Ok(parts) => self
+                .client
+                .complete_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(&upload_id)
+                .multipart_upload(
+                    CompletedMultipartUpload::builder()
+                        .set_parts(Some(parts))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| map_sdk_error(&target, e))
+                .map(drop),
             Err(e) => Err(e),
         };
         if completed.is_err() {
             // Best effort: the upload is abandoned either way; the error reported is the cause.
-            let _ = self.client.abort_multipart_upload().bucket(&self.bucket).key(key).upload_id(&upload_id).send().await;
+            let _ = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key)
+                .upload_id(&upload_id)
+                .send()
+                .await;
         }
         completed
     }
 }
 
 fn content_type(options: &PutOptions) -> String {
-    options.content_type.clone().unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned())
+    options
+        .content_type
+        .clone()
+        .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned())
 }
 
 fn meta_of(
@@ -164,20 +209,34 @@ fn meta_of(
         key: key.to_owned(),
         size: size.unwrap_or(0).max(0) as u64,
         content_type: content_type.unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned()),
-        metadata: metadata.unwrap_or_default().into_iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect(),
+        metadata: metadata
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v))
+            .collect(),
         etag: etag.unwrap_or_default().trim_matches('"').to_owned(),
-        last_modified: from_ms(last_modified.and_then(|t| t.to_millis().ok()).unwrap_or_else(now_ms)),
+        last_modified: from_ms(
+            last_modified
+                .and_then(|t| t.to_millis().ok())
+                .unwrap_or_else(now_ms),
+        ),
     }
 }
 
 #[async_trait]
 impl ArtifactBackend for S3Artifacts {
-    async fn put(&self, key: &str, payload: PutPayload, options: &PutOptions) -> Result<ArtifactMeta> {
+    async fn put(
+        &self,
+        key: &str,
+        payload: PutPayload,
+        options: &PutOptions,
+    ) -> Result<ArtifactMeta> {
         match &payload {
             PutPayload::Bytes(bytes) => {
                 let size = bytes.len() as u64;
                 if size <= MULTIPART_THRESHOLD {
-                    self.put_single(key, ByteStream::from(bytes.clone()), size, options).await?;
+                    self.put_single(key, ByteStream::from(bytes.clone()), size, options)
+                        .await?;
                 } else {
                     let part = |offset: u64, length: u64| {
                         let slice = bytes.slice(offset as usize..(offset + length) as usize);
@@ -187,7 +246,9 @@ impl ArtifactBackend for S3Artifacts {
                 }
             }
             PutPayload::File(path) => {
-                let size = std::fs::metadata(path).map_err(|e| io_error("artifacts.put_file", key, path, e))?.len();
+                let size = std::fs::metadata(path)
+                    .map_err(|e| io_error("artifacts.put_file", key, path, e))?
+                    .len();
                 let read = |offset: u64, length: u64| {
                     let path = path.clone();
                     async move {
@@ -197,61 +258,135 @@ impl ArtifactBackend for S3Artifacts {
                             .length(Length::Exact(length))
                             .build()
                             .await
-                            .map_err(|e| Error::invalid_input("artifacts.put_file", key, format!("cannot read {}: {e}", path.display())))
+                            .map_err(|e| {
+                                Error::invalid_input(
+                                    "artifacts.put_file",
+                                    key,
+                                    format!("cannot read {}: {e}", path.display()),
+                                )
+                            })
                     }
                 };
                 if size <= MULTIPART_THRESHOLD {
-                    self.put_single(key, read(0, size).await?, size, options).await?;
+                    self.put_single(key, read(0, size).await?, size, options)
+                        .await?;
                 } else {
                     self.put_multipart(key, size, options, read).await?;
                 }
             }
         }
         self.head(key).await?.ok_or_else(|| {
-            Error::keyed(crate::ErrorKind::Unavailable, "artifacts.put", key, format!("{} did not show the object just written; retry", self.resource))
+            Error::keyed(
+                crate::ErrorKind::Unavailable,
+                "artifacts.put",
+                key,
+                format!(
+                    "{} did not show the object just written; retry",
+                    self.resource
+                ),
+            )
         })
     }
 
     async fn get(&self, key: &str) -> Result<Option<(ArtifactMeta, Bytes)>> {
-        let out = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(out) => out,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
             Err(e) => return Err(map_sdk_error(&self.target("artifacts.get", key), e)),
         };
-        let meta = meta_of(key, out.content_length, out.content_type.clone(), out.metadata.clone(), out.e_tag.clone(), out.last_modified);
+        let meta = meta_of(
+            key,
+            out.content_length,
+            out.content_type.clone(),
+            out.metadata.clone(),
+            out.e_tag.clone(),
+            out.last_modified,
+        );
         let data = out.body.collect().await.map_err(|e| {
-            Error::keyed(crate::ErrorKind::Unavailable, "artifacts.get", key, format!("the download from {} broke off: {e}; retry", self.resource))
+            Error::keyed(
+                crate::ErrorKind::Unavailable,
+                "artifacts.get",
+                key,
+                format!("the download from {} broke off: {e}; retry", self.resource),
+            )
         })?;
         Ok(Some((meta, data.into_bytes())))
     }
 
     async fn get_to_file(&self, key: &str, path: &Path) -> Result<Option<ArtifactMeta>> {
         const OP: &str = "artifacts.get_to_file";
-        let mut out = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+        let mut out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(out) => out,
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
             Err(e) => return Err(map_sdk_error(&self.target(OP, key), e)),
         };
-        let meta = meta_of(key, out.content_length, out.content_type.clone(), out.metadata.clone(), out.e_tag.clone(), out.last_modified);
+        let meta = meta_of(
+            key,
+            out.content_length,
+            out.content_type.clone(),
+            out.metadata.clone(),
+            out.e_tag.clone(),
+            out.last_modified,
+        );
         let mut file = AtomicFile::create(path).map_err(|e| io_error(OP, key, path, e))?;
         while let Some(chunk) = out.body.try_next().await.map_err(|e| {
-            Error::keyed(crate::ErrorKind::Unavailable, OP, key, format!("the download from {} broke off: {e}; retry", self.resource))
+            Error::keyed(
+                crate::ErrorKind::Unavailable,
+                OP,
+                key,
+                format!("the download from {} broke off: {e}; retry", self.resource),
+            )
         })? {
-            file.file().write_all(&chunk).map_err(|e| io_error(OP, key, path, e))?;
+            file.file()
+                .write_all(&chunk)
+                .map_err(|e| io_error(OP, key, path, e))?;
         }
         file.commit().map_err(|e| io_error(OP, key, path, e))?;
         Ok(Some(meta))
     }
 
     async fn head(&self, key: &str) -> Result<Option<ArtifactMeta>> {
-        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
-            Ok(out) => Ok(Some(meta_of(key, out.content_length, out.content_type, out.metadata, out.e_tag, out.last_modified))),
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(meta_of(
+                key,
+                out.content_length,
+                out.content_type,
+                out.metadata,
+                out.e_tag,
+                out.last_modified,
+            ))),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
             Err(e) => Err(map_sdk_error(&self.target("artifacts.head", key), e)),
         }
     }
 
-    async fn list(&self, prefix: &str, start_after: Option<&str>, limit: usize) -> Result<BackendPage<ArtifactMeta>> {
+    async fn list(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<BackendPage<ArtifactMeta>> {
         let out = self
             .client
             .list_objects_v2()
@@ -263,7 +398,11 @@ impl ArtifactBackend for S3Artifacts {
             .await
             .map_err(|e| map_sdk_error(&self.target("artifacts.list", prefix), e))?;
         let keys: Vec<String> = out
-            .contents.unwrap_or_default().into_iter().filter_map(|o| o.key).collect();
+            .contents
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|o| o.key)
+            .collect();
         // ListObjectsV2 carries no content type or user metadata: fill them in with HEADs.
         let metas: Vec<Option<ArtifactMeta>> = futures::stream::iter(keys)
             .map(|k| async move { self.head(&k).await })
@@ -271,7 +410,10 @@ impl ArtifactBackend for S3Artifacts {
             .try_collect()
             .await?;
         let items: Vec<ArtifactMeta> = metas.into_iter().flatten().collect();
-        Ok(BackendPage { items, more: out.is_truncated.unwrap_or(false) })
+        Ok(BackendPage {
+            items,
+            more: out.is_truncated.unwrap_or(false),
+        })
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {

@@ -22,12 +22,15 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let code = error.code().unwrap_or_default().to_owned();
-    let detail = error.message().map(str::to_owned).unwrap_or_else(|| error_chain(&error));
+    let detail = error
+        .message()
+        .map(str::to_owned)
+        .unwrap_or_else(|| error_chain(&error));
     let status = error.raw_response().map(|r| r.status().as_u16());
     let (kind, fix): (ErrorKind, String) = match code.as_str() {
-        "ConditionalCheckFailedException" | "TransactionCanceledException" | "PreconditionFailed" => {
-            (ErrorKind::Conflict, "re-read the item and retry".into())
-        }
+        "ConditionalCheckFailedException"
+        | "TransactionCanceledException"
+        | "PreconditionFailed" => (ErrorKind::Conflict, "re-read the item and retry".into()),
         "ResourceNotFoundException" | "NoSuchBucket" => (
             ErrorKind::Config,
             format!(
@@ -36,32 +39,57 @@ where
             ),
         ),
         "NoSuchKey" | "NotFound" | "NoSuchUpload" => (ErrorKind::NotFound, "check the key".into()),
-        "AccessDenied" | "AccessDeniedException" | "UnrecognizedClientException" | "InvalidAccessKeyId"
-        | "SignatureDoesNotMatch" | "ExpiredToken" | "ExpiredTokenException" | "InvalidClientTokenId" => (
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnrecognizedClientException"
+        | "InvalidAccessKeyId"
+        | "SignatureDoesNotMatch"
+        | "ExpiredToken"
+        | "ExpiredTokenException"
+        | "InvalidClientTokenId" => (
             ErrorKind::PermissionDenied,
-            format!("check the AWS credentials and the IAM policy for {}", target.resource),
+            format!(
+                "check the AWS credentials and the IAM policy for {}",
+                target.resource
+            ),
         ),
-        "ProvisionedThroughputExceededException" | "ThrottlingException" | "Throttling" | "RequestLimitExceeded"
-        | "SlowDown" | "TooManyRequestsException" => (ErrorKind::Throttled, "retry later, with backoff".into()),
-        "ValidationException" | "InvalidArgument" | "EntityTooLarge" => {
-            (ErrorKind::InvalidInput, "check the request against the AWS limits".into())
-        }
-        "InternalServerError" | "InternalError" | "ServiceUnavailable" | "ServiceUnavailableException" => {
-            (ErrorKind::Unavailable, "retry later".into())
-        }
+        "ProvisionedThroughputExceededException"
+        | "ThrottlingException"
+        | "Throttling"
+        | "RequestLimitExceeded"
+        | "SlowDown"
+        | "TooManyRequestsException" => (ErrorKind::Throttled, "retry later, with backoff".into()),
+        "ValidationException" | "InvalidArgument" | "EntityTooLarge" => (
+            ErrorKind::InvalidInput,
+            "check the request against the AWS limits".into(),
+        ),
+        "InternalServerError"
+        | "InternalError"
+        | "ServiceUnavailable"
+        | "ServiceUnavailableException" => (ErrorKind::Unavailable, "retry later".into()),
         _ => match &error {
             SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => (
                 ErrorKind::Unavailable,
-                "the AWS endpoint did not answer; check the network or the endpoint URL and retry".into(),
+                "the AWS endpoint did not answer; check the network or the endpoint URL and retry"
+                    .into(),
             ),
             SdkError::ResponseError(_) => (ErrorKind::Unavailable, "retry later".into()),
             _ if status.is_some_and(|s| s >= 500) => (ErrorKind::Unavailable, "retry later".into()),
             _ => (ErrorKind::Internal, "unexpected AWS error".into()),
         },
     };
-    let code_text = if code.is_empty() { String::new() } else { format!("{code}: ") };
-    Error::keyed(kind, target.operation, target.key, format!("{} answered {code_text}{detail}; {fix}", target.resource))
-        .with_context("resource", target.resource)
+    let code_text = if code.is_empty() {
+        String::new()
+    } else {
+        format!("{code}: ")
+    };
+    Error::keyed(
+        kind,
+        target.operation,
+        target.key,
+        format!("{} answered {code_text}{detail}; {fix}", target.resource),
+    )
+    .with_context("resource", target.resource)
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {

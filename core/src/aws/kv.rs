@@ -18,9 +18,10 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, KeysAndAttributes,
-    Projection, ProjectionType, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    ScalarAttributeType, TimeToLiveSpecification, TransactWriteItem, Update,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, KeysAndAttributes, Projection, ProjectionType, Put, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification,
+    TransactWriteItem, Update,
 };
 
 use super::errors::{Target, map_sdk_error};
@@ -37,10 +38,24 @@ const UPSTREAM_PREFIX: &str = "KV#";
 /// Attempts of a write whose state changed between its steps (an expired item being replaced).
 const WRITE_ATTEMPTS: usize = 8;
 
-const LIVE_OR_ABSENT: &str = "attribute_not_exists(#k) OR attribute_not_exists(expires_at_ms) OR expires_at_ms > :now";
+/// Absent, or live and written by agent-mesh (it has a version).
+const VERSIONED_OR_ABSENT: &str = "attribute_not_exists(#k) OR (attribute_exists(#version) AND (attribute_not_exists(expires_at_ms) OR expires_at_ms > :now))";
+/// Live and written by the upstream server (no version, which counts as version 1).
+const UNVERSIONED_LIVE: &str = "attribute_exists(#k) AND attribute_not_exists(#version) AND (attribute_not_exists(expires_at_ms) OR expires_at_ms > :now)";
 const ABSENT_OR_EXPIRED: &str = "attribute_not_exists(#k) OR expires_at_ms <= :now";
 
 type Item = HashMap<String, AttributeValue>;
+
+/// What a batch write assumes about an item it writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stored {
+    /// Absent, or live with a version: update, version + 1.
+    VersionedOrAbsent,
+    /// Live without a version (upstream): update to version 2.
+    Unversioned,
+    /// Present but expired: re-create at version 1.
+    Expired,
+}
 
 /// The AWS backend's KV store.
 #[derive(Debug)]
@@ -61,14 +76,22 @@ fn n(v: impl ToString) -> AttributeValue {
 fn num(item: &Item, name: &str) -> Option<i64> {
     match item.get(name)? {
         AttributeValue::N(v) => v.parse::<f64>().ok().map(|f| f as i64),
-        AttributeValue::S(v) => chrono::DateTime::parse_from_rfc3339(v).ok().map(|t| t.timestamp_millis()),
+        AttributeValue::S(v) => chrono::DateTime::parse_from_rfc3339(v)
+            .ok()
+            .map(|t| t.timestamp_millis()),
         _ => None,
     }
 }
 
 /// Epoch ms of a time attribute written as ms, seconds or RFC 3339 text.
 fn time_ms(item: &Item, name: &str) -> Option<i64> {
-    num(item, name).map(|v| if v < 100_000_000_000 && matches!(item.get(name), Some(AttributeValue::N(_))) { v * 1000 } else { v })
+    num(item, name).map(|v| {
+        if v < 100_000_000_000 && matches!(item.get(name), Some(AttributeValue::N(_))) {
+            v * 1000
+        } else {
+            v
+        }
+    })
 }
 
 /// When the item expires, in epoch ms.
@@ -82,8 +105,12 @@ fn is_live(item: &Item, now: i64) -> bool {
 
 /// The live state (version, created_at) a stored item gives to `resolve_write`.
 fn live_state(item: Option<&Item>, now: i64) -> Option<(u64, i64)> {
-    item.filter(|i| is_live(i, now))
-        .map(|i| (num(i, "version").unwrap_or(0) as u64, time_ms(i, "created_at").unwrap_or(now)))
+    item.filter(|i| is_live(i, now)).map(|i| {
+        (
+            num(i, "version").unwrap_or(0) as u64,
+            time_ms(i, "created_at").unwrap_or(now),
+        )
+    })
 }
 
 /// The KV item for a stored DynamoDB item, reported under `key`.
@@ -92,11 +119,16 @@ fn decode(operation: &str, key: &str, item: &Item) -> Result<KvItem> {
         Some(AttributeValue::S(text)) => {
             serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.clone()))
         }
-        Some(AttributeValue::N(text)) => serde_json::from_str(text).unwrap_or(serde_json::Value::Null),
+        Some(AttributeValue::N(text)) => {
+            serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
+        }
         Some(AttributeValue::Bool(b)) => serde_json::Value::Bool(*b),
         Some(AttributeValue::Null(_)) | None => serde_json::Value::Null,
         Some(other) => {
-            return Err(Error::internal(operation, format!("item {key:?} has a value of unsupported type {other:?}")));
+            return Err(Error::internal(
+                operation,
+                format!("item {key:?} has a value of unsupported type {other:?}"),
+            ));
         }
     };
     let created = time_ms(item, "created_at").unwrap_or(0);
@@ -113,11 +145,19 @@ fn decode(operation: &str, key: &str, item: &Item) -> Result<KvItem> {
 impl DynamoKv {
     pub(crate) fn new(client: Client, table: String) -> Self {
         let resource = format!("DynamoDB table {table:?}");
-        DynamoKv { client, table, resource }
+        DynamoKv {
+            client,
+            table,
+            resource,
+        }
     }
 
     fn target<'a>(&'a self, operation: &'a str, key: &'a str) -> Target<'a> {
-        Target { operation, key, resource: &self.resource }
+        Target {
+            operation,
+            key,
+            resource: &self.resource,
+        }
     }
 
     async fn get_item(&self, operation: &str, key: &str) -> Result<Option<Item>> {
@@ -138,7 +178,11 @@ impl DynamoKv {
         let now = now_ms();
         for stored_key in [key.to_owned(), format!("{UPSTREAM_PREFIX}{key}")] {
             if let Some(item) = self.get_item(operation, &stored_key).await? {
-                return if is_live(&item, now) { decode(operation, key, &item).map(Some) } else { Ok(None) };
+                return if is_live(&item, now) {
+                    decode(operation, key, &item).map(Some)
+                } else {
+                    Ok(None)
+                };
             }
         }
         Ok(None)
@@ -147,13 +191,19 @@ impl DynamoKv {
     /// The stored items under `keys` (any that exist, expired or not), by key: `BatchGetItem`
     /// in chunks of 100, resubmitting `UnprocessedKeys` with exponential backoff.
     async fn batch_get_items(&self, keys: &[String]) -> Result<HashMap<String, Item>> {
-        let target = self.target("kv.batch_get", keys.first().map(String::as_str).unwrap_or(""));
+        let target = self.target(
+            "kv.batch_get",
+            keys.first().map(String::as_str).unwrap_or(""),
+        );
         let mut unique: Vec<&String> = keys.iter().collect();
         unique.sort();
         unique.dedup();
         let mut found = HashMap::new();
         for chunk in unique.chunks(100) {
-            let mut pending: Vec<Item> = chunk.iter().map(|k| HashMap::from([("key".to_owned(), s(k.as_str()))])).collect();
+            let mut pending: Vec<Item> = chunk
+                .iter()
+                .map(|k| HashMap::from([("key".to_owned(), s(k.as_str()))]))
+                .collect();
             let mut attempt = 0u32;
             while !pending.is_empty() {
                 let request = KeysAndAttributes::builder()
@@ -168,12 +218,20 @@ impl DynamoKv {
                     .send()
                     .await
                     .map_err(|e| map_sdk_error(&target, e))?;
-                for item in out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                for item in out
+                    .responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default()
+                {
                     if let Some(AttributeValue::S(key)) = item.get("key") {
                         found.insert(key.clone(), item);
                     }
                 }
-                pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
                 if !pending.is_empty() {
                     attempt += 1;
                     if attempt > 8 {
@@ -181,10 +239,14 @@ impl DynamoKv {
                             ErrorKind::Throttled,
                             "kv.batch_get",
                             target.key,
-                            format!("{} left keys unprocessed after 8 retries; retry later", self.resource),
+                            format!(
+                                "{} left keys unprocessed after 8 retries; retry later",
+                                self.resource
+                            ),
                         ));
                     }
-                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempt.min(6))).await;
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempt.min(6)))
+                        .await;
                 }
             }
         }
@@ -239,7 +301,13 @@ impl DynamoKv {
         resolve_write(write, live_state(old, now), now).err()
     }
 
-    async fn update(&self, write: &KvWrite, condition: &str, version_expr: &str, extra: Item) -> Result<std::result::Result<Item, Option<Item>>> {
+    async fn update(
+        &self,
+        write: &KvWrite,
+        condition: &str,
+        version_expr: &str,
+        extra: Item,
+    ) -> Result<std::result::Result<Item, Option<Item>>> {
         let (expr, mut values) = Self::update_expression(write, version_expr);
         values.extend(extra);
         let names = names(&[&expr, condition]);
@@ -259,7 +327,9 @@ impl DynamoKv {
         match result {
             Ok(out) => Ok(Ok(out.attributes.unwrap_or_default())),
             Err(e) => match e.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(c)) => Ok(Err(c.item.clone())),
+                Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
+                    Ok(Err(c.item.clone()))
+                }
                 _ => Err(map_sdk_error(&self.target("kv.set", &write.key), e)),
             },
         }
@@ -290,8 +360,18 @@ impl DynamoKv {
 
     /// Creates the table with its TTL attribute and listing index, idempotently.
     pub(crate) async fn provision(&self) -> Result<()> {
-        let key_attr = |name: &str| AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build();
-        let schema = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+        let key_attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+        };
+        let schema = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+        };
         let target = self.target("provision", &self.table);
         let created = self
             .client
@@ -299,14 +379,26 @@ impl DynamoKv {
             .table_name(&self.table)
             .billing_mode(BillingMode::PayPerRequest)
             .attribute_definitions(key_attr("key").map_err(|e| Error::internal("provision", e))?)
-            .attribute_definitions(key_attr("kv_shard").map_err(|e| Error::internal("provision", e))?)
+            .attribute_definitions(
+                key_attr("kv_shard").map_err(|e| Error::internal("provision", e))?,
+            )
             .key_schema(schema("key", KeyType::Hash).map_err(|e| Error::internal("provision", e))?)
             .global_secondary_indexes(
                 GlobalSecondaryIndex::builder()
                     .index_name(INDEX)
-                    .key_schema(schema("kv_shard", KeyType::Hash).map_err(|e| Error::internal("provision", e))?)
-                    .key_schema(schema("key", KeyType::Range).map_err(|e| Error::internal("provision", e))?)
-                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .key_schema(
+                        schema("kv_shard", KeyType::Hash)
+                            .map_err(|e| Error::internal("provision", e))?,
+                    )
+                    .key_schema(
+                        schema("key", KeyType::Range)
+                            .map_err(|e| Error::internal("provision", e))?,
+                    )
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
                     .build()
                     .map_err(|e| Error::internal("provision", e))?,
             )
@@ -314,12 +406,24 @@ impl DynamoKv {
             .await;
         match created {
             Ok(_) => {}
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_in_use_exception()) => {}
             Err(e) => return Err(map_sdk_error(&target, e)),
         }
         for _ in 0..120 {
-            let table = self.client.describe_table().table_name(&self.table).send().await.map_err(|e| map_sdk_error(&target, e))?;
-            if table.table.and_then(|t| t.table_status).is_some_and(|s| s.as_str() == "ACTIVE") {
+            let table = self
+                .client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await
+                .map_err(|e| map_sdk_error(&target, e))?;
+            if table
+                .table
+                .and_then(|t| t.table_status)
+                .is_some_and(|s| s.as_str() == "ACTIVE")
+            {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -329,10 +433,25 @@ impl DynamoKv {
             .enabled(true)
             .build()
             .map_err(|e| Error::internal("provision", e))?;
-        match self.client.update_time_to_live().table_name(&self.table).time_to_live_specification(ttl).send().await {
+        match self
+            .client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(ttl)
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             // Already enabled.
-            Err(e) if e.as_service_error().is_some_and(|s| s.meta().message().is_some_and(|m| m.contains("already enabled"))) => Ok(()),
+            Err(e)
+                if e.as_service_error().is_some_and(|s| {
+                    s.meta()
+                        .message()
+                        .is_some_and(|m| m.contains("already enabled"))
+                }) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(map_sdk_error(&target, e)),
         }
     }
@@ -379,13 +498,32 @@ impl KvBackend for DynamoKv {
             let outcome = match write.condition {
                 WriteCondition::IfAbsent => self.put_fresh(&write).await?,
                 WriteCondition::IfVersion(v) => {
-                    let extra = HashMap::from([(":expected".to_owned(), n(v)), (":next".to_owned(), n(v + 1))]);
-                    let condition = "#version = :expected AND (attribute_not_exists(expires_at_ms) OR expires_at_ms > :now)";
+                    let extra = HashMap::from([
+                        (":expected".to_owned(), n(v)),
+                        (":next".to_owned(), n(v + 1)),
+                    ]);
+                    // An upstream item without a version counts as version 1.
+                    let condition = if v == 1 {
+                        "attribute_exists(#k) AND (#version = :expected OR attribute_not_exists(#version)) AND (attribute_not_exists(expires_at_ms) OR expires_at_ms > :now)"
+                    } else {
+                        "#version = :expected AND (attribute_not_exists(expires_at_ms) OR expires_at_ms > :now)"
+                    };
                     self.update(&write, condition, ":next", extra).await?
                 }
                 WriteCondition::Always => {
-                    let extra = HashMap::from([(":zero".to_owned(), n(0)), (":one".to_owned(), n(1))]);
-                    match self.update(&write, LIVE_OR_ABSENT, "if_not_exists(#version, :zero) + :one", extra).await? {
+                    let extra =
+                        HashMap::from([(":zero".to_owned(), n(0)), (":one".to_owned(), n(1))]);
+                    let bump = "if_not_exists(#version, :zero) + :one";
+                    match self
+                        .update(&write, VERSIONED_OR_ABSENT, bump, extra)
+                        .await?
+                    {
+                        Err(Some(old))
+                            if is_live(&old, now_ms()) && !old.contains_key("version") =>
+                        {
+                            let two = HashMap::from([(":two".to_owned(), n(2))]);
+                            self.update(&write, UNVERSIONED_LIVE, ":two", two).await?
+                        }
                         // The item exists but has expired: it is re-created at version 1.
                         Err(_) => self.put_fresh(&write).await?,
                         done => done,
@@ -395,86 +533,121 @@ impl KvBackend for DynamoKv {
             match outcome {
                 Ok(item) => return decode("kv.set", &write.key, &item),
                 Err(old) => {
-                    if let Some(conflict) = Self::conflict(&write, old.as_ref()) {
-                        if write.condition != WriteCondition::Always {
-                            return Err(conflict);
-                        }
+                    if write.condition != WriteCondition::Always
+                        && let Some(conflict) = Self::conflict(&write, old.as_ref())
+                    {
+                        return Err(conflict);
                     }
                 }
             }
         }
-        Err(Error::keyed(ErrorKind::Unavailable, "kv.set", &write.key, "the item kept changing between the steps of the write; retry"))
+        Err(Error::keyed(
+            ErrorKind::Unavailable,
+            "kv.set",
+            &write.key,
+            "the item kept changing between the steps of the write; retry",
+        ))
     }
 
     async fn batch_set(&self, writes: Vec<KvWrite>) -> Result<()> {
-        // All or nothing: one transaction. Live or absent items are updated (version + 1);
-        // items found expired are re-created at version 1, with a condition that they still are.
-        let mut expired: std::collections::HashSet<String> = Default::default();
+        // All or nothing: one transaction. Each item is written for the state it was last seen
+        // in (absent or live: version + 1; upstream without version: version 2; expired:
+        // re-created at version 1), with a condition that it still is; on a cancellation the
+        // items whose state differed are re-classified and the transaction is tried again.
+        let mut assumed: HashMap<String, Stored> = HashMap::new();
         let first = writes[0].key.clone();
         for _ in 0..WRITE_ATTEMPTS {
             let now = now_ms();
             let mut actions = Vec::with_capacity(writes.len());
             for write in &writes {
-                let action = if expired.contains(&write.key) {
+                let kind = assumed
+                    .get(&write.key)
+                    .copied()
+                    .unwrap_or(Stored::VersionedOrAbsent);
+                let action = if kind == Stored::Expired {
                     let put = Put::builder()
                         .table_name(&self.table)
                         .set_item(Some(Self::fresh_item(write, now)))
                         .condition_expression(ABSENT_OR_EXPIRED)
                         .expression_attribute_names("#k", "key")
                         .expression_attribute_values(":now", n(now))
-                        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                        .return_values_on_condition_check_failure(
+                            ReturnValuesOnConditionCheckFailure::AllOld,
+                        )
                         .build()
                         .map_err(|e| Error::internal("kv.batch_set", e))?;
                     TransactWriteItem::builder().put(put).build()
                 } else {
-                    let (expr, mut values) = Self::update_expression(write, "if_not_exists(#version, :zero) + :one");
-                    values.insert(":zero".into(), n(0));
-                    values.insert(":one".into(), n(1));
-                    let names = names(&[&expr, LIVE_OR_ABSENT]);
+                    let (condition, version_expr) = match kind {
+                        Stored::Unversioned => (UNVERSIONED_LIVE, ":two"),
+                        _ => (VERSIONED_OR_ABSENT, "if_not_exists(#version, :zero) + :one"),
+                    };
+                    let (expr, mut values) = Self::update_expression(write, version_expr);
+                    if kind == Stored::Unversioned {
+                        values.insert(":two".into(), n(2));
+                    } else {
+                        values.insert(":zero".into(), n(0));
+                        values.insert(":one".into(), n(1));
+                    }
+                    let names = names(&[&expr, condition]);
                     let update = Update::builder()
                         .table_name(&self.table)
                         .key("key", s(&write.key))
                         .update_expression(expr)
-                        .condition_expression(LIVE_OR_ABSENT)
+                        .condition_expression(condition)
                         .set_expression_attribute_names(Some(names))
                         .set_expression_attribute_values(Some(values))
-                        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                        .return_values_on_condition_check_failure(
+                            ReturnValuesOnConditionCheckFailure::AllOld,
+                        )
                         .build()
                         .map_err(|e| Error::internal("kv.batch_set", e))?;
                     TransactWriteItem::builder().update(update).build()
                 };
                 actions.push(action);
             }
-            let result = self.client.transact_write_items().set_transact_items(Some(actions)).send().await;
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(actions))
+                .send()
+                .await;
             let error = match result {
                 Ok(_) => return Ok(()),
                 Err(e) => e,
             };
-            let Some(reasons) = error
-                .as_service_error()
-                .and_then(|s| match s {
-                    TransactWriteItemsError::TransactionCanceledException(c) => c.cancellation_reasons.clone(),
-                    _ => None,
-                })
-            else {
+            let Some(reasons) = error.as_service_error().and_then(|s| match s {
+                TransactWriteItemsError::TransactionCanceledException(c) => {
+                    c.cancellation_reasons.clone()
+                }
+                _ => None,
+            }) else {
                 return Err(map_sdk_error(&self.target("kv.batch_set", &first), error));
             };
-            if reasons.iter().any(|r| r.code().is_some_and(|c| c != "None" && c != "ConditionalCheckFailed")) {
+            if reasons.iter().any(|r| {
+                r.code()
+                    .is_some_and(|c| c != "None" && c != "ConditionalCheckFailed")
+            }) {
                 return Err(map_sdk_error(&self.target("kv.batch_set", &first), error));
             }
             // Flip the items whose state was not what this attempt assumed, and try again.
             for (write, reason) in writes.iter().zip(&reasons) {
                 if reason.code() == Some("ConditionalCheckFailed") {
-                    let live = reason.item().is_some_and(|i| is_live(i, now_ms()));
-                    if live {
-                        expired.remove(&write.key);
-                    } else {
-                        expired.insert(write.key.clone());
-                    }
+                    let kind = match reason.item() {
+                        Some(old) if !is_live(old, now_ms()) => Stored::Expired,
+                        Some(old) if !old.contains_key("version") => Stored::Unversioned,
+                        Some(_) | None => Stored::VersionedOrAbsent,
+                    };
+                    assumed.insert(write.key.clone(), kind);
                 }
             }
         }
-        Err(Error::keyed(ErrorKind::Unavailable, "kv.batch_set", &first, "the items kept changing between attempts; retry"))
+        Err(Error::keyed(
+            ErrorKind::Unavailable,
+            "kv.batch_set",
+            &first,
+            "the items kept changing between attempts; retry",
+        ))
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
@@ -496,12 +669,20 @@ impl KvBackend for DynamoKv {
         Ok(false)
     }
 
-    async fn list(&self, prefix: &str, start_after: Option<&str>, limit: usize) -> Result<BackendPage<KvItem>> {
+    async fn list(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<BackendPage<KvItem>> {
         let target = self.target("kv.list", prefix);
         let now = now_ms();
         let mut items: Vec<KvItem> = Vec::new();
         let mut exclusive_start: Option<Item> = start_after.map(|after| {
-            HashMap::from([("key".to_owned(), s(after)), ("kv_shard".to_owned(), s(SHARD))])
+            HashMap::from([
+                ("key".to_owned(), s(after)),
+                ("kv_shard".to_owned(), s(SHARD)),
+            ])
         });
         loop {
             let mut query = self
@@ -525,7 +706,9 @@ impl KvBackend for DynamoKv {
                 if !is_live(&item, now) {
                     continue;
                 }
-                let Some(AttributeValue::S(key)) = item.get("key") else { continue };
+                let Some(AttributeValue::S(key)) = item.get("key") else {
+                    continue;
+                };
                 items.push(decode("kv.list", key, &item)?);
             }
             match out.last_evaluated_key {

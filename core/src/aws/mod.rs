@@ -40,7 +40,8 @@ impl AwsNames {
             .unwrap_or_else(|| "dev".to_owned());
         let prefix = options.prefix.clone().unwrap_or_default();
         AwsNames {
-            kv_table: var("AGENT_MESH_KV_TABLE").unwrap_or_else(|| format!("{prefix}agent-mesh-{env}-kv")),
+            kv_table: var("AGENT_MESH_KV_TABLE")
+                .unwrap_or_else(|| format!("{prefix}agent-mesh-{env}-kv")),
             artifacts_bucket: var("AGENT_MESH_ARTIFACTS_BUCKET")
                 .unwrap_or_else(|| format!("{prefix}agent-mesh-{env}-artifacts")),
         }
@@ -57,7 +58,8 @@ pub(crate) struct AwsBackend {
 impl AwsBackend {
     /// Loads the SDK configuration and builds the clients (no request is made).
     pub(crate) async fn open(options: &AwsOptions) -> Result<AwsBackend> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::standard().with_max_attempts(5));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(5));
         if let Some(region) = &options.region {
             loader = loader.region(aws_config::Region::new(region.clone()));
         }
@@ -73,7 +75,10 @@ impl AwsBackend {
             .build();
         Ok(AwsBackend {
             kv: Arc::new(kv::DynamoKv::new(dynamo, names.kv_table)),
-            artifacts: Arc::new(artifacts::S3Artifacts::new(aws_sdk_s3::Client::from_conf(s3_config), names.artifacts_bucket)),
+            artifacts: Arc::new(artifacts::S3Artifacts::new(
+                aws_sdk_s3::Client::from_conf(s3_config),
+                names.artifacts_bucket,
+            )),
         })
     }
 

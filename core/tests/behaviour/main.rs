@@ -33,8 +33,9 @@ impl TestMesh {
     /// `AGENT_MESH_TEST_AWS_ENDPOINT`.
     #[cfg(feature = "moto-tests")]
     async fn aws() -> TestMesh {
-        let endpoint = std::env::var("AGENT_MESH_TEST_AWS_ENDPOINT")
-            .expect("AGENT_MESH_TEST_AWS_ENDPOINT is not set: run the aws tests through tests/with-moto.sh");
+        let endpoint = std::env::var("AGENT_MESH_TEST_AWS_ENDPOINT").expect(
+            "AGENT_MESH_TEST_AWS_ENDPOINT is not set: run the aws tests through tests/with-moto.sh",
+        );
         let prefix = format!("t{}-", &uuid_like());
         let url = format!("aws://?region=us-east-1&endpoint={endpoint}&prefix={prefix}");
         let mesh = MeshClient::connect(&url).await.unwrap();
@@ -116,6 +117,11 @@ all_cases!(aws => aws);
 fn uuid_like() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
     format!("{:012x}", h.finish() & 0xffff_ffff_ffff)
 }
