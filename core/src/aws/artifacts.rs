@@ -87,8 +87,9 @@ impl S3Artifacts {
         body: ByteStream,
         size: u64,
         options: &PutOptions,
-    ) -> Result<()> {
-        self.client
+    ) -> Result<Option<String>> {
+        let out = self
+            .client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
@@ -99,17 +100,18 @@ impl S3Artifacts {
             .send()
             .await
             .map_err(|e| map_sdk_error(&self.target("artifacts.put", key), e))?;
-        Ok(())
+        Ok(out.e_tag)
     }
 
-    /// Uploads `size` bytes in parts, `part(offset, length)` giving each part's body.
+    /// Uploads `size` bytes in parts, `part(offset, length)` giving each part's body; returns
+    /// the object's ETag.
     async fn put_multipart<F, Fut>(
         &self,
         key: &str,
         size: u64,
         options: &PutOptions,
         part: F,
-    ) -> Result<()>
+    ) -> Result<Option<String>>
     where
         F: Fn(u64, u64) -> Fut,
         Fut: std::future::Future<Output = Result<ByteStream>>,
@@ -172,7 +174,7 @@ impl S3Artifacts {
                 .send()
                 .await
                 .map_err(|e| map_sdk_error(&target, e))
-                .map(drop),
+                .map(|out| out.e_tag),
             Err(e) => Err(e),
         };
         if completed.is_err() {
@@ -231,19 +233,20 @@ impl ArtifactBackend for S3Artifacts {
         payload: PutPayload,
         options: &PutOptions,
     ) -> Result<ArtifactMeta> {
-        match &payload {
+        let (size, etag) = match &payload {
             PutPayload::Bytes(bytes) => {
                 let size = bytes.len() as u64;
-                if size <= MULTIPART_THRESHOLD {
+                let etag = if size <= MULTIPART_THRESHOLD {
                     self.put_single(key, ByteStream::from(bytes.clone()), size, options)
-                        .await?;
+                        .await?
                 } else {
                     let part = |offset: u64, length: u64| {
                         let slice = bytes.slice(offset as usize..(offset + length) as usize);
                         async move { Ok(ByteStream::from(slice)) }
                     };
-                    self.put_multipart(key, size, options, part).await?;
-                }
+                    self.put_multipart(key, size, options, part).await?
+                };
+                (size, etag)
             }
             PutPayload::File(path) => {
                 let size = std::fs::metadata(path)
@@ -267,25 +270,24 @@ impl ArtifactBackend for S3Artifacts {
                             })
                     }
                 };
-                if size <= MULTIPART_THRESHOLD {
+                let etag = if size <= MULTIPART_THRESHOLD {
                     self.put_single(key, read(0, size).await?, size, options)
-                        .await?;
+                        .await?
                 } else {
-                    self.put_multipart(key, size, options, read).await?;
-                }
+                    self.put_multipart(key, size, options, read).await?
+                };
+                (size, etag)
             }
-        }
-        self.head(key).await?.ok_or_else(|| {
-            Error::keyed(
-                crate::ErrorKind::Unavailable,
-                "artifacts.put",
-                key,
-                format!(
-                    "{} did not show the object just written; retry",
-                    self.resource
-                ),
-            )
-        })
+        };
+        // Everything but the ETag is what was sent; no HeadObject round trip.
+        Ok(meta_of(
+            key,
+            Some(size as i64),
+            options.content_type.clone(),
+            Some(options.metadata.clone().into_iter().collect()),
+            etag,
+            None,
+        ))
     }
 
     async fn get(&self, key: &str) -> Result<Option<(ArtifactMeta, Bytes)>> {
