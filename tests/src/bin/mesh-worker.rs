@@ -6,6 +6,9 @@
 //! `mesh-worker bench-get <url> <n> <keys>`: times `n` calls of `kv().get` on keys
 //! `user:<(i * 7919) % keys>:preferences` and prints `{"p50_ns", "p99_ns", "ops_per_sec"}`.
 //!
+//! `mesh-worker bench-ops <url> <n> <artifact-bytes>`: times `n` rounds of `kv().set`,
+//! `kv().get`, `artifacts().put` and `artifacts().get` and prints `{op: {"p50_ns", "p99_ns"}}`.
+//!
 //! `mesh-worker write-loop <url> <artifact-bytes>`: forever, writes KV item `w:<i>` and artifact
 //! `a/<i>` (content from `content(i)`), then prints `i` once both writes have returned.
 
@@ -22,6 +25,9 @@ async fn main() {
     match args.as_slice() {
         ["incr", url, key, n] => incr(url, key, n.parse().expect("count")).await,
         ["write-loop", url, size] => write_loop(url, size.parse().expect("size")).await,
+        ["bench-ops", url, n, size] => {
+            bench_ops(url, n.parse().expect("n"), size.parse().expect("size")).await
+        }
         ["bench-get", url, n, keys] => {
             bench_get(url, n.parse().expect("n"), keys.parse().expect("keys")).await
         }
@@ -97,11 +103,58 @@ async fn bench_get(url: &str, n: u64, keys: u64) {
         std::hint::black_box(mesh.kv().get(name).await.expect("get"));
         samples.push(t.elapsed().as_nanos() as u64);
     }
-    let total = start.elapsed();
+    let ops_per_sec = n as f64 / start.elapsed().as_secs_f64();
+    let mut report = percentiles(samples);
+    report["ops_per_sec"] = json!(ops_per_sec);
+    println!("{report}");
+}
+
+/// p50 and p99 of `samples` (nanoseconds) as JSON.
+fn percentiles(mut samples: Vec<u64>) -> serde_json::Value {
     samples.sort_unstable();
     let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
+    json!({"p50_ns": at(0.5), "p99_ns": at(0.99)})
+}
+
+async fn bench_ops(url: &str, n: u64, size: usize) {
+    let mesh = MeshClient::connect(url).await.expect("open mesh");
+    let value =
+        json!({"timezone": "PST", "language": "en", "theme": "dark", "notifications": true});
+    let data = content(0, size);
+    let mut samples: [Vec<u64>; 4] = Default::default();
+    for i in 0..n {
+        let key = format!("rust:{i}");
+        let t = std::time::Instant::now();
+        mesh.kv()
+            .set(&key, value.clone(), SetOptions::default())
+            .await
+            .expect("set");
+        samples[0].push(t.elapsed().as_nanos() as u64);
+        let t = std::time::Instant::now();
+        std::hint::black_box(mesh.kv().get(&key).await.expect("get"));
+        samples[1].push(t.elapsed().as_nanos() as u64);
+        let t = std::time::Instant::now();
+        mesh.artifacts()
+            .put(
+                &format!("rust/{i}"),
+                data.clone(),
+                PutOptions::content_type("application/octet-stream"),
+            )
+            .await
+            .expect("put");
+        samples[2].push(t.elapsed().as_nanos() as u64);
+        let t = std::time::Instant::now();
+        std::hint::black_box(
+            mesh.artifacts()
+                .get(&format!("rust/{i}"))
+                .await
+                .expect("get"),
+        );
+        samples[3].push(t.elapsed().as_nanos() as u64);
+    }
+    let [set, get, put, fetch] = samples;
     println!(
         "{}",
-        json!({"p50_ns": at(0.5), "p99_ns": at(0.99), "ops_per_sec": n as f64 / total.as_secs_f64()})
+        json!({"kv.set": percentiles(set), "kv.get": percentiles(get), "artifacts.put": percentiles(put), "artifacts.get": percentiles(fetch)})
     );
 }
