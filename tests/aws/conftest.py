@@ -1,0 +1,6 @@
+"""Lets the tests in this folder import fault_proxy."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))

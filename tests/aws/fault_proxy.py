@@ -1,0 +1,102 @@
+"""An HTTP proxy in front of an AWS endpoint (moto) that answers a share of requests itself
+with a server error or a throttling error, without forwarding them, and forwards the rest.
+
+    proxy = FaultProxy(target="http://127.0.0.1:5000", rate=0.3, seed=7); proxy.start(); ...; proxy.stop()
+"""
+
+import http.client
+import random
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+DYNAMODB_FAULTS = [
+    (500, "com.amazonaws.dynamodb.v20120810#InternalServerError", "injected internal error"),
+    (503, "com.amazonaws.dynamodb.v20120810#ServiceUnavailable", "injected unavailability"),
+    (400, "com.amazonaws.dynamodb.v20120810#ThrottlingException", "injected throttling"),
+    (400, "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException", "injected throughput error"),
+]
+S3_FAULTS = [(500, "InternalError"), (503, "SlowDown"), (503, "ServiceUnavailable")]
+
+
+class FaultProxy:
+    def __init__(self, target: str, rate: float, seed: int) -> None:
+        self.target = urllib.parse.urlsplit(target)
+        self.rate = rate
+        self.random = random.Random(seed)
+        self.lock = threading.Lock()
+        self.injected = 0
+        self.forwarded = 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _body(self) -> bytes:
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    data = b""
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                        if size == 0:
+                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                                pass
+                            return data
+                        data += self.rfile.read(size)
+                        self.rfile.readline()
+                return self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+
+            def _reply(self, status: int, headers: list, body: bytes) -> None:
+                self.send_response(status)
+                for name, value in headers:
+                    if name.lower() not in ("transfer-encoding", "content-length", "connection"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _handle(self) -> None:
+                body = self._body()
+                with proxy.lock:
+                    fault = proxy.random.random() < proxy.rate
+                    if fault:
+                        proxy.injected += 1
+                    else:
+                        proxy.forwarded += 1
+                if fault:
+                    if self.headers.get("X-Amz-Target", "").startswith("DynamoDB"):
+                        status, kind, message = proxy.random.choice(DYNAMODB_FAULTS)
+                        payload = ('{"__type": "%s", "message": "%s"}' % (kind, message)).encode()
+                        self._reply(status, [("Content-Type", "application/x-amz-json-1.0")], payload)
+                    else:
+                        status, code = proxy.random.choice(S3_FAULTS)
+                        payload = f"<?xml version='1.0'?><Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
+                        self._reply(status, [("Content-Type", "application/xml")], payload)
+                    return
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("transfer-encoding", "content-length")}
+                headers["Content-Length"] = str(len(body))
+                conn = http.client.HTTPConnection(proxy.target.hostname, proxy.target.port, timeout=60)
+                try:
+                    conn.request(self.command, self.path, body=body, headers=headers)
+                    response = conn.getresponse()
+                    data = response.read()
+                    self._reply(response.status, response.getheaders(), data)
+                finally:
+                    conn.close()
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> "FaultProxy":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
