@@ -20,9 +20,11 @@ S3_FAULTS = [(500, "InternalError"), (503, "SlowDown"), (503, "ServiceUnavailabl
 
 
 class FaultProxy:
-    def __init__(self, target: str, rate: float, seed: int) -> None:
+    def __init__(self, target: str, rate: float, seed: int, only=None) -> None:
+        """`only(method, path)`, when given, limits faults to the requests it accepts."""
         self.target = urllib.parse.urlsplit(target)
         self.rate = rate
+        self.only = only
         self.random = random.Random(seed)
         self.lock = threading.Lock()
         self.injected = 0
@@ -61,7 +63,8 @@ class FaultProxy:
             def _handle(self) -> None:
                 body = self._body()
                 with proxy.lock:
-                    fault = proxy.random.random() < proxy.rate
+                    eligible = proxy.only is None or proxy.only(self.command, self.path)
+                    fault = eligible and proxy.random.random() < proxy.rate
                     if fault:
                         proxy.injected += 1
                     else:

@@ -71,3 +71,27 @@ def test_operations_survive_injected_faults() -> None:
             assert artifact is None, f"{key} reported failed but was written"
     ok = sum(o == "ok" for o in outcomes.values()) + sum(o == "ok" for o in artifact_outcomes.values())
     print(f"{injected} faults injected; {ok} of {len(outcomes) + len(artifact_outcomes)} writes completed")
+
+
+def test_a_failed_multipart_upload_is_aborted(tmp_path) -> None:
+    assert ENDPOINT, "run through tests/with-moto.sh"
+    import boto3
+
+    prefix = f"abort{uuid.uuid4().hex[:8]}-"
+    MeshClient(f"aws://?region=us-east-1&endpoint={ENDPOINT}&prefix={prefix}").provision()
+    # Every UploadPart fails; everything else (create, abort) goes through.
+    proxy = FaultProxy(ENDPOINT, rate=1.0, seed=3, only=lambda method, path: method == "PUT" and "partNumber=" in path).start()
+    try:
+        faulty = MeshClient(f"aws://?region=us-east-1&endpoint={proxy.url}&prefix={prefix}")
+        source = tmp_path / "big.bin"
+        source.write_bytes(os.urandom(20 * 1024 * 1024))
+        with pytest.raises(MeshError) as info:
+            faulty.artifacts.put_file("big.bin", source)
+        assert info.value.retryable
+        assert proxy.injected > 0
+    finally:
+        proxy.stop()
+    s3 = boto3.client("s3", endpoint_url=ENDPOINT, region_name="us-east-1")
+    bucket = f"{prefix}agent-mesh-dev-artifacts"
+    assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == [], "the failed upload was left behind"
+    assert MeshClient(f"aws://?region=us-east-1&endpoint={ENDPOINT}&prefix={prefix}").artifacts.head("big.bin") is None

@@ -1,0 +1,31 @@
+# agent-mesh, medium deployment. terraform init && terraform apply -var env=prod
+# Then point the SDK at it: AGENT_MESH_URL="aws://?region=<region>&env=<env>".
+
+variable "env" {
+  type    = string
+  default = "medium"
+}
+
+variable "region" {
+  type    = string
+  default = "us-east-1"
+}
+
+provider "aws" {
+  region = var.region
+}
+
+module "agent_mesh" {
+  source = "../../modules/agent-mesh"
+  env    = var.env
+  point_in_time_recovery   = true
+  artifact_noncurrent_days = 7
+}
+
+output "kv_table" {
+  value = module.agent_mesh.kv_table
+}
+
+output "artifacts_bucket" {
+  value = module.agent_mesh.artifacts_bucket
+}
