@@ -192,6 +192,48 @@ impl S3Artifacts {
     }
 }
 
+impl S3Artifacts {
+    /// `GetObject`: the artifact's metadata and its body stream, or `None` if there is none.
+    async fn get_object(
+        &self,
+        operation: &str,
+        key: &str,
+    ) -> Result<Option<(ArtifactMeta, ByteStream)>> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let meta = meta_of(
+                    key,
+                    out.content_length,
+                    out.content_type,
+                    out.metadata,
+                    out.e_tag,
+                    out.last_modified,
+                );
+                Ok(Some((meta, out.body)))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(map_sdk_error(&self.target(operation, key), e)),
+        }
+    }
+
+    /// The error for a download that broke off mid-stream.
+    fn broken_download(&self, operation: &str, key: &str, e: impl std::fmt::Display) -> Error {
+        Error::keyed(
+            crate::ErrorKind::Unavailable,
+            operation,
+            key,
+            format!("the download from {} broke off: {e}; retry", self.resource),
+        )
+    }
+}
+
 fn content_type(options: &PutOptions) -> String {
     options
         .content_type
@@ -291,68 +333,28 @@ impl ArtifactBackend for S3Artifacts {
     }
 
     async fn get(&self, key: &str) -> Result<Option<(ArtifactMeta, Bytes)>> {
-        let out = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
-            Err(e) => return Err(map_sdk_error(&self.target("artifacts.get", key), e)),
+        const OP: &str = "artifacts.get";
+        let Some((meta, body)) = self.get_object(OP, key).await? else {
+            return Ok(None);
         };
-        let meta = meta_of(
-            key,
-            out.content_length,
-            out.content_type.clone(),
-            out.metadata.clone(),
-            out.e_tag.clone(),
-            out.last_modified,
-        );
-        let data = out.body.collect().await.map_err(|e| {
-            Error::keyed(
-                crate::ErrorKind::Unavailable,
-                "artifacts.get",
-                key,
-                format!("the download from {} broke off: {e}; retry", self.resource),
-            )
-        })?;
+        let data = body
+            .collect()
+            .await
+            .map_err(|e| self.broken_download(OP, key, e))?;
         Ok(Some((meta, data.into_bytes())))
     }
 
     async fn get_to_file(&self, key: &str, path: &Path) -> Result<Option<ArtifactMeta>> {
         const OP: &str = "artifacts.get_to_file";
-        let mut out = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
-            Err(e) => return Err(map_sdk_error(&self.target(OP, key), e)),
+        let Some((meta, mut body)) = self.get_object(OP, key).await? else {
+            return Ok(None);
         };
-        let meta = meta_of(
-            key,
-            out.content_length,
-            out.content_type.clone(),
-            out.metadata.clone(),
-            out.e_tag.clone(),
-            out.last_modified,
-        );
         let mut file = AtomicFile::create(path).map_err(|e| io_error(OP, key, path, e))?;
-        while let Some(chunk) = out.body.try_next().await.map_err(|e| {
-            Error::keyed(
-                crate::ErrorKind::Unavailable,
-                OP,
-                key,
-                format!("the download from {} broke off: {e}; retry", self.resource),
-            )
-        })? {
+        while let Some(chunk) = body
+            .try_next()
+            .await
+            .map_err(|e| self.broken_download(OP, key, e))?
+        {
             file.file()
                 .write_all(&chunk)
                 .map_err(|e| io_error(OP, key, path, e))?;
