@@ -26,3 +26,15 @@ export declare class MeshError extends Error {
   /** Details such as `operation` and `key`. */
   readonly context: Record<string, string>
 }
+
+import type { ReceivedEvent } from './native'
+
+declare module './native' {
+  interface Subscription {
+    /**
+     * `for await (const event of subscription)`: each matching event in turn; leaving the loop
+     * closes the subscription.
+     */
+    [Symbol.asyncIterator](): AsyncGenerator<ReceivedEvent, void, undefined>
+  }
+}

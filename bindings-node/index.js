@@ -67,9 +67,33 @@ function withWrappedStatics(cls) {
 }
 
 const classes = {}
-for (const name of ['MeshClient', 'Kv', 'Artifacts']) {
+for (const name of ['MeshClient', 'Kv', 'Artifacts', 'Events', 'Subscription', 'Timeline']) {
   wrapMethods(native[name].prototype)
   classes[name] = withWrappedStatics(native[name])
 }
 
-module.exports = { ...native, ...classes, MeshError }
+// `for await (const event of subscription)`: waits for each matching event; leaving the loop
+// (break, return, throw) closes the subscription.
+native.Subscription.prototype[Symbol.asyncIterator] = async function* () {
+  try {
+    for (;;) {
+      const event = await this.next()
+      if (event) yield event
+    }
+  } finally {
+    await this.close()
+  }
+}
+
+// Synchronous functions throw MeshError too.
+function wrapSync(fn) {
+  return function (...args) {
+    try {
+      return fn.apply(this, args)
+    } catch (error) {
+      throw translate(error)
+    }
+  }
+}
+
+module.exports = { ...native, ...classes, testEventPattern: wrapSync(native.testEventPattern), MeshError }

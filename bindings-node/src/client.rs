@@ -1,10 +1,12 @@
-//! `MeshClient` with its `kv` and `artifacts` namespaces.
+//! `MeshClient` with its `kv`, `artifacts`, `events` and `timeline` namespaces.
 
 use napi_derive::napi;
 
 use crate::artifacts::Artifacts;
 use crate::errors::{IntoJs, Result};
+use crate::events::Events;
 use crate::kv::Kv;
+use crate::timeline::Timeline;
 
 /// A handle on one mesh. `await MeshClient.open()` opens the local default (or
 /// `AGENT_MESH_URL`); `MeshClient.open("local:///path" | "memory://" | "aws://?region=..")`.
@@ -36,6 +38,18 @@ impl MeshClient {
     #[napi(getter)]
     pub fn artifacts(&self) -> Artifacts {
         Artifacts::new(self.inner.clone())
+    }
+
+    /// Events: send, and subscribe with EventBridge patterns.
+    #[napi(getter)]
+    pub fn events(&self) -> Events {
+        Events::new(self.inner.clone())
+    }
+
+    /// The append-only timeline.
+    #[napi(getter)]
+    pub fn timeline(&self) -> Timeline {
+        Timeline::new(self.inner.clone())
     }
 
     /// Creates, idempotently, every resource the configuration needs (a no-op locally).

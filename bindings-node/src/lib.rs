@@ -7,9 +7,16 @@
 mod artifacts;
 mod client;
 mod errors;
+mod events;
 mod kv;
 mod promise;
+mod timeline;
 
 pub use artifacts::{Artifact, ArtifactMeta, ArtifactPage, Artifacts, PutOptions};
 pub use client::MeshClient;
+pub use events::{
+    EventInput, Events, ReceivedEvent, SendError, SendResult, SubscribeOptions, Subscription,
+    test_event_pattern,
+};
 pub use kv::{Kv, KvItem, KvPage, ListOptions, SetOptions};
+pub use timeline::{Timeline, TimelineEntry, TimelinePage, TimelineQuery};

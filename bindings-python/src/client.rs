@@ -1,4 +1,5 @@
-//! `MeshClient` and its namespaces `kv` and `artifacts`.
+//! `MeshClient` and its namespaces `kv` and `artifacts` (`events` and `timeline` live in their
+//! own modules).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -11,10 +12,12 @@ use pyo3::types::PyDict;
 use crate::convert::from_py;
 use crate::errors::IntoPy;
 use crate::runtime::block_on;
+use crate::events::Events;
+use crate::timeline::Timeline;
 use crate::types::{Artifact, ArtifactMeta, KvItem, Page};
 
 /// The client state shared by `MeshClient` and its namespaces.
-struct Shared {
+pub(crate) struct Shared {
     config: MeshConfig,
     /// The process that opened `client`, and the client.
     state: Mutex<(u32, agent_mesh::MeshClient)>,
@@ -23,7 +26,7 @@ struct Shared {
 impl Shared {
     /// The core client for this process. After `os.fork()` the child reopens the mesh (SQLite
     /// connections must not cross a fork); the inherited client is leaked, not closed.
-    fn client(&self, py: Python<'_>) -> PyResult<agent_mesh::MeshClient> {
+    pub(crate) fn client(&self, py: Python<'_>) -> PyResult<agent_mesh::MeshClient> {
         let pid = std::process::id();
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.0 != pid && !matches!(self.config, MeshConfig::Memory { .. }) {
@@ -74,6 +77,22 @@ impl MeshClient {
     #[getter]
     fn artifacts(&self) -> Artifacts {
         Artifacts {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Events: send, and subscribe with EventBridge patterns.
+    #[getter]
+    fn events(&self) -> Events {
+        Events {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// The append-only timeline.
+    #[getter]
+    fn timeline(&self) -> Timeline {
+        Timeline {
             shared: self.shared.clone(),
         }
     }

@@ -7,7 +7,9 @@
 mod client;
 mod convert;
 mod errors;
+mod events;
 mod runtime;
+mod timeline;
 mod types;
 
 use pyo3::prelude::*;
@@ -21,6 +23,13 @@ fn _agent_mesh(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<types::ArtifactMeta>()?;
     m.add_class::<types::Artifact>()?;
     m.add_class::<types::Page>()?;
+    m.add_class::<events::Events>()?;
+    m.add_class::<events::Subscription>()?;
+    m.add_class::<events::ReceivedEvent>()?;
+    m.add_class::<events::SendResult>()?;
+    m.add_class::<timeline::Timeline>()?;
+    m.add_class::<timeline::TimelineEntry>()?;
+    m.add_function(wrap_pyfunction!(events::test_event_pattern, m)?)?;
     errors::register(m)?;
     Ok(())
 }

@@ -3,12 +3,14 @@
 use std::sync::Arc;
 
 use crate::artifacts::Artifacts;
-use crate::backend::{ArtifactBackend, KvBackend};
+use crate::backend::{ArtifactBackend, EventBackend, KvBackend, TimelineBackend};
 use crate::config::MeshConfig;
 use crate::error::Result;
 #[cfg(not(feature = "aws"))]
 use crate::error::{Error, ErrorKind};
+use crate::events::Events;
 use crate::kv::Kv;
+use crate::timeline::Timeline;
 use crate::{local, memory};
 
 /// A handle on one mesh. Cheap to clone; clones share the backend.
@@ -22,6 +24,8 @@ struct Inner {
     config: MeshConfig,
     kv: Kv,
     artifacts: Artifacts,
+    events: Events,
+    timeline: Timeline,
     /// The AWS backend, which has resources to provision.
     #[cfg(feature = "aws")]
     aws: Option<Arc<crate::aws::AwsBackend>>,
@@ -31,6 +35,8 @@ struct Inner {
 pub(crate) struct Backends {
     pub kv: Arc<dyn KvBackend>,
     pub artifacts: Arc<dyn ArtifactBackend>,
+    pub events: Arc<dyn EventBackend>,
+    pub timeline: Arc<dyn TimelineBackend>,
 }
 
 impl MeshClient {
@@ -67,11 +73,14 @@ impl MeshClient {
                 ));
             }
         };
+        let timeline = Timeline::new(backends.timeline);
         Ok(MeshClient {
             inner: Arc::new(Inner {
                 config,
                 kv: Kv::new(backends.kv),
                 artifacts: Artifacts::new(backends.artifacts),
+                events: Events::new(backends.events, timeline.clone()),
+                timeline,
                 #[cfg(feature = "aws")]
                 aws,
             }),
@@ -88,13 +97,24 @@ impl MeshClient {
         &self.inner.artifacts
     }
 
+    /// Events: send, and subscribe with EventBridge patterns.
+    pub fn events(&self) -> &Events {
+        &self.inner.events
+    }
+
+    /// The append-only timeline.
+    pub fn timeline(&self) -> &Timeline {
+        &self.inner.timeline
+    }
+
     /// The configuration this client was opened with.
     pub fn config(&self) -> &MeshConfig {
         &self.inner.config
     }
 
-    /// Creates, idempotently, every resource the configuration needs: on AWS the DynamoDB
-    /// table (with TTL and the listing index) and the S3 bucket, named as the Terraform in
+    /// Creates, idempotently, every resource the configuration needs: on AWS the KV and
+    /// timeline DynamoDB tables (with TTL and the listing index), the S3 bucket and the
+    /// EventBridge bus, named as the Terraform in
     /// `infra/` names them. The local and memory backends create theirs on open, so for them
     /// this is a no-op that succeeds.
     pub async fn provision(&self) -> Result<()> {

@@ -20,6 +20,33 @@ pub const DEFAULT_PAGE: usize = 100;
 /// Largest total size of an artifact's user metadata (S3's limit, 2 KB).
 pub const MAX_METADATA_BYTES: usize = 2048;
 
+/// Largest event entry: EventBridge's 256 KB `PutEvents` entry limit, counted as AWS counts it
+/// (`Time` 14 bytes + `Source` + `DetailType` + `Detail` + each resource, in UTF-8 bytes).
+pub const MAX_EVENT_BYTES: usize = 256 * 1024;
+/// Most entries in one `PutEvents` request; `send_batch` splits larger batches.
+pub const MAX_PUT_EVENTS: usize = 10;
+/// Largest timeline entry data as JSON text: room for a 256 KB event's envelope, within
+/// DynamoDB's item limit.
+pub const MAX_TIMELINE_DATA_BYTES: usize = 300_000;
+/// Most path segments of a timeline stream (each `/`-terminated prefix is an index entry).
+pub const MAX_STREAM_DEPTH: usize = 16;
+
+/// Checks that `size` bytes of `what` fit within `max`; `TooLarge` otherwise.
+pub fn check_size(operation: &str, key: &str, what: &str, size: usize, max: usize) -> Result<()> {
+    if size > max {
+        return Err(Error::keyed(
+            ErrorKind::TooLarge,
+            operation,
+            key,
+            format!(
+                "the {what} is {size} bytes; at most {max} bytes are allowed (the AWS limit, enforced on every backend): \
+                 store large data with artifacts().put and refer to its key"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a KV or artifact key: non-empty, at most 1024 bytes of UTF-8, no NUL.
 pub fn check_key(operation: &str, key: &str) -> Result<()> {
     if key.is_empty() {

@@ -19,6 +19,7 @@ from ._agent_mesh import (
     Artifacts,
     Config,
     Conflict,
+    Events,
     Internal,
     InvalidInput,
     Kv,
@@ -28,10 +29,16 @@ from ._agent_mesh import (
     NotFound,
     Page,
     PermissionDenied,
+    ReceivedEvent,
+    SendResult,
+    Subscription,
     Throttled,
+    Timeline,
+    TimelineEntry,
     TooLarge,
     Unavailable,
     Unsupported,
+    test_event_pattern,
 )
 
 __all__ = [
@@ -39,10 +46,14 @@ __all__ = [
     "ArtifactMeta",
     "Artifacts",
     "AsyncArtifacts",
+    "AsyncEvents",
     "AsyncKv",
     "AsyncMeshClient",
+    "AsyncSubscription",
+    "AsyncTimeline",
     "Config",
     "Conflict",
+    "Events",
     "Internal",
     "InvalidInput",
     "Kv",
@@ -52,10 +63,16 @@ __all__ = [
     "NotFound",
     "Page",
     "PermissionDenied",
+    "ReceivedEvent",
+    "SendResult",
+    "Subscription",
     "Throttled",
+    "Timeline",
+    "TimelineEntry",
     "TooLarge",
     "Unavailable",
     "Unsupported",
+    "test_event_pattern",
 ]
 
 
@@ -98,12 +115,69 @@ def _async_twin(cls: type, name: str, namespaces: Optional[Dict[str, Type[Any]]]
 
 AsyncKv = _async_twin(Kv, "AsyncKv")
 AsyncArtifacts = _async_twin(Artifacts, "AsyncArtifacts")
-_AsyncMeshBase = _async_twin(MeshClient, "AsyncMeshClient", {"kv": AsyncKv, "artifacts": AsyncArtifacts})
+AsyncTimeline = _async_twin(Timeline, "AsyncTimeline")
+
+
+class AsyncSubscription:
+    """Asyncio twin of :class:`Subscription`: ``async for event in sub``, ``await sub.next(timeout)``,
+    ``await sub.close()`` or ``async with``."""
+
+    #: Seconds each wait in a worker thread lasts, so a cancelled task frees its thread soon.
+    _SLICE = 0.5
+
+    def __init__(self, sync: Subscription) -> None:
+        self._sync = sync
+
+    async def next(self, timeout: Optional[float] = None) -> Optional[ReceivedEvent]:
+        """The next matching event, waiting at most ``timeout`` seconds (None: until one
+        arrives); None when the time ran out."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            left = self._SLICE if deadline is None else min(self._SLICE, max(0.0, deadline - loop.time()))
+            event = await asyncio.to_thread(self._sync.next, left)
+            if event is not None or (deadline is not None and loop.time() >= deadline):
+                return event
+
+    async def close(self) -> None:
+        """Acknowledges what was received and releases the subscription."""
+        await asyncio.to_thread(self._sync.close)
+
+    def __aiter__(self) -> "AsyncSubscription":
+        return self
+
+    async def __anext__(self) -> ReceivedEvent:
+        event = await self.next()
+        assert event is not None
+        return event
+
+    async def __aenter__(self) -> "AsyncSubscription":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+
+class AsyncEvents(_async_twin(Events, "AsyncEvents")):  # type: ignore[misc]
+    """Asyncio twin of :class:`Events`; ``subscribe`` returns an :class:`AsyncSubscription`."""
+
+    async def subscribe(self, pattern: Any, *, name: Optional[str] = None) -> AsyncSubscription:
+        """Subscribes to the events ``pattern`` matches; ``name`` makes it durable."""
+        sync = await asyncio.to_thread(self._sync.subscribe, pattern, name=name)
+        return AsyncSubscription(sync)
+
+
+_AsyncMeshBase = _async_twin(
+    MeshClient,
+    "AsyncMeshClient",
+    {"kv": AsyncKv, "artifacts": AsyncArtifacts, "events": AsyncEvents, "timeline": AsyncTimeline},
+)
 
 
 class AsyncMeshClient(_AsyncMeshBase):  # type: ignore[misc,valid-type]
     """Asyncio client: ``AsyncMeshClient(url)`` opens like ``MeshClient(url)``; every method of
-    ``MeshClient``, ``mesh.kv`` and ``mesh.artifacts`` is a coroutine here."""
+    ``MeshClient``, ``mesh.kv``, ``mesh.artifacts``, ``mesh.events`` and ``mesh.timeline`` is a
+    coroutine here."""
 
     def __init__(self, url: Optional[str] = None) -> None:
         super().__init__(MeshClient(url))

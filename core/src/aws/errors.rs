@@ -39,6 +39,38 @@ where
             ),
         ),
         "NoSuchKey" | "NotFound" | "NoSuchUpload" => (ErrorKind::NotFound, "check the key".into()),
+        "QueueDoesNotExist" | "AWS.SimpleQueueService.NonExistentQueue" => (
+            ErrorKind::NotFound,
+            format!(
+                "{} does not exist (was it deleted?); subscribe again",
+                target.resource
+            ),
+        ),
+        "QueueDeletedRecently" | "AWS.SimpleQueueService.QueueDeletedRecently" => (
+            ErrorKind::Unavailable,
+            format!(
+                "{} was deleted less than 60 seconds ago; SQS refuses the name until then: retry in a minute",
+                target.resource
+            ),
+        ),
+        "LimitExceededException" => (
+            ErrorKind::Config,
+            format!(
+                "an AWS quota of {} is reached: remove unused subscriptions (rules and queues) or raise the quota",
+                target.resource
+            ),
+        ),
+        "InvalidEventPatternException" => (
+            ErrorKind::InvalidInput,
+            "check the event pattern (agent_mesh::test_event_pattern validates it)".into(),
+        ),
+        "ConcurrentModificationException" => (
+            ErrorKind::Unavailable,
+            format!(
+                "{} was being changed by another call; retry",
+                target.resource
+            ),
+        ),
         "AccessDenied"
         | "AccessDeniedException"
         | "UnrecognizedClientException"
@@ -58,13 +90,19 @@ where
         | "Throttling"
         | "RequestLimitExceeded"
         | "SlowDown"
-        | "TooManyRequestsException" => (ErrorKind::Throttled, "retry later, with backoff".into()),
+        | "TooManyRequestsException"
+        | "RequestThrottled"
+        | "AWS.SimpleQueueService.RequestThrottled" => {
+            (ErrorKind::Throttled, "retry later, with backoff".into())
+        }
         "ValidationException" | "InvalidArgument" | "EntityTooLarge" => (
             ErrorKind::InvalidInput,
             "check the request against the AWS limits".into(),
         ),
         "InternalServerError"
         | "InternalError"
+        | "InternalException"
+        | "InternalFailure"
         | "ServiceUnavailable"
         | "ServiceUnavailableException" => (ErrorKind::Unavailable, "retry later".into()),
         _ => match &error {

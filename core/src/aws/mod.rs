@@ -1,15 +1,21 @@
-//! The `aws://` backend: KV on DynamoDB, artifacts on S3.
+//! The `aws://` backend: KV and the timeline on DynamoDB, artifacts on S3, events on
+//! EventBridge with subscriptions through SQS.
 //!
 //! Resource names resolve from the upstream variables first (`AGENT_MESH_KV_TABLE`,
-//! `AGENT_MESH_ARTIFACTS_BUCKET`), else `<prefix>agent-mesh-<env>-kv` and
-//! `<prefix>agent-mesh-<env>-artifacts`, with `env` from the URL, `AGENT_MESH_ENV`, or `dev` —
-//! the names the Terraform in `infra/` creates. Credentials, region and `AWS_ENDPOINT_URL`
+//! `AGENT_MESH_ARTIFACTS_BUCKET`, `AGENT_MESH_EVENT_BUS`, `AGENT_MESH_TIMELINE_TABLE`), else
+//! `<prefix>agent-mesh-<env>-kv`, `<prefix>agent-mesh-<env>-artifacts`, the bus
+//! `<prefix>agent-mesh-<env>` and `<prefix>agent-mesh-<env>-timeline`, with `env` from the URL,
+//! `AGENT_MESH_ENV`, or `dev` — the names the Terraform in `infra/` creates. Subscription queues
+//! and rules are named `<prefix>agent-mesh-<env>-sub-<name>`. Credentials, region and `AWS_ENDPOINT_URL`
 //! follow the AWS SDK's standard chain; retries use its standard mode (throttling and transient
 //! errors only, with backoff).
 
 mod artifacts;
 mod errors;
+mod events;
 mod kv;
+mod subscription;
+mod timeline;
 
 use std::sync::Arc;
 
@@ -27,6 +33,13 @@ pub struct AwsNames {
     pub kv_table: String,
     /// S3 bucket of the artifacts.
     pub artifacts_bucket: String,
+    /// EventBridge event bus events are sent to (`default` is the account's default bus).
+    pub event_bus: String,
+    /// DynamoDB table of the timeline.
+    pub timeline_table: String,
+    /// What the names of subscription queues and rules start with (then the subscription's
+    /// name, or a random id for an ephemeral one).
+    pub subscription_prefix: String,
 }
 
 impl AwsNames {
@@ -44,6 +57,11 @@ impl AwsNames {
                 .unwrap_or_else(|| format!("{prefix}agent-mesh-{env}-kv")),
             artifacts_bucket: var("AGENT_MESH_ARTIFACTS_BUCKET")
                 .unwrap_or_else(|| format!("{prefix}agent-mesh-{env}-artifacts")),
+            event_bus: var("AGENT_MESH_EVENT_BUS")
+                .unwrap_or_else(|| format!("{prefix}agent-mesh-{env}")),
+            timeline_table: var("AGENT_MESH_TIMELINE_TABLE")
+                .unwrap_or_else(|| format!("{prefix}agent-mesh-{env}-timeline")),
+            subscription_prefix: format!("{prefix}agent-mesh-{env}-sub-"),
         }
     }
 }
@@ -53,6 +71,8 @@ impl AwsNames {
 pub(crate) struct AwsBackend {
     kv: Arc<kv::DynamoKv>,
     artifacts: Arc<artifacts::S3Artifacts>,
+    events: Arc<events::EventBridgeEvents>,
+    timeline: Arc<timeline::DynamoTimeline>,
 }
 
 impl AwsBackend {
@@ -74,7 +94,14 @@ impl AwsBackend {
             .force_path_style(sdk.endpoint_url().is_some())
             .build();
         Ok(AwsBackend {
-            kv: Arc::new(kv::DynamoKv::new(dynamo, names.kv_table)),
+            kv: Arc::new(kv::DynamoKv::new(dynamo.clone(), names.kv_table)),
+            timeline: Arc::new(timeline::DynamoTimeline::new(dynamo, names.timeline_table)),
+            events: Arc::new(events::EventBridgeEvents::new(
+                aws_sdk_eventbridge::Client::new(&sdk),
+                aws_sdk_sqs::Client::new(&sdk),
+                names.event_bus,
+                names.subscription_prefix,
+            )),
             artifacts: Arc::new(artifacts::S3Artifacts::new(
                 aws_sdk_s3::Client::from_conf(s3_config),
                 names.artifacts_bucket,
@@ -87,12 +114,20 @@ impl AwsBackend {
         Backends {
             kv: self.kv.clone(),
             artifacts: self.artifacts.clone(),
+            events: self.events.clone(),
+            timeline: self.timeline.clone(),
         }
     }
 
-    /// Creates the table (with TTL and the listing index) and the bucket, idempotently.
+    /// Creates the KV table (with TTL and the listing index), the bucket, the timeline table
+    /// and the event bus, idempotently and concurrently.
     pub(crate) async fn provision(&self) -> Result<()> {
-        self.kv.provision().await?;
-        self.artifacts.provision().await
+        tokio::try_join!(
+            self.kv.provision(),
+            self.artifacts.provision(),
+            self.timeline.provision(),
+            self.events.provision(),
+        )?;
+        Ok(())
     }
 }

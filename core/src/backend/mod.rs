@@ -2,6 +2,9 @@
 //! API (`Kv`, `Artifacts`) validates input before calling them, so implementations receive only
 //! valid keys, sizes and page limits.
 
+mod events;
+mod timeline;
+
 use std::path::Path;
 
 use async_trait::async_trait;
@@ -11,6 +14,10 @@ use crate::artifacts::{ArtifactMeta, PutOptions};
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::kv::KvItem;
+
+pub(crate) use events::{EventLog, LogSubscription, local_envelope};
+pub use events::{EventBackend, EventEntry, EventStream};
+pub use timeline::{TimelineBackend, TimelineRecord, TimelineScan, index_paths, query_path};
 
 /// When a KV write may happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,9 @@
 //! timeout so a writer waits for another instead of failing.
 
 mod artifacts;
+mod events;
 mod kv;
+mod timeline;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -50,6 +52,31 @@ const MIGRATIONS: &[&str] = &[
         blob TEXT PRIMARY KEY NOT NULL,
         since INTEGER NOT NULL
     ) WITHOUT ROWID;",
+    // 2: the event log, durable subscriptions and the timeline.
+    "CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL,
+        time INTEGER NOT NULL,
+        envelope TEXT NOT NULL
+    );
+    CREATE TABLE event_subscriptions (
+        name TEXT PRIMARY KEY NOT NULL,
+        pattern TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE timeline (
+        id TEXT PRIMARY KEY NOT NULL,
+        stream TEXT NOT NULL,
+        time INTEGER NOT NULL,
+        data TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE timeline_paths (
+        path TEXT NOT NULL,
+        id TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        PRIMARY KEY (path, id)
+    ) WITHOUT ROWID;",
 ];
 
 /// Opens (creating if needed) the mesh in `dir`.
@@ -59,8 +86,10 @@ pub(crate) async fn open(dir: &Path, sync: SyncMode) -> Result<Backends> {
         let db = Arc::new(Db::open(&dir, sync)?);
         let artifacts = artifacts::LocalArtifacts::open(db.clone())?;
         Ok(Backends {
-            kv: Arc::new(kv::LocalKv::new(db)),
+            kv: Arc::new(kv::LocalKv::new(db.clone())),
             artifacts: Arc::new(artifacts),
+            events: Arc::new(events::LocalEvents::new(db.clone())),
+            timeline: Arc::new(timeline::LocalTimeline::new(db)),
         })
     })
     .await

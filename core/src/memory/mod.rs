@@ -2,7 +2,9 @@
 //! shares one store among all clients of the process that use the same name.
 
 mod artifacts;
+mod events;
 mod kv;
+mod timeline;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -14,6 +16,8 @@ use crate::client::Backends;
 struct MemoryMesh {
     kv: Arc<kv::MemoryKv>,
     artifacts: Arc<artifacts::MemoryArtifacts>,
+    events: Arc<events::MemoryEvents>,
+    timeline: Arc<timeline::MemoryTimeline>,
 }
 
 /// Opens a fresh store, or the process-wide store called `name`.
@@ -32,6 +36,8 @@ pub(crate) fn open(name: Option<&str>) -> Backends {
     Backends {
         kv: mesh.kv.clone(),
         artifacts: mesh.artifacts.clone(),
+        events: mesh.events.clone(),
+        timeline: mesh.timeline.clone(),
     }
 }
 

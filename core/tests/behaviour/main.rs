@@ -1,8 +1,10 @@
 //! The behaviour suite: every case runs against every backend compiled in (memory and local).
-//! A case is written once in `kv.rs` or `artifacts.rs`; `suite!` generates one test per backend.
+//! A case is written once in `kv.rs`, `artifacts.rs`, `events.rs` or `timeline.rs`; `suite!` generates one test per backend.
 
 mod artifacts;
+mod events;
 mod kv;
+mod timeline;
 
 use std::ops::Deref;
 
@@ -103,6 +105,21 @@ macro_rules! all_cases {
                 metadata_is_validated,
                 readers_never_see_a_mix_during_replacement,
             ],
+            events: [
+                subscription_receives_exactly_matching_events,
+                subscription_starts_when_opened,
+                send_batch_reports_each_entry_and_delivers_all,
+                invalid_events_are_rejected_before_sending,
+                named_subscription_resumes_after_close,
+                sent_events_are_appended_to_the_timeline,
+            ],
+            timeline: [
+                append_and_get_newest_first,
+                prefix_pages_are_complete_and_disjoint,
+                prefixes_select_streams_by_string_prefix,
+                since_until_and_order,
+                bad_timeline_input_is_rejected,
+            ],
         );
     };
 }
@@ -113,7 +130,6 @@ all_cases!(local => local);
 all_cases!(aws => aws);
 
 /// A short random lower-case hex string (valid in bucket and table names).
-#[cfg(feature = "moto-tests")]
 fn uuid_like() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();

@@ -1,0 +1,315 @@
+//! `mesh.events`, `Subscription`, `ReceivedEvent` and `test_event_pattern`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use agent_mesh::{Event, SubscribeOptions, Timestamp};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use crate::client::Shared;
+use crate::convert::{from_py, to_py};
+use crate::errors::{IntoPy, to_py_err};
+use crate::runtime::block_on;
+
+/// A JSON argument given as a dict/list or as JSON text.
+fn json_arg(operation: &str, what: &str, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    if let Ok(text) = obj.cast::<PyString>() {
+        return serde_json::from_str(&text.to_cow()?).map_err(|e| {
+            to_py_err(agent_mesh::Error::invalid_input(
+                operation,
+                what,
+                format!("not valid JSON text: {e}"),
+            ))
+        });
+    }
+    from_py(operation, what, obj)
+}
+
+/// Like EventBridge's TestEventPattern: True when `event` matches `pattern` (both dicts or JSON
+/// text). Raises InvalidInput, saying what is wrong, for a pattern EventBridge would reject.
+#[pyfunction]
+pub fn test_event_pattern(pattern: &Bound<'_, PyAny>, event: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let pattern = json_arg("test_event_pattern", "pattern", pattern)?;
+    let event = json_arg("test_event_pattern", "event", event)?;
+    agent_mesh::test_event_pattern(&pattern, &event).py()
+}
+
+/// An event as subscribers receive it (the fields of an EventBridge envelope).
+#[pyclass(frozen, module = "agent_mesh")]
+pub struct ReceivedEvent {
+    inner: agent_mesh::ReceivedEvent,
+}
+
+#[pymethods]
+impl ReceivedEvent {
+    /// The event id.
+    #[getter]
+    fn id(&self) -> &str {
+        &self.inner.id
+    }
+    /// `detail-type`.
+    #[getter]
+    fn detail_type(&self) -> &str {
+        &self.inner.detail_type
+    }
+    /// `source`.
+    #[getter]
+    fn source(&self) -> &str {
+        &self.inner.source
+    }
+    /// `account` ("000000000000" locally).
+    #[getter]
+    fn account(&self) -> &str {
+        &self.inner.account
+    }
+    /// `region` ("local" locally).
+    #[getter]
+    fn region(&self) -> &str {
+        &self.inner.region
+    }
+    /// `time` (UTC, to the second).
+    #[getter]
+    fn time(&self) -> Timestamp {
+        self.inner.time
+    }
+    /// `resources`.
+    #[getter]
+    fn resources(&self) -> Vec<String> {
+        self.inner.resources.clone()
+    }
+    /// `detail` as Python objects.
+    #[getter]
+    fn detail<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.detail)
+    }
+    /// The EventBridge envelope as a dict (`detail-type` etc.), what patterns match against.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &self.inner.to_json())
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "ReceivedEvent(id={:?}, source={:?}, detail_type={:?})",
+            self.inner.id, self.inner.source, self.inner.detail_type
+        )
+    }
+}
+
+/// The outcome of one event of `send_batch`: `.event_id` when sent, else `.error` (a MeshError).
+#[pyclass(frozen, get_all, module = "agent_mesh")]
+pub struct SendResult {
+    /// The event id, or None when the event was not sent.
+    pub event_id: Option<String>,
+    /// Why the event was not sent (a MeshError subclass instance), or None.
+    pub error: Option<Py<PyAny>>,
+}
+
+#[pymethods]
+impl SendResult {
+    fn __repr__(&self) -> String {
+        match (&self.event_id, &self.error) {
+            (Some(id), _) => format!("SendResult(event_id={id:?})"),
+            (None, Some(e)) => format!("SendResult(error={e})"),
+            (None, None) => "SendResult()".into(),
+        }
+    }
+}
+
+/// Builds a core event from the send arguments.
+#[allow(clippy::too_many_arguments)]
+fn event(
+    operation: &str,
+    detail_type: String,
+    detail: &Bound<'_, PyAny>,
+    source: Option<String>,
+    resources: Option<Vec<String>>,
+    time: Option<Timestamp>,
+    stream: Option<String>,
+) -> PyResult<Event> {
+    Ok(Event {
+        detail: json_arg(operation, &detail_type, detail)?,
+        detail_type,
+        source,
+        resources: resources.unwrap_or_default(),
+        time,
+        stream,
+    })
+}
+
+/// `mesh.events`: send events and subscribe to them with EventBridge patterns.
+#[pyclass(frozen, module = "agent_mesh")]
+pub struct Events {
+    pub(crate) shared: Arc<Shared>,
+}
+
+#[pymethods]
+impl Events {
+    /// Sends one event; returns its id. `detail` is a dict; the event is also appended to the
+    /// timeline (`stream`, else `events/<source>/<detail_type>`).
+    #[pyo3(signature = (detail_type, detail, *, source=None, resources=None, time=None, stream=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn send(
+        &self,
+        py: Python<'_>,
+        detail_type: String,
+        detail: &Bound<'_, PyAny>,
+        source: Option<String>,
+        resources: Option<Vec<String>>,
+        time: Option<Timestamp>,
+        stream: Option<String>,
+    ) -> PyResult<String> {
+        let event = event("events.send", detail_type, detail, source, resources, time, stream)?;
+        let client = self.shared.client(py)?;
+        block_on(py, client.events().send(event)).py()
+    }
+
+    /// Sends many events (dicts with the keys of `send`'s arguments) in batches of at most 10
+    /// and 256 KB; returns one SendResult per event, in order. Invalid events raise before
+    /// anything is sent.
+    fn send_batch(&self, py: Python<'_>, events: Vec<Bound<'_, PyDict>>) -> PyResult<Vec<SendResult>> {
+        let events = events
+            .iter()
+            .map(|d| {
+                let get = |k: &str| d.get_item(k);
+                let detail_type: String = get("detail_type")?
+                    .ok_or_else(|| to_py_err(agent_mesh::Error::invalid_input(
+                        "events.send_batch",
+                        "detail_type",
+                        "every event needs a \"detail_type\" key",
+                    )))?
+                    .extract()?;
+                let detail = get("detail")?.unwrap_or_else(|| PyDict::new(py).into_any());
+                let opt = |k: &str| -> PyResult<Option<Bound<'_, PyAny>>> {
+                    Ok(get(k)?.filter(|v| !v.is_none()))
+                };
+                event(
+                    "events.send_batch",
+                    detail_type,
+                    &detail,
+                    opt("source")?.map(|v| v.extract()).transpose()?,
+                    opt("resources")?.map(|v| v.extract()).transpose()?,
+                    opt("time")?.map(|v| v.extract()).transpose()?,
+                    opt("stream")?.map(|v| v.extract()).transpose()?,
+                )
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        let client = self.shared.client(py)?;
+        let results = block_on(py, client.events().send_batch(events)).py()?;
+        Ok(results
+            .into_iter()
+            .map(|r| match r {
+                Ok(id) => SendResult { event_id: Some(id), error: None },
+                Err(e) => SendResult {
+                    event_id: None,
+                    error: Some(to_py_err(e).into_value(py).into_any()),
+                },
+            })
+            .collect())
+    }
+
+    /// Subscribes to the events `pattern` (EventBridge syntax, dict or JSON text) matches, from
+    /// now on; `name` makes it durable (it resumes where it stopped).
+    #[pyo3(signature = (pattern, *, name=None))]
+    fn subscribe(
+        &self,
+        py: Python<'_>,
+        pattern: &Bound<'_, PyAny>,
+        name: Option<String>,
+    ) -> PyResult<Subscription> {
+        let pattern = json_arg("events.subscribe", "pattern", pattern)?;
+        let client = self.shared.client(py)?;
+        let sub = block_on(
+            py,
+            client.events().subscribe_with(&pattern, SubscribeOptions { name }),
+        )
+        .py()?;
+        Ok(Subscription {
+            inner: Arc::new(Mutex::new(Some(sub))),
+        })
+    }
+}
+
+/// How long one wait inside `__next__` lasts before Python signals (Ctrl-C) are checked.
+const SIGNAL_CHECK: Duration = Duration::from_millis(200);
+
+/// A subscription: iterate it (`for event in sub`), or call `next(timeout)`; `close()` (or a
+/// `with` block) releases it. Asking for the next event acknowledges the previous one.
+#[pyclass(frozen, module = "agent_mesh")]
+pub struct Subscription {
+    inner: Arc<Mutex<Option<agent_mesh::Subscription>>>,
+}
+
+impl Subscription {
+    fn wait(&self, py: Python<'_>, timeout: Duration) -> PyResult<Option<ReceivedEvent>> {
+        let inner = self.inner.clone();
+        let got = block_on(py, async move {
+            let mut guard = inner.lock().await;
+            match guard.as_mut() {
+                Some(sub) => sub.next_timeout(timeout).await,
+                None => Err(agent_mesh::Error::invalid_input(
+                    "events.next",
+                    "subscription",
+                    "the subscription is closed; subscribe again",
+                )),
+            }
+        })
+        .py()?;
+        Ok(got.map(|inner| ReceivedEvent { inner }))
+    }
+}
+
+#[pymethods]
+impl Subscription {
+    /// The next matching event, waiting at most `timeout` seconds (None: until one arrives);
+    /// None when the time ran out.
+    #[pyo3(signature = (timeout=None))]
+    fn next(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<ReceivedEvent>> {
+        match timeout {
+            Some(t) => self.wait(py, Duration::from_secs_f64(t.max(0.0))),
+            None => self.__next__(py).map(Some),
+        }
+    }
+
+    /// Acknowledges what was received and releases the subscription. Idempotent.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let inner = self.inner.clone();
+        block_on(py, async move {
+            let sub = inner.lock().await.take();
+            match sub {
+                Some(sub) => sub.close().await,
+                None => Ok(()),
+            }
+        })
+        .py()
+    }
+
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<ReceivedEvent> {
+        loop {
+            if let Some(event) = self.wait(py, SIGNAL_CHECK)? {
+                return Ok(event);
+            }
+            py.check_signals()?;
+        }
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _exc_type: Option<Bound<'_, PyAny>>,
+        _exc: Option<Bound<'_, PyAny>>,
+        _tb: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+}

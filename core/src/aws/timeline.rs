@@ -1,0 +1,489 @@
+//! The timeline on DynamoDB.
+//!
+//! Table layout (hash key `path` S, range key `id` S): one item per (index path, entry), with
+//! `path` = `"P#" + index path` (key attributes cannot be empty strings, and the root path is
+//! empty), `id` (the entry's ULID), `stream` (S), `time` (N, epoch ms) and `data` (S, JSON
+//! text). An append writes all items of an entry in one `TransactWriteItems`, so the entry
+//! appears under every path at once; a page is one `Query` on one path in id order.
+//!
+//! An entry whose items would exceed DynamoDB's 4 MB transaction limit (large data on a deep
+//! stream) keeps its data once, in the item `path` = `"D#" + id`; its index items carry
+//! `detached` = true instead of `data`, and a scan reads the data back with `BatchGetItem`.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, KeysAndAttributes,
+    Put, ScalarAttributeType, TransactWriteItem,
+};
+
+use super::errors::{Target, map_sdk_error};
+use crate::backend::{BackendPage, TimelineBackend, TimelineRecord, TimelineScan};
+use crate::clock::from_ms;
+use crate::error::{Error, ErrorKind, Result};
+use crate::timeline::TimelineEntry;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// What an index path's `path` attribute starts with.
+const PATH_PREFIX: &str = "P#";
+/// What the `path` of a detached data item starts with (followed by the entry's id).
+const DATA_PREFIX: &str = "D#";
+/// Most items in one `TransactWriteItems` (DynamoDB's limit).
+const MAX_TRANSACTION_ITEMS: usize = 100;
+/// Most bytes of items in one transaction: DynamoDB allows 4 MB; this leaves room for the
+/// request's overhead.
+const MAX_TRANSACTION_BYTES: usize = 4_000_000;
+/// Bytes an item needs beyond its data, stream and path (attribute names, id, time).
+const ITEM_OVERHEAD: usize = 96;
+/// Attempts of a transaction DynamoDB cancelled for a transient reason (throttling, a
+/// conflicting transaction), on top of the SDK's own retries.
+const TRANSACTION_ATTEMPTS: u32 = 5;
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+/// The AWS backend's timeline.
+#[derive(Debug)]
+pub(crate) struct DynamoTimeline {
+    client: Client,
+    table: String,
+    resource: String,
+}
+
+/// The DynamoDB items of one record and their size.
+struct RecordItems {
+    items: Vec<Item>,
+    bytes: usize,
+}
+
+impl DynamoTimeline {
+    /// The timeline in `table` (no request is made).
+    pub(crate) fn new(client: Client, table: String) -> Self {
+        let resource = format!("DynamoDB table {table:?}");
+        DynamoTimeline {
+            client,
+            table,
+            resource,
+        }
+    }
+
+    fn target<'a>(&'a self, operation: &'a str, key: &'a str) -> Target<'a> {
+        Target {
+            operation,
+            key,
+            resource: &self.resource,
+        }
+    }
+
+    /// Creates the table (hash `path`, range `id`, on demand) and waits until it is active;
+    /// an existing table is kept.
+    pub(crate) async fn provision(&self) -> Result<()> {
+        let internal = |e| Error::internal("provision", e);
+        let attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(internal)
+        };
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .map_err(internal)
+        };
+        let target = self.target("provision", &self.table);
+        let created = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attr("path")?)
+            .attribute_definitions(attr("id")?)
+            .key_schema(key("path", KeyType::Hash)?)
+            .key_schema(key("id", KeyType::Range)?)
+            .send()
+            .await;
+        match created {
+            Ok(_) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_in_use_exception()) => {}
+            Err(e) => return Err(map_sdk_error(&target, e)),
+        }
+        for _ in 0..120 {
+            let table = self
+                .client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await
+                .map_err(|e| map_sdk_error(&target, e))?;
+            if table
+                .table
+                .and_then(|t| t.table_status)
+                .is_some_and(|s| s.as_str() == "ACTIVE")
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        Err(Error::keyed(
+            ErrorKind::Unavailable,
+            "provision",
+            &self.table,
+            format!(
+                "{} did not become ACTIVE within 60 s; run provision() again",
+                self.resource
+            ),
+        ))
+    }
+
+    /// The items `record` is stored as: one per index path, plus the detached data item when
+    /// the data would not fit in one transaction that many times.
+    fn record_items(record: &TimelineRecord) -> RecordItems {
+        let entry = &record.entry;
+        let base = |path: String| -> Item {
+            HashMap::from([
+                ("path".to_owned(), s(path)),
+                ("id".to_owned(), s(&entry.id)),
+                ("stream".to_owned(), s(&entry.stream)),
+                (
+                    "time".to_owned(),
+                    AttributeValue::N(entry.time.timestamp_millis().to_string()),
+                ),
+            ])
+        };
+        let index_bytes: usize = record
+            .paths
+            .iter()
+            .map(|p| ITEM_OVERHEAD + PATH_PREFIX.len() + p.len() + entry.stream.len())
+            .sum();
+        let inline_bytes = index_bytes + record.paths.len() * record.data_json.len();
+        let detached = inline_bytes > MAX_TRANSACTION_BYTES;
+        let mut items: Vec<Item> = record
+            .paths
+            .iter()
+            .map(|p| {
+                let mut item = base(format!("{PATH_PREFIX}{p}"));
+                if detached {
+                    item.insert("detached".into(), AttributeValue::Bool(true));
+                } else {
+                    item.insert("data".into(), s(&record.data_json));
+                }
+                item
+            })
+            .collect();
+        if !detached {
+            return RecordItems {
+                items,
+                bytes: inline_bytes,
+            };
+        }
+        let mut data_item = base(format!("{DATA_PREFIX}{}", entry.id));
+        data_item.insert("data".into(), s(&record.data_json));
+        items.push(data_item);
+        RecordItems {
+            items,
+            bytes: index_bytes + ITEM_OVERHEAD + entry.id.len() + record.data_json.len(),
+        }
+    }
+
+    /// Writes `items` in one transaction, trying again while DynamoDB cancels it for a
+    /// transient reason.
+    async fn transact(&self, stream: &str, items: Vec<Item>) -> Result<()> {
+        let target = self.target("timeline.append", stream);
+        let actions = items
+            .into_iter()
+            .map(|item| {
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .build()
+                    .map_err(|e| Error::internal("timeline.append", e))?;
+                Ok(TransactWriteItem::builder().put(put).build())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut attempt = 0;
+        loop {
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(actions.clone()))
+                .send()
+                .await;
+            let error = match result {
+                Ok(_) => return Ok(()),
+                Err(e) => e,
+            };
+            attempt += 1;
+            match error.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
+                    let codes: Vec<&str> = c
+                        .cancellation_reasons()
+                        .iter()
+                        .filter_map(|r| r.code())
+                        .filter(|code| *code != "None")
+                        .collect();
+                    let transient = codes
+                        .iter()
+                        .all(|code| matches!(*code, "ThrottlingError" | "TransactionConflict"));
+                    if !transient {
+                        // Puts without conditions are only cancelled for invalid items.
+                        return Err(Error::keyed(
+                            ErrorKind::InvalidInput,
+                            "timeline.append",
+                            stream,
+                            format!(
+                                "{} refused the entry ({}): {}; check the entry against DynamoDB's item limits",
+                                self.resource,
+                                codes.join(", "),
+                                c.message().unwrap_or("transaction cancelled")
+                            ),
+                        )
+                        .with_context("resource", self.resource.as_str()));
+                    }
+                }
+                Some(TransactWriteItemsError::TransactionInProgressException(_)) => {}
+                _ => return Err(map_sdk_error(&target, error)),
+            }
+            if attempt >= TRANSACTION_ATTEMPTS {
+                return Err(Error::keyed(
+                    ErrorKind::Unavailable,
+                    "timeline.append",
+                    stream,
+                    format!(
+                        "{} kept cancelling the write (throttling or conflicting transactions) after {attempt} attempts; retry later",
+                        self.resource
+                    ),
+                ));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+        }
+    }
+
+    /// One `Query` of `scan.path` from `start`; returns the items and where to go on.
+    async fn query(
+        &self,
+        scan: &TimelineScan,
+        start: Option<Item>,
+        limit: usize,
+    ) -> Result<(Vec<Item>, Option<Item>)> {
+        let filtered = scan.stream_prefix != scan.path;
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#p = :p AND #id BETWEEN :from AND :to")
+            .expression_attribute_names("#p", "path")
+            .expression_attribute_names("#id", "id")
+            .expression_attribute_values(":p", s(format!("{PATH_PREFIX}{}", scan.path)))
+            .expression_attribute_values(":from", s(&scan.from_id))
+            .expression_attribute_values(":to", s(&scan.to_id))
+            .scan_index_forward(!scan.newest_first)
+            .consistent_read(true)
+            .limit(limit.clamp(1, i32::MAX as usize) as i32)
+            .set_exclusive_start_key(start);
+        if filtered {
+            query = query
+                .filter_expression("begins_with(#stream, :prefix)")
+                .expression_attribute_names("#stream", "stream")
+                .expression_attribute_values(":prefix", s(&scan.stream_prefix));
+        }
+        let out = query
+            .send()
+            .await
+            .map_err(|e| map_sdk_error(&self.target("timeline.get", &scan.stream_prefix), e))?;
+        Ok((out.items.unwrap_or_default(), out.last_evaluated_key))
+    }
+
+    /// The data of detached entries, by id: `BatchGetItem` of their data items, resubmitting
+    /// unprocessed keys with backoff.
+    async fn detached_data(&self, prefix: &str, ids: &[String]) -> Result<HashMap<String, String>> {
+        let target = self.target("timeline.get", prefix);
+        let mut found = HashMap::new();
+        for chunk in ids.chunks(100) {
+            let mut pending: Vec<Item> = chunk
+                .iter()
+                .map(|id| {
+                    HashMap::from([
+                        ("path".to_owned(), s(format!("{DATA_PREFIX}{id}"))),
+                        ("id".to_owned(), s(id)),
+                    ])
+                })
+                .collect();
+            let mut attempt = 0u32;
+            while !pending.is_empty() {
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(pending))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| Error::internal("timeline.get", e))?;
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(|e| map_sdk_error(&target, e))?;
+                for item in out
+                    .responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default()
+                {
+                    if let (Some(AttributeValue::S(id)), Some(AttributeValue::S(data))) =
+                        (item.get("id"), item.get("data"))
+                    {
+                        found.insert(id.clone(), data.clone());
+                    }
+                }
+                pending = out
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
+                if !pending.is_empty() {
+                    attempt += 1;
+                    if attempt > 8 {
+                        return Err(Error::keyed(
+                            ErrorKind::Throttled,
+                            "timeline.get",
+                            prefix,
+                            format!(
+                                "{} left entries unread after 8 retries; retry later",
+                                self.resource
+                            ),
+                        ));
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempt.min(6)))
+                        .await;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// The entry a stored index item holds (`data` given for a detached one).
+    fn decode(&self, item: &Item, detached: Option<&String>) -> Result<TimelineEntry> {
+        let text = |name: &str| match item.get(name) {
+            Some(AttributeValue::S(v)) => Some(v.as_str()),
+            _ => None,
+        };
+        let bad = |why: &str| {
+            Error::internal(
+                "timeline.get",
+                format!("{} holds a malformed timeline item: {why}", self.resource),
+            )
+        };
+        let stream = text("stream").ok_or_else(|| bad("no `stream`"))?;
+        let id = text("id").ok_or_else(|| bad("no `id`"))?;
+        let time = match item.get("time") {
+            Some(AttributeValue::N(v)) => v.parse::<i64>().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| bad("no numeric `time`"))?;
+        let data = detached
+            .map(String::as_str)
+            .or_else(|| text("data"))
+            .ok_or_else(|| bad(&format!("entry {id} has no `data`")))?;
+        Ok(TimelineEntry {
+            stream: stream.to_owned(),
+            id: id.to_owned(),
+            time: from_ms(time),
+            data: serde_json::from_str(data)
+                .map_err(|e| bad(&format!("entry {id}'s data is not JSON ({e})")))?,
+        })
+    }
+}
+
+#[async_trait]
+impl TimelineBackend for DynamoTimeline {
+    async fn append(&self, records: &[TimelineRecord]) -> Result<()> {
+        // Records share a transaction while it stays within DynamoDB's item and size limits;
+        // each record's items always go in one transaction.
+        let mut batch: Vec<Item> = Vec::new();
+        let mut batch_bytes = 0;
+        let mut batch_stream = "";
+        for record in records {
+            let RecordItems { items, bytes } = Self::record_items(record);
+            if !batch.is_empty()
+                && (batch.len() + items.len() > MAX_TRANSACTION_ITEMS
+                    || batch_bytes + bytes > MAX_TRANSACTION_BYTES)
+            {
+                self.transact(batch_stream, std::mem::take(&mut batch))
+                    .await?;
+                batch_bytes = 0;
+            }
+            if batch.is_empty() {
+                batch_stream = &record.entry.stream;
+            }
+            batch.extend(items);
+            batch_bytes += bytes;
+        }
+        if !batch.is_empty() {
+            self.transact(batch_stream, batch).await?;
+        }
+        Ok(())
+    }
+
+    async fn scan(&self, scan: &TimelineScan) -> Result<BackendPage<TimelineEntry>> {
+        if scan.from_id >= scan.to_id {
+            return Ok(BackendPage::from_rows(Vec::new(), scan.limit));
+        }
+        // A filtered query may return fewer items than its limit while more exist, so read on
+        // until the page plus one (which tells whether more follow) is complete. `BETWEEN` is
+        // inclusive: an item whose id equals `to_id` is dropped here.
+        let filtered = scan.stream_prefix != scan.path;
+        let mut items: Vec<Item> = Vec::new();
+        let mut start = None;
+        loop {
+            let wanted = scan.limit + 1 - items.len();
+            // One more than wanted covers an item at `to_id`; a filtered query reads ahead,
+            // since part of what it reads is dropped.
+            let limit = if filtered {
+                (wanted + 1).max(200)
+            } else {
+                wanted + 1
+            };
+            let (page, next) = self.query(scan, start.take(), limit).await?;
+            items.extend(page.into_iter().filter(
+                |item| matches!(item.get("id"), Some(AttributeValue::S(id)) if *id < scan.to_id),
+            ));
+            match next {
+                Some(next) if items.len() <= scan.limit => start = Some(next),
+                _ => break,
+            }
+        }
+        items.truncate(scan.limit + 1);
+        let detached: Vec<String> = items
+            .iter()
+            .filter(|item| matches!(item.get("detached"), Some(AttributeValue::Bool(true))))
+            .filter_map(|item| match item.get("id") {
+                Some(AttributeValue::S(id)) => Some(id.clone()),
+                _ => None,
+            })
+            .collect();
+        let data = if detached.is_empty() {
+            HashMap::new()
+        } else {
+            self.detached_data(&scan.stream_prefix, &detached).await?
+        };
+        let entries = items
+            .iter()
+            .map(|item| {
+                let id = match item.get("id") {
+                    Some(AttributeValue::S(id)) => data.get(id),
+                    _ => None,
+                };
+                self.decode(item, id)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(BackendPage::from_rows(entries, scan.limit))
+    }
+}

@@ -1,0 +1,202 @@
+//! The event backend trait, and the subscription shared by the backends that keep events in an
+//! ordered log of their own (memory, local).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::clock::Timestamp;
+use crate::error::Result;
+use crate::events::{ReceivedEvent, SubscribeOptions};
+use crate::pattern::EventPattern;
+
+/// One validated event, as the public API hands it to a backend.
+#[derive(Debug, Clone)]
+pub struct EventEntry {
+    /// `Source` (validated, never starting with `aws.`).
+    pub source: String,
+    /// `DetailType`.
+    pub detail_type: String,
+    /// `Detail`, a JSON object.
+    pub detail: serde_json::Value,
+    /// `detail` as JSON text.
+    pub detail_json: String,
+    /// `Resources`.
+    pub resources: Vec<String>,
+    /// `Time`, set by the public API when the caller gave none.
+    pub time: Timestamp,
+}
+
+/// Publishing events and subscribing to them.
+///
+/// Guarantees every implementation gives (checked by the behaviour suite):
+/// - **Per-entry outcome**: `put_events` answers one result per entry, in order; an entry
+///   reported `Ok` is delivered to every open subscription whose pattern matches it, an entry
+///   reported `Err` is delivered to none.
+/// - **Pattern semantics**: a subscription receives exactly the events its EventBridge pattern
+///   matches (the envelope of [`ReceivedEvent::to_json`]).
+/// - **Local order** (memory, local): subscriptions receive events in the order their
+///   `put_events` calls were accepted, across processes sharing a mesh, and lose none while
+///   open; a named subscription resumes after the last event it handed out. On AWS, delivery
+///   goes through SQS standard queues: at least once, not ordered.
+#[async_trait]
+pub trait EventBackend: Send + Sync + std::fmt::Debug {
+    /// Publishes at most 10 entries (each within the 256 KB limit); one result per entry: the
+    /// event id, or why that entry was not accepted.
+    async fn put_events(&self, entries: &[EventEntry]) -> Result<Vec<Result<String>>>;
+    /// Opens a subscription delivering the events `pattern` matches.
+    async fn subscribe(
+        &self,
+        pattern: EventPattern,
+        options: &SubscribeOptions,
+    ) -> Result<Box<dyn EventStream>>;
+}
+
+/// The receiving end of one subscription.
+#[async_trait]
+pub trait EventStream: Send + std::fmt::Debug {
+    /// The next matching event, waiting at most `timeout` (`None`: until one arrives);
+    /// `Ok(None)` when the time ran out. Handing out an event acknowledges the one before it.
+    async fn next(&mut self, timeout: Option<Duration>) -> Result<Option<ReceivedEvent>>;
+    /// Acknowledges what was handed out and releases the subscription (an unnamed one is
+    /// deleted). Idempotent.
+    async fn close(&mut self) -> Result<()>;
+}
+
+/// An ordered, durable log of events that [`LogSubscription`] reads: the memory and local
+/// backends implement it.
+#[async_trait]
+pub(crate) trait EventLog: Send + Sync + std::fmt::Debug {
+    /// The sequence number of the newest event (0 when the log is empty).
+    async fn last_seq(&self) -> Result<u64>;
+    /// Up to `limit` events after `seq`, in order, with their sequence numbers.
+    async fn read_after(&self, seq: u64, limit: usize) -> Result<Vec<(u64, ReceivedEvent)>>;
+    /// Where the named subscription stopped, registering it at the log's end (with `pattern`)
+    /// if it is new.
+    async fn open_named(&self, name: &str, pattern: &str) -> Result<u64>;
+    /// Records that the named subscription handed out everything up to `seq`.
+    async fn save_position(&self, name: &str, seq: u64) -> Result<()>;
+    /// Waits until an event may have been appended, or `at_most` passed.
+    async fn wait_for_append(&self, at_most: Duration);
+}
+
+/// Events read from the log per query.
+const READ_BATCH: usize = 256;
+
+/// A subscription reading an [`EventLog`] from a position, filtering by pattern.
+#[derive(Debug)]
+pub(crate) struct LogSubscription {
+    log: Arc<dyn EventLog>,
+    pattern: EventPattern,
+    name: Option<String>,
+    /// Sequence number of the last event read from the log.
+    read_to: u64,
+    /// Sequence number of the last event handed out (acknowledged by the next call).
+    handed_out: Option<u64>,
+    buffer: VecDeque<(u64, ReceivedEvent)>,
+}
+
+impl LogSubscription {
+    /// Opens a subscription: a named one where it stopped, else at the end of the log.
+    pub(crate) async fn open(
+        log: Arc<dyn EventLog>,
+        pattern: EventPattern,
+        options: &SubscribeOptions,
+    ) -> Result<Self> {
+        let read_to = match &options.name {
+            Some(name) => log.open_named(name, &pattern.as_json().to_string()).await?,
+            None => log.last_seq().await?,
+        };
+        Ok(LogSubscription {
+            log,
+            pattern,
+            name: options.name.clone(),
+            read_to,
+            handed_out: None,
+            buffer: VecDeque::new(),
+        })
+    }
+
+    /// Saves the position of the event handed out last, for a named subscription.
+    async fn acknowledge(&mut self) -> Result<()> {
+        if let (Some(name), Some(seq)) = (&self.name, self.handed_out.take()) {
+            self.log.save_position(name, seq).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads the next batch of the log into the buffer, keeping the matching events.
+    async fn fill(&mut self) -> Result<()> {
+        let events = self.log.read_after(self.read_to, READ_BATCH).await?;
+        if let Some((last, _)) = events.last() {
+            self.read_to = *last;
+        }
+        let pattern = &self.pattern;
+        self.buffer.extend(
+            events
+                .into_iter()
+                .filter(|(_, event)| pattern.matches(&event.to_json())),
+        );
+        Ok(())
+    }
+}
+
+/// How often a subscription looks for events appended by other processes.
+const POLL_INTERVAL: Duration = Duration::from_millis(10);
+
+#[async_trait]
+impl EventStream for LogSubscription {
+    async fn next(&mut self, timeout: Option<Duration>) -> Result<Option<ReceivedEvent>> {
+        self.acknowledge().await?;
+        let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+        loop {
+            if let Some((seq, event)) = self.buffer.pop_front() {
+                self.handed_out = Some(seq);
+                return Ok(Some(event));
+            }
+            let before = self.read_to;
+            self.fill().await?;
+            if !self.buffer.is_empty() || self.read_to != before {
+                continue;
+            }
+            let wait = match deadline {
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                    if left.is_zero() {
+                        return Ok(None);
+                    }
+                    left.min(POLL_INTERVAL)
+                }
+                None => POLL_INTERVAL,
+            };
+            self.log.wait_for_append(wait).await;
+        }
+    }
+
+    async fn close(&mut self) -> Result<()> {
+        self.acknowledge().await
+    }
+}
+
+/// `account` of events on the memory and local backends.
+pub(crate) const LOCAL_ACCOUNT: &str = "000000000000";
+/// `region` of events on the memory and local backends.
+pub(crate) const LOCAL_REGION: &str = "local";
+
+/// The envelope the memory and local backends deliver for `entry`: a new UUID id and the
+/// time to the second, as EventBridge delivers it.
+pub(crate) fn local_envelope(entry: &EventEntry) -> ReceivedEvent {
+    use chrono::Timelike;
+    ReceivedEvent {
+        id: uuid::Uuid::new_v4().to_string(),
+        detail_type: entry.detail_type.clone(),
+        source: entry.source.clone(),
+        account: LOCAL_ACCOUNT.to_owned(),
+        region: LOCAL_REGION.to_owned(),
+        time: entry.time.with_nanosecond(0).unwrap_or(entry.time),
+        resources: entry.resources.clone(),
+        detail: entry.detail.clone(),
+    }
+}

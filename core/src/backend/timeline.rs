@@ -1,0 +1,91 @@
+//! The timeline backend trait.
+//!
+//! Entries are indexed under every path that a prefix query may start from: the empty path and
+//! each `/`-terminated prefix of the stream (`a/b/c` is indexed under ``, `a/`, `a/b/`). A query
+//! reads one path's index in id order, so its cost follows the page, not the log's size.
+
+use async_trait::async_trait;
+
+use super::BackendPage;
+use crate::error::Result;
+use crate::timeline::TimelineEntry;
+
+/// One validated entry to append, with its JSON text and its index paths.
+#[derive(Debug, Clone)]
+pub struct TimelineRecord {
+    /// The entry (id and time assigned by the public API).
+    pub entry: TimelineEntry,
+    /// `entry.data` as JSON text.
+    pub data_json: String,
+    /// The paths the entry is indexed under ([`index_paths`]).
+    pub paths: Vec<String>,
+}
+
+/// One page request against one index path.
+#[derive(Debug, Clone)]
+pub struct TimelineScan {
+    /// The index path to read.
+    pub path: String,
+    /// Only entries whose stream starts with this (equal to `path` when the prefix ends at a
+    /// `/`, so nothing is filtered).
+    pub stream_prefix: String,
+    /// Smallest id to return (inclusive).
+    pub from_id: String,
+    /// Ids must be below this (exclusive).
+    pub to_id: String,
+    /// Newest (largest id) first when true.
+    pub newest_first: bool,
+    /// Most entries to return.
+    pub limit: usize,
+}
+
+/// The append-only timeline.
+///
+/// Guarantees every implementation gives (checked by the behaviour suite):
+/// - **Atomic appends**: an appended entry is visible under all its index paths at once, or
+///   under none.
+/// - **Read-your-writes**: once `append` returns, every later scan in any process sees it.
+/// - **Order**: a scan returns entries in id order (ids sort by time), descending when
+///   `newest_first`, each at most once; paging by moving the id bound past the last entry
+///   visits every matching entry exactly once.
+#[async_trait]
+pub trait TimelineBackend: Send + Sync + std::fmt::Debug {
+    /// Appends the records, each atomically.
+    async fn append(&self, records: &[TimelineRecord]) -> Result<()>;
+    /// Up to `scan.limit` entries of `scan.path` within the id bounds whose stream starts with
+    /// `scan.stream_prefix`.
+    async fn scan(&self, scan: &TimelineScan) -> Result<BackendPage<TimelineEntry>>;
+}
+
+/// The index paths of `stream`: the empty path and every `/`-terminated prefix.
+pub fn index_paths(stream: &str) -> Vec<String> {
+    std::iter::once(String::new())
+        .chain(
+            stream
+                .match_indices('/')
+                .map(|(i, _)| stream[..=i].to_owned()),
+        )
+        .collect()
+}
+
+/// The index path a query for `prefix` reads: `prefix` up to and including its last `/`.
+pub fn query_path(prefix: &str) -> &str {
+    match prefix.rfind('/') {
+        Some(i) => &prefix[..=i],
+        None => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_cover_every_query_path_of_a_matching_prefix() {
+        assert_eq!(index_paths("a/b/c"), ["", "a/", "a/b/"]);
+        assert_eq!(index_paths("solo"), [""]);
+        for prefix in ["", "a", "a/", "a/b", "a/b/", "a/b/c"] {
+            assert!(index_paths("a/b/c").contains(&query_path(prefix).to_owned()));
+        }
+    }
+}

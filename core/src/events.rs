@@ -1,0 +1,420 @@
+//! Events: send EventBridge-style events, subscribe to them with event patterns. Every sent
+//! event is also appended to the timeline.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::SecondsFormat;
+use futures::Stream;
+use serde_json::{Value, json};
+
+use crate::backend::{EventBackend, EventEntry, EventStream, TimelineRecord};
+use crate::clock::{Timestamp, now_ms, from_ms};
+use crate::error::{Error, ErrorKind, Result};
+use crate::pattern::EventPattern;
+use crate::timeline::{Timeline, check_stream};
+use crate::validate;
+
+/// The `source` of events sent without one.
+pub const DEFAULT_SOURCE: &str = "agent-mesh";
+
+/// An event to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// EventBridge `DetailType`, e.g. `"OrderCreated"`.
+    pub detail_type: String,
+    /// EventBridge `Detail`: a JSON object.
+    pub detail: Value,
+    /// EventBridge `Source`; [`DEFAULT_SOURCE`] when `None`.
+    pub source: Option<String>,
+    /// EventBridge `Resources` (ARNs or other identifiers).
+    pub resources: Vec<String>,
+    /// The event's time; the time of sending when `None`.
+    pub time: Option<Timestamp>,
+    /// The timeline stream the event is appended to; `events/<source>/<detail-type>` when `None`.
+    pub stream: Option<String>,
+}
+
+impl Event {
+    /// An event with `detail_type` and `detail`, from [`DEFAULT_SOURCE`].
+    pub fn new(detail_type: impl Into<String>, detail: Value) -> Event {
+        Event {
+            detail_type: detail_type.into(),
+            detail,
+            source: None,
+            resources: Vec::new(),
+            time: None,
+            stream: None,
+        }
+    }
+
+    /// The same event from `source`.
+    pub fn with_source(mut self, source: impl Into<String>) -> Event {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// The same event naming `resources`.
+    pub fn with_resources(mut self, resources: Vec<String>) -> Event {
+        self.resources = resources;
+        self
+    }
+
+    /// The same event at `time`.
+    pub fn with_time(mut self, time: Timestamp) -> Event {
+        self.time = Some(time);
+        self
+    }
+
+    /// The same event appended to the timeline stream `stream`.
+    pub fn with_stream(mut self, stream: impl Into<String>) -> Event {
+        self.stream = Some(stream.into());
+        self
+    }
+}
+
+/// An event as subscribers receive it: the fields of an EventBridge envelope.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedEvent {
+    /// The event id (a UUID, as EventBridge assigns).
+    pub id: String,
+    /// `detail-type`.
+    pub detail_type: String,
+    /// `source`.
+    pub source: String,
+    /// `account` (`000000000000` on the local backends).
+    pub account: String,
+    /// `region` (`local` on the local backends).
+    pub region: String,
+    /// `time`, to the second as EventBridge delivers it.
+    pub time: Timestamp,
+    /// `resources`.
+    pub resources: Vec<String>,
+    /// `detail`.
+    pub detail: Value,
+}
+
+impl ReceivedEvent {
+    /// The EventBridge envelope: `{version, id, detail-type, source, account, time, region,
+    /// resources, detail}` — what event patterns are matched against.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "version": "0",
+            "id": self.id,
+            "detail-type": self.detail_type,
+            "source": self.source,
+            "account": self.account,
+            "time": self.time.to_rfc3339_opts(SecondsFormat::Secs, true),
+            "region": self.region,
+            "resources": self.resources,
+            "detail": self.detail,
+        })
+    }
+
+    /// Reads an EventBridge envelope (as [`ReceivedEvent::to_json`] writes it and as
+    /// EventBridge delivers it to SQS, where `account` may be missing).
+    pub fn from_json(operation: &str, envelope: &Value) -> Result<ReceivedEvent> {
+        let text = |field: &str| envelope.get(field).and_then(Value::as_str);
+        let bad = |why: &str| {
+            Error::new(
+                ErrorKind::Internal,
+                format!("{operation}: a delivered event is not an EventBridge envelope: {why}"),
+            )
+        };
+        let time = text("time")
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .ok_or_else(|| bad("no RFC 3339 `time`"))?;
+        Ok(ReceivedEvent {
+            id: text("id").ok_or_else(|| bad("no `id`"))?.to_owned(),
+            detail_type: text("detail-type")
+                .ok_or_else(|| bad("no `detail-type`"))?
+                .to_owned(),
+            source: text("source").ok_or_else(|| bad("no `source`"))?.to_owned(),
+            account: text("account").unwrap_or_default().to_owned(),
+            region: text("region").unwrap_or_default().to_owned(),
+            time: time.with_timezone(&chrono::Utc),
+            resources: envelope
+                .get("resources")
+                .and_then(Value::as_array)
+                .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .unwrap_or_default(),
+            detail: envelope.get("detail").cloned().unwrap_or_else(|| json!({})),
+        })
+    }
+}
+
+/// Options of [`Events::subscribe_with`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubscribeOptions {
+    /// A durable subscription's name: it keeps its position while closed and resumes after
+    /// the last event it handed out. `None` makes an ephemeral subscription that starts now
+    /// and is removed on close.
+    pub name: Option<String>,
+}
+
+impl SubscribeOptions {
+    /// A durable subscription called `name`.
+    pub fn named(name: impl Into<String>) -> Self {
+        SubscribeOptions {
+            name: Some(name.into()),
+        }
+    }
+}
+
+/// Event operations of one mesh; obtained from [`crate::MeshClient::events`].
+#[derive(Debug, Clone)]
+pub struct Events {
+    backend: Arc<dyn EventBackend>,
+    timeline: Timeline,
+}
+
+impl Events {
+    pub(crate) fn new(backend: Arc<dyn EventBackend>, timeline: Timeline) -> Self {
+        Events { backend, timeline }
+    }
+
+    /// Sends one event; returns its id. The event is also appended to the timeline.
+    pub async fn send(&self, event: Event) -> Result<String> {
+        let mut results = self.send_checked("events.send", vec![event]).await?;
+        results.remove(0)
+    }
+
+    /// Sends events in `PutEvents` batches of at most 10 entries and 256 KB, retrying failed
+    /// entries where the backend can; returns one result per event, in order: its id, or the
+    /// error that kept it from being sent. Invalid events fail the whole call before anything
+    /// is sent.
+    pub async fn send_batch(&self, events: Vec<Event>) -> Result<Vec<Result<String>>> {
+        self.send_checked("events.send_batch", events).await
+    }
+
+    async fn send_checked(
+        &self,
+        operation: &str,
+        events: Vec<Event>,
+    ) -> Result<Vec<Result<String>>> {
+        let checked = events
+            .into_iter()
+            .enumerate()
+            .map(|(i, event)| check_event(operation, i, event))
+            .collect::<Result<Vec<_>>>()?;
+        let mut results = Vec::with_capacity(checked.len());
+        let mut sent = Vec::new();
+        for chunk in chunks(&checked) {
+            let entries: Vec<EventEntry> = chunk.iter().map(|(entry, _)| entry.clone()).collect();
+            let outcome = self.backend.put_events(&entries).await?;
+            for ((entry, stream), result) in chunk.iter().zip(outcome) {
+                if let Ok(id) = &result {
+                    sent.push(self.timeline_record(operation, entry, stream, id)?);
+                }
+                results.push(result);
+            }
+        }
+        self.timeline.append_records(&sent).await?;
+        Ok(results)
+    }
+
+    fn timeline_record(
+        &self,
+        operation: &str,
+        entry: &EventEntry,
+        stream: &str,
+        id: &str,
+    ) -> Result<TimelineRecord> {
+        let envelope = ReceivedEvent {
+            id: id.to_owned(),
+            detail_type: entry.detail_type.clone(),
+            source: entry.source.clone(),
+            account: String::new(),
+            region: String::new(),
+            time: entry.time,
+            resources: entry.resources.clone(),
+            detail: entry.detail.clone(),
+        };
+        let mut data = envelope.to_json();
+        if let Some(object) = data.as_object_mut() {
+            object.remove("account");
+            object.remove("region");
+        }
+        self.timeline.record(operation, stream, data)
+    }
+
+    /// Subscribes to the events `pattern` (EventBridge syntax) matches, from now on.
+    pub async fn subscribe(&self, pattern: &Value) -> Result<Subscription> {
+        self.subscribe_with(pattern, SubscribeOptions::default())
+            .await
+    }
+
+    /// Subscribes with options, e.g. a durable name.
+    pub async fn subscribe_with(
+        &self,
+        pattern: &Value,
+        options: SubscribeOptions,
+    ) -> Result<Subscription> {
+        let pattern = EventPattern::compile(pattern)?;
+        if let Some(name) = &options.name {
+            check_subscription_name(name)?;
+        }
+        let stream = self.backend.subscribe(pattern, &options).await?;
+        Ok(Subscription { stream })
+    }
+}
+
+/// One subscription: call [`Subscription::next`] (or turn it into a [`Stream`]) to receive
+/// matching events; [`Subscription::close`] releases it.
+#[derive(Debug)]
+pub struct Subscription {
+    stream: Box<dyn EventStream>,
+}
+
+impl Subscription {
+    /// Waits for the next matching event. Asking for the next event acknowledges the
+    /// previous one: a durable subscription resumes after it.
+    pub async fn next(&mut self) -> Result<ReceivedEvent> {
+        loop {
+            if let Some(event) = self.stream.next(None).await? {
+                return Ok(event);
+            }
+        }
+    }
+
+    /// Waits at most `timeout` for the next matching event; `Ok(None)` if none came.
+    pub async fn next_timeout(&mut self, timeout: Duration) -> Result<Option<ReceivedEvent>> {
+        self.stream.next(Some(timeout)).await
+    }
+
+    /// Acknowledges what was received and releases the subscription (an ephemeral one is
+    /// deleted: on AWS its rule and queue).
+    pub async fn close(mut self) -> Result<()> {
+        self.stream.close().await
+    }
+
+    /// The subscription as a [`Stream`] of events (it ends only with an error).
+    pub fn into_stream(self) -> impl Stream<Item = Result<ReceivedEvent>> + Send {
+        futures::stream::unfold(Some(self), |state| async move {
+            let mut sub = state?;
+            match sub.next().await {
+                Ok(event) => Some((Ok(event), Some(sub))),
+                Err(e) => Some((Err(e), None)),
+            }
+        })
+    }
+}
+
+/// Validates one event of a send; returns the backend entry and its timeline stream.
+fn check_event(operation: &str, index: usize, event: Event) -> Result<(EventEntry, String)> {
+    let at = |why: String| {
+        Error::invalid_input(operation, &format!("event {index}"), why)
+            .with_context("detail_type", event.detail_type.clone())
+    };
+    let source = event
+        .source
+        .clone()
+        .unwrap_or_else(|| DEFAULT_SOURCE.to_owned());
+    if event.detail_type.trim().is_empty() {
+        return Err(at("detail_type is empty; name the event, e.g. \"OrderCreated\"".into()));
+    }
+    if source.trim().is_empty() {
+        return Err(at(format!("source is empty; leave it out to use {DEFAULT_SOURCE:?}")));
+    }
+    if source.starts_with("aws.") {
+        return Err(at(format!(
+            "source {source:?} starts with \"aws.\", which EventBridge reserves for AWS services; use your own, e.g. \"my-app.orders\""
+        )));
+    }
+    if !event.detail.is_object() {
+        return Err(at(
+            "detail must be a JSON object (EventBridge's Detail), e.g. {\"order_id\": \"o-1\"}"
+                .into(),
+        ));
+    }
+    let detail_json = event.detail.to_string();
+    let size = entry_size(&source, &event.detail_type, &detail_json, &event.resources);
+    validate::check_size(
+        operation,
+        &format!("event {index} ({})", event.detail_type),
+        "event entry (time + source + detail type + detail + resources)",
+        size,
+        validate::MAX_EVENT_BYTES,
+    )?;
+    let stream = match &event.stream {
+        Some(stream) => stream.clone(),
+        None => format!(
+            "events/{}/{}",
+            stream_segment(&source),
+            stream_segment(&event.detail_type)
+        ),
+    };
+    check_stream(&format!("{operation} (event {index})"), &stream)?;
+    let time = event.time.unwrap_or_else(|| from_ms(now_ms()));
+    Ok((
+        EventEntry {
+            source,
+            detail_type: event.detail_type,
+            detail: event.detail,
+            detail_json,
+            resources: event.resources,
+            time,
+        },
+        stream,
+    ))
+}
+
+/// `text` as one stream path segment (slashes and dot-only names replaced).
+fn stream_segment(text: &str) -> String {
+    let segment = text.replace(['/', '\\'], "_");
+    if segment.chars().all(|c| c == '.') {
+        segment.replace('.', "_")
+    } else {
+        segment
+    }
+}
+
+/// An entry's size as EventBridge counts it: `Time` (14 bytes) + `Source` + `DetailType` +
+/// `Detail` + each resource, in UTF-8 bytes.
+fn entry_size(source: &str, detail_type: &str, detail_json: &str, resources: &[String]) -> usize {
+    14 + source.len()
+        + detail_type.len()
+        + detail_json.len()
+        + resources.iter().map(String::len).sum::<usize>()
+}
+
+/// Splits checked events into `PutEvents` requests: at most 10 entries and 256 KB each.
+fn chunks(events: &[(EventEntry, String)]) -> Vec<&[(EventEntry, String)]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, (entry, _)) in events.iter().enumerate() {
+        let size = entry_size(
+            &entry.source,
+            &entry.detail_type,
+            &entry.detail_json,
+            &entry.resources,
+        );
+        if i > start && (i - start == validate::MAX_PUT_EVENTS || bytes + size > validate::MAX_EVENT_BYTES) {
+            out.push(&events[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < events.len() {
+        out.push(&events[start..]);
+    }
+    out
+}
+
+/// Checks a durable subscription name: it names a queue and a rule on AWS.
+fn check_subscription_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 40
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(
+            "events.subscribe",
+            name,
+            "a subscription name has 1 to 40 letters, digits, '-' or '_' (it names an SQS queue and an EventBridge rule on AWS)",
+        ))
+    }
+}

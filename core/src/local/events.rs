@@ -1,0 +1,174 @@
+//! Events on the local backend: the `events` table is a durable log every process of the mesh
+//! appends to; subscriptions read it from their position, polling for other processes' sends
+//! and woken at once by sends of their own process.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, params};
+use tokio::sync::Notify;
+
+use super::{Db, decode_json, sql_error};
+use crate::backend::{
+    EventBackend, EventEntry, EventLog, EventStream, LogSubscription, local_envelope,
+};
+use crate::clock::now_ms;
+use crate::error::Result;
+use crate::events::{ReceivedEvent, SubscribeOptions};
+use crate::pattern::EventPattern;
+
+/// Events older than this are deleted once every durable subscription has passed them.
+const RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
+/// Old events each send deletes at most (the lazy sweep).
+const SWEEP_BATCH: i64 = 64;
+
+const LAST_SEQ: &str = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)";
+
+/// The local backend's event log.
+#[derive(Debug)]
+pub(super) struct LocalEventLog {
+    db: Arc<Db>,
+    appended: Notify,
+}
+
+/// The local backend's events.
+#[derive(Debug)]
+pub(super) struct LocalEvents {
+    log: Arc<LocalEventLog>,
+}
+
+impl LocalEvents {
+    pub(super) fn new(db: Arc<Db>) -> Self {
+        LocalEvents {
+            log: Arc::new(LocalEventLog {
+                db,
+                appended: Notify::new(),
+            }),
+        }
+    }
+}
+
+#[async_trait]
+impl EventLog for LocalEventLog {
+    async fn last_seq(&self) -> Result<u64> {
+        let seq: i64 = self
+            .db
+            .read("events.subscribe", "events", |c| c.query_row(LAST_SEQ, [], |r| r.get(0)))?;
+        Ok(seq as u64)
+    }
+
+    async fn read_after(&self, seq: u64, limit: usize) -> Result<Vec<(u64, ReceivedEvent)>> {
+        let rows = self.db.read("events.next", "events", |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT seq, envelope FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![seq as i64, limit as i64], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        rows.into_iter()
+            .map(|(seq, text)| {
+                let envelope: serde_json::Value = decode_json("events.next", "events", &text)?;
+                Ok((seq as u64, ReceivedEvent::from_json("events.next", &envelope)?))
+            })
+            .collect()
+    }
+
+    async fn open_named(&self, name: &str, pattern: &str) -> Result<u64> {
+        let (name, pattern) = (name.to_owned(), pattern.to_owned());
+        self.db
+            .write("events.subscribe", &name.clone(), move |tx| {
+                let sql = |e| sql_error("events.subscribe", &name, e);
+                let now = now_ms();
+                let position: Option<i64> = tx
+                    .query_row(
+                        "SELECT position FROM event_subscriptions WHERE name = ?1",
+                        [&name],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(sql)?;
+                let position = match position {
+                    Some(p) => p,
+                    None => tx.query_row(LAST_SEQ, [], |r| r.get(0)).map_err(sql)?,
+                };
+                tx.execute(
+                    "INSERT OR REPLACE INTO event_subscriptions (name, pattern, position, updated_at) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![name, pattern, position, now],
+                )
+                .map_err(sql)?;
+                Ok(position as u64)
+            })
+            .await
+    }
+
+    async fn save_position(&self, name: &str, seq: u64) -> Result<()> {
+        let owned = name.to_owned();
+        self.db
+            .write("events.next", name, move |tx| {
+                tx.execute(
+                    "UPDATE event_subscriptions SET position = max(position, ?2), updated_at = ?3 WHERE name = ?1",
+                    params![owned, seq as i64, now_ms()],
+                )
+                .map_err(|e| sql_error("events.next", &owned, e))?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn wait_for_append(&self, at_most: Duration) {
+        let _ = tokio::time::timeout(at_most, self.appended.notified()).await;
+    }
+}
+
+#[async_trait]
+impl EventBackend for LocalEvents {
+    async fn put_events(&self, entries: &[EventEntry]) -> Result<Vec<Result<String>>> {
+        let envelopes: Vec<(String, i64, String)> = entries
+            .iter()
+            .map(|entry| {
+                let envelope = local_envelope(entry);
+                (
+                    envelope.id.clone(),
+                    envelope.time.timestamp_millis(),
+                    envelope.to_json().to_string(),
+                )
+            })
+            .collect();
+        let ids = envelopes.iter().map(|(id, _, _)| Ok(id.clone())).collect();
+        self.log
+            .db
+            .write("events.send", "events", move |tx| {
+                let sql = |e| sql_error("events.send", "events", e);
+                let mut insert = tx
+                    .prepare_cached("INSERT INTO events (id, time, envelope) VALUES (?1, ?2, ?3)")
+                    .map_err(sql)?;
+                for (id, time, envelope) in &envelopes {
+                    insert.execute(params![id, time, envelope]).map_err(sql)?;
+                }
+                tx.prepare_cached(
+                    "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE time < ?1 \
+                     AND seq <= coalesce((SELECT min(position) FROM event_subscriptions), 9223372036854775807) \
+                     ORDER BY seq LIMIT ?2)",
+                )
+                .and_then(|mut s| s.execute(params![now_ms() - RETENTION_MS, SWEEP_BATCH]))
+                .map_err(sql)?;
+                Ok(())
+            })
+            .await?;
+        self.log.appended.notify_waiters();
+        Ok(ids)
+    }
+
+    async fn subscribe(
+        &self,
+        pattern: EventPattern,
+        options: &SubscribeOptions,
+    ) -> Result<Box<dyn EventStream>> {
+        let log: Arc<dyn EventLog> = self.log.clone();
+        Ok(Box::new(LogSubscription::open(log, pattern, options).await?))
+    }
+}

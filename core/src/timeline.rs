@@ -1,0 +1,225 @@
+//! The timeline: an append-only log of entries `{stream, id, time, data}`, read newest first
+//! by stream prefix.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use ulid::Ulid;
+
+use crate::backend::{TimelineBackend, TimelineRecord, TimelineScan, index_paths, query_path};
+use crate::clock::{Timestamp, from_ms};
+use crate::error::{Error, Result};
+use crate::page::Page;
+use crate::validate;
+
+/// One timeline entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineEntry {
+    /// The stream, a slash path such as `user/user123/profile`.
+    pub stream: String,
+    /// The entry's id: a ULID, so ids sort by time (and by append order within one process).
+    pub id: String,
+    /// When the entry was appended.
+    pub time: Timestamp,
+    /// The entry's JSON data.
+    pub data: Value,
+}
+
+/// Which end of the timeline a query starts from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Order {
+    /// Newest entries first (the default).
+    #[default]
+    NewestFirst,
+    /// Oldest entries first.
+    OldestFirst,
+}
+
+impl Order {
+    /// Parses `"newest"`/`"desc"` or `"oldest"`/`"asc"` (as the bindings accept them).
+    pub fn parse(operation: &str, text: &str) -> Result<Order> {
+        match text.to_ascii_lowercase().as_str() {
+            "newest" | "newest_first" | "desc" => Ok(Order::NewestFirst),
+            "oldest" | "oldest_first" | "asc" => Ok(Order::OldestFirst),
+            _ => Err(Error::invalid_input(
+                operation,
+                text,
+                "order must be \"newest\" (the default) or \"oldest\"",
+            )),
+        }
+    }
+}
+
+/// Options of [`Timeline::get`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TimelineQuery {
+    /// Most entries per page (default 100, at most 1000).
+    pub limit: Option<usize>,
+    /// The `next_cursor` of the previous page (with the same prefix and options).
+    pub cursor: Option<String>,
+    /// Only entries at or after this time.
+    pub since: Option<Timestamp>,
+    /// Only entries before this time.
+    pub until: Option<Timestamp>,
+    /// Newest first (default) or oldest first.
+    pub order: Order,
+}
+
+impl TimelineQuery {
+    /// Pages of at most `limit` entries, newest first.
+    pub fn limit(limit: usize) -> Self {
+        TimelineQuery {
+            limit: Some(limit),
+            ..Default::default()
+        }
+    }
+}
+
+/// Timeline operations of one mesh; obtained from [`crate::MeshClient::timeline`].
+#[derive(Clone)]
+pub struct Timeline {
+    backend: Arc<dyn TimelineBackend>,
+    /// Makes ids that increase within this process, even within one millisecond.
+    ids: Arc<Mutex<ulid::Generator>>,
+}
+
+impl std::fmt::Debug for Timeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Timeline").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+impl Timeline {
+    pub(crate) fn new(backend: Arc<dyn TimelineBackend>) -> Self {
+        Timeline {
+            backend,
+            ids: Arc::new(Mutex::new(ulid::Generator::new())),
+        }
+    }
+
+    /// Appends `data` to `stream` (a slash path such as `user/user123/profile`; at most 1024
+    /// bytes, no empty, `.` or `..` segment) and returns the stored entry.
+    pub async fn append(&self, stream: &str, data: Value) -> Result<TimelineEntry> {
+        let record = self.record("timeline.append", stream, data)?;
+        self.backend.append(std::slice::from_ref(&record)).await?;
+        Ok(record.entry)
+    }
+
+    /// Appends several entries (each atomically, in order).
+    pub(crate) async fn append_records(&self, records: &[TimelineRecord]) -> Result<()> {
+        self.backend.append(records).await
+    }
+
+    /// Validates one entry and gives it an id and time.
+    pub(crate) fn record(
+        &self,
+        operation: &str,
+        stream: &str,
+        data: Value,
+    ) -> Result<TimelineRecord> {
+        check_stream(operation, stream)?;
+        let data_json = data.to_string();
+        validate::check_size(
+            operation,
+            stream,
+            "timeline entry data",
+            data_json.len(),
+            validate::MAX_TIMELINE_DATA_BYTES,
+        )?;
+        let id = self.next_id();
+        Ok(TimelineRecord {
+            entry: TimelineEntry {
+                stream: stream.to_owned(),
+                id: id.to_string(),
+                time: from_ms(id.timestamp_ms() as i64),
+                data,
+            },
+            data_json,
+            paths: index_paths(stream),
+        })
+    }
+
+    fn next_id(&self) -> Ulid {
+        let mut ids = self.ids.lock().unwrap_or_else(|e| e.into_inner());
+        // The generator only fails when 2^80 ids were made within one millisecond.
+        ids.generate().unwrap_or_else(|_| Ulid::new())
+    }
+
+    /// Entries of every stream starting with `prefix` (`""` for all), newest first unless
+    /// `query.order` says otherwise, one page at a time. The cost follows the page size when
+    /// `prefix` is empty or ends with `/`; another prefix reads the entries under its last `/`
+    /// and keeps those that match.
+    pub async fn get(&self, prefix: &str, query: TimelineQuery) -> Result<Page<TimelineEntry>> {
+        const OP: &str = "timeline.get";
+        if prefix.contains('\0') {
+            return Err(Error::invalid_input(
+                OP,
+                prefix,
+                "the prefix contains a NUL character; remove it",
+            ));
+        }
+        let limit = validate::page_limit(OP, prefix, query.limit)?;
+        let mut from_id = query.since.map_or(Ulid::nil(), |t| time_bound(t));
+        let mut to_id = query.until.map_or(Ulid(u128::MAX), |t| time_bound(t));
+        let newest_first = query.order == Order::NewestFirst;
+        if let Some(cursor) = &query.cursor {
+            let after = Ulid::from_string(cursor).map_err(|_| {
+                Error::invalid_input(
+                    OP,
+                    prefix,
+                    format!("the cursor {cursor:?} is not one this API returned; pass the next_cursor of the previous page unchanged"),
+                )
+            })?;
+            if newest_first {
+                to_id = to_id.min(after);
+            } else {
+                from_id = from_id.max(Ulid(after.0.saturating_add(1)));
+            }
+        }
+        let scan = TimelineScan {
+            path: query_path(prefix).to_owned(),
+            stream_prefix: prefix.to_owned(),
+            from_id: from_id.to_string(),
+            to_id: to_id.to_string(),
+            newest_first,
+            limit,
+        };
+        if from_id >= to_id {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        }
+        let page = self.backend.scan(&scan).await?;
+        let next_cursor = match (page.more, page.items.last()) {
+            (true, Some(last)) => Some(last.id.clone()),
+            _ => None,
+        };
+        Ok(Page {
+            items: page.items,
+            next_cursor,
+        })
+    }
+}
+
+/// The smallest id of the millisecond `t`.
+fn time_bound(t: Timestamp) -> Ulid {
+    Ulid::from_parts(t.timestamp_millis().clamp(0, (1i64 << 48) - 1) as u64, 0)
+}
+
+/// Checks a timeline stream name: a key-like slash path with no empty, `.` or `..` segment.
+pub(crate) fn check_stream(operation: &str, stream: &str) -> Result<()> {
+    validate::check_artifact_key(operation, stream)?;
+    let depth = stream.split('/').count();
+    if depth > validate::MAX_STREAM_DEPTH {
+        return Err(Error::invalid_input(
+            operation,
+            stream,
+            format!(
+                "the stream has {depth} path segments; streams have at most {}: shorten the path",
+                validate::MAX_STREAM_DEPTH
+            ),
+        ));
+    }
+    Ok(())
+}
