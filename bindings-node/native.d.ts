@@ -27,6 +27,22 @@ export declare class Artifacts {
   delete(key: string): Promise<boolean>
 }
 
+/** The events namespace of a `MeshClient`. */
+export declare class Events {
+  /** Sends one event; resolves to its id. The event is also appended to the timeline. */
+  send(event: EventInput): Promise<string>
+  /**
+   * Sends many events in batches of at most 10 and 256 KB; resolves to one result per event,
+   * in order. Invalid events reject the call before anything is sent.
+   */
+  sendBatch(events: Array<EventInput>): Promise<Array<SendResult>>
+  /**
+   * Subscribes to the events `pattern` (EventBridge syntax, object or JSON text) matches,
+   * from now on; `{ name }` makes it durable.
+   */
+  subscribe(pattern: object | string, options?: SubscribeOptions): Promise<Subscription>
+}
+
 /** The KV namespace of a `MeshClient`. */
 export declare class Kv {
   /** The live item under `key`, or null. */
@@ -60,8 +76,34 @@ export declare class MeshClient {
   get kv(): Kv
   /** Artifact storage. */
   get artifacts(): Artifacts
+  /** Events: send, and subscribe with EventBridge patterns. */
+  get events(): Events
+  /** The append-only timeline. */
+  get timeline(): Timeline
   /** Creates, idempotently, every resource the configuration needs (a no-op locally). */
   provision(): Promise<void>
+}
+
+/**
+ * One subscription: `await sub.next(timeoutMs?)`, `for await (const event of sub)`,
+ * `await sub.close()`. Asking for the next event acknowledges the previous one.
+ */
+export declare class Subscription {
+  /**
+   * The next matching event, waiting at most `timeoutMs` (no limit when omitted); null when
+   * the time ran out.
+   */
+  next(timeoutMs?: number | undefined | null): Promise<ReceivedEvent | null>
+  /** Acknowledges what was received and releases the subscription. Idempotent. */
+  close(): Promise<void>
+}
+
+/** The timeline namespace of a `MeshClient`. */
+export declare class Timeline {
+  /** Appends `data` to `stream` (a slash path like `'user/u1/profile'`). */
+  append(stream: string, data: any): Promise<TimelineEntry>
+  /** One page of entries of every stream starting with `prefix`, newest first. */
+  get(prefix?: string | undefined | null, query?: TimelineQuery | undefined | null): Promise<TimelinePage>
 }
 
 /** An artifact read in full. */
@@ -94,6 +136,22 @@ export interface ArtifactPage {
   items: Array<ArtifactMeta>
   /** Pass as `cursor` for the next page; null on the last page. */
   nextCursor?: string
+}
+
+/** An event to send. */
+export interface EventInput {
+  /** EventBridge `DetailType`, e.g. `'OrderCreated'`. */
+  detailType: string
+  /** EventBridge `Detail`: an object. */
+  detail: any
+  /** EventBridge `Source` (default `'agent-mesh'`). */
+  source?: string
+  /** EventBridge `Resources`. */
+  resources?: Array<string>
+  /** The event's time (default: now). */
+  time?: Date
+  /** Timeline stream to append to (default `events/<source>/<detailType>`). */
+  stream?: string
 }
 
 /** A stored KV item. */
@@ -136,6 +194,44 @@ export interface PutOptions {
   metadata?: Record<string, string>
 }
 
+/** An event as subscribers receive it (the fields of an EventBridge envelope). */
+export interface ReceivedEvent {
+  /** The event id. */
+  id: string
+  /** `detail-type`. */
+  detailType: string
+  /** `source`. */
+  source: string
+  /** `account` (`'000000000000'` locally). */
+  account: string
+  /** `region` (`'local'` locally). */
+  region: string
+  /** `time` (to the second). */
+  time: Date
+  /** `resources`. */
+  resources: Array<string>
+  /** `detail`. */
+  detail: any
+}
+
+/** Why one event of `sendBatch` was not sent. */
+export interface SendError {
+  /** The error kind (`'Throttled'`, `'Unavailable'`, ...), as a MeshError's `code`. */
+  code: string
+  /** What went wrong. */
+  message: string
+  /** Whether sending it again may succeed. */
+  retryable: boolean
+}
+
+/** The outcome of one event of `sendBatch`: `eventId` when sent, else `error`. */
+export interface SendResult {
+  /** The event id, or null when not sent. */
+  eventId?: string
+  /** Why it was not sent, or null. */
+  error?: SendError
+}
+
 /** Options of `kv.set` / `kv.batchSet`: a TTL (`ttlSeconds` or `ttlHours`) and a condition. */
 export interface SetOptions {
   /** Expire after this many seconds. */
@@ -146,4 +242,51 @@ export interface SetOptions {
   ifVersion?: number
   /** Write only if no live item has the key (else `Conflict`). */
   ifAbsent?: boolean
+}
+
+/** Options of `events.subscribe`. */
+export interface SubscribeOptions {
+  /** A durable subscription's name: it resumes where it stopped. */
+  name?: string
+}
+
+/**
+ * Like EventBridge's TestEventPattern: whether `event` matches `pattern` (objects or JSON
+ * text). Throws a MeshError with code `InvalidInput`, saying what is wrong, for a pattern
+ * EventBridge would reject.
+ */
+export declare function testEventPattern(pattern: object | string, event: object | string): boolean
+
+/** One timeline entry. */
+export interface TimelineEntry {
+  /** The stream (a slash path). */
+  stream: string
+  /** The entry id (a ULID; sorts by time). */
+  id: string
+  /** When the entry was appended. */
+  time: Date
+  /** The entry's data. */
+  data: any
+}
+
+/** One page of timeline entries. */
+export interface TimelinePage {
+  /** The entries, newest first unless `order: 'oldest'`. */
+  items: Array<TimelineEntry>
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor?: string
+}
+
+/** Options of `timeline.get`. */
+export interface TimelineQuery {
+  /** Most entries per page (default 100, at most 1000). */
+  limit?: number
+  /** The `nextCursor` of the previous page. */
+  cursor?: string
+  /** Only entries at or after this time. */
+  since?: Date
+  /** Only entries before this time. */
+  until?: Date
+  /** `'newest'` (default) or `'oldest'` first. */
+  order?: string
 }

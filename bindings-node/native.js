@@ -836,5 +836,9 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Artifacts = nativeBinding.Artifacts
+module.exports.Events = nativeBinding.Events
 module.exports.Kv = nativeBinding.Kv
 module.exports.MeshClient = nativeBinding.MeshClient
+module.exports.Subscription = nativeBinding.Subscription
+module.exports.Timeline = nativeBinding.Timeline
+module.exports.testEventPattern = nativeBinding.testEventPattern

@@ -239,7 +239,7 @@ impl Subscription {
     }
 
     /// Acknowledges what was received and releases the subscription. Idempotent.
-    #[napi]
+    #[napi(ts_return_type = "Promise<void>")]
     pub fn close<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
         let inner = self.inner.clone();
         promise(env, async move {

@@ -20,6 +20,11 @@ function awsUrl() {
   return `aws://?region=us-east-1&endpoint=${encodeURIComponent(endpoint)}&prefix=t${require('node:crypto').randomBytes(6).toString('hex')}-`
 }
 
+const awsMeshes = new WeakSet()
+
+/** Whether `mesh` was opened on the aws backend (SQS delivery is slower and unordered). */
+const isAws = (mesh) => awsMeshes.has(mesh)
+
 async function openMesh(backend) {
   let mesh
   if (backend === 'memory') mesh = await MeshClient.open('memory://')
@@ -27,6 +32,7 @@ async function openMesh(backend) {
   else if (backend === 'aws') mesh = await MeshClient.open(awsUrl())
   else throw new Error(`unknown backend ${backend} in AGENT_MESH_TEST_BACKENDS`)
   await mesh.provision()
+  if (backend === 'aws') awsMeshes.add(mesh)
   return mesh
 }
 
@@ -49,4 +55,4 @@ async function rejection(promise) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-module.exports = { behaviour, rejection, sleep, tempDir, BACKENDS }
+module.exports = { behaviour, isAws, rejection, sleep, tempDir, BACKENDS }

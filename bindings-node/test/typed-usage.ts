@@ -1,5 +1,5 @@
 // Type-checked (tsc --strict) use of the whole API; a wrong or missing declaration fails it.
-import { MeshClient, MeshError, type ErrorCode, type KvItem, type ArtifactMeta, type KvPage } from '..'
+import { MeshClient, MeshError, testEventPattern, type ErrorCode, type KvItem, type ArtifactMeta, type KvPage, type SendResult, type Subscription, type ReceivedEvent, type TimelineEntry, type TimelinePage } from '..'
 
 async function usage(): Promise<void> {
   const mesh: MeshClient = await MeshClient.open('memory://')
@@ -14,6 +14,21 @@ async function usage(): Promise<void> {
   const size: number = meta.size
   const when: Date = meta.lastModified
   await mesh.provision()
+  const matched: boolean = testEventPattern({ source: [{ prefix: 'doc' }] }, { source: 'docs' })
+  const eventId: string = await mesh.events.send({ detailType: 'DocumentUploaded', detail: { id: 'd-1' }, source: 'docs', time: new Date() })
+  const results: SendResult[] = await mesh.events.sendBatch([{ detailType: 'A', detail: {} }])
+  const failure: string | undefined = results[0].error?.code
+  const sub: Subscription = await mesh.events.subscribe({ 'detail-type': ['DocumentUploaded'] }, { name: 'typed' })
+  const next: ReceivedEvent | null = await sub.next(100)
+  for await (const event of sub) {
+    const detailType: string = event.detailType
+    console.log(detailType, event.time.getTime())
+    break
+  }
+  await sub.close()
+  const entry: TimelineEntry = await mesh.timeline.append('user/u1', { x: 1 })
+  const timeline: TimelinePage = await mesh.timeline.get('user/', { limit: 10, order: 'oldest', since: new Date(0) })
+  console.log(matched, eventId, failure, next?.id, entry.id, timeline.nextCursor)
   console.log(item.version, got?.value, page.nextCursor, many.length, deleted, size, when)
   try {
     await mesh.artifacts.getToFile('missing', '/tmp/x')

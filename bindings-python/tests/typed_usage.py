@@ -1,6 +1,8 @@
 """Type-checked (mypy --strict) use of the whole API, sync and async; a wrong stub fails it."""
 
 import asyncio
+
+import agent_mesh
 from typing import List, Optional
 
 from agent_mesh import ArtifactMeta, AsyncMeshClient, KvItem, MeshClient, MeshError, Page
@@ -26,12 +28,37 @@ def page_cursor(cursor: Optional[str]) -> Optional[str]:
     return cursor
 
 
+def events_usage(mesh: MeshClient) -> None:
+    matched: bool = agent_mesh.test_event_pattern({"source": [{"prefix": "doc"}]}, {"source": "docs"})
+    event_id: str = mesh.events.send("DocumentUploaded", {"id": "d-1"}, source="docs", stream="docs/d-1")
+    results: List[agent_mesh.SendResult] = mesh.events.send_batch([{"detail_type": "A", "detail": {}}])
+    error: Optional[agent_mesh.MeshError] = results[0].error
+    with mesh.events.subscribe({"detail-type": ["DocumentUploaded"]}, name="typed") as sub:
+        got: Optional[agent_mesh.ReceivedEvent] = sub.next(timeout=0.1)
+        mesh.events.send("DocumentUploaded", {"id": "d-2"})
+        for event in sub:
+            detail_type: str = event.detail_type
+            print(detail_type, event.time.isoformat(), event.to_dict())
+            break
+    entry: agent_mesh.TimelineEntry = mesh.timeline.append("user/u1", {"x": 1})
+    page = mesh.timeline.get("user/", limit=10, order="oldest")
+    print(matched, event_id, error, got, entry.id, page.next_cursor)
+
+
 async def async_usage(mesh: AsyncMeshClient) -> None:
     item: KvItem = await mesh.kv.set("k", [1, 2], if_version=3)
     head: Optional[ArtifactMeta] = await mesh.artifacts.head("a")
-    print(item, head)
+    sub: agent_mesh.AsyncSubscription = await mesh.events.subscribe({"source": ["x"]})
+    async with sub:
+        await mesh.events.send("X", {}, source="x")
+        async for event in sub:
+            print(event.id)
+            break
+    entry = await mesh.timeline.append("s", {})
+    print(item, head, entry.stream)
 
 
 if __name__ == "__main__":
     sync_usage(MeshClient("memory://"))
+    events_usage(MeshClient("memory://"))
     asyncio.run(async_usage(AsyncMeshClient("memory://")))
