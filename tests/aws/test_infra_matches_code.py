@@ -7,6 +7,9 @@ ROOT = Path(__file__).resolve().parents[2]
 MODULE = (ROOT / "infra/modules/agent-mesh/main.tf").read_text()
 KV = (ROOT / "core/src/aws/kv.rs").read_text()
 AWS = (ROOT / "core/src/aws/mod.rs").read_text()
+TIMELINE = (ROOT / "core/src/aws/timeline.rs").read_text()
+EVENTS = (ROOT / "core/src/aws/events.rs").read_text()
+SUBSCRIPTION = (ROOT / "core/src/aws/subscription.rs").read_text()
 
 
 def test_resource_names_match() -> None:
@@ -14,6 +17,14 @@ def test_resource_names_match() -> None:
     assert 'artifacts_bucket = "${var.prefix}agent-mesh-${var.env}-artifacts"' in MODULE
     assert 'format!("{prefix}agent-mesh-{env}-kv")' in AWS
     assert 'format!("{prefix}agent-mesh-{env}-artifacts")' in AWS
+    assert 'timeline_table   = "${var.prefix}agent-mesh-${var.env}-timeline"' in MODULE
+    assert 'event_bus        = "${var.prefix}agent-mesh-${var.env}"' in MODULE
+    assert 'subscriptions    = "${var.prefix}agent-mesh-${var.env}-sub-"' in MODULE
+    assert 'format!("{prefix}agent-mesh-{env}-timeline")' in AWS
+    assert 'format!("{prefix}agent-mesh-{env}")' in AWS
+    assert 'format!("{prefix}agent-mesh-{env}-sub-")' in AWS
+    for variable in ("AGENT_MESH_TIMELINE_TABLE", "AGENT_MESH_EVENT_BUS"):
+        assert f'var("{variable}")' in AWS and f'description = "{variable}"' in MODULE, variable
 
 
 def test_table_schema_matches() -> None:
@@ -26,6 +37,54 @@ def test_table_schema_matches() -> None:
     assert '.attribute_name("expires_at")' in KV
     for attribute in ("key", "kv_shard"):
         assert re.search(r'attribute \{\s*name = "%s"\s*type = "S"' % attribute, MODULE), attribute
+
+
+def _block(kind: str, name: str) -> str:
+    """The body of `resource "<kind>" "<name>" { ... }` in the module (braces balanced)."""
+    start = MODULE.index(f'resource "{kind}" "{name}" {{')
+    depth, i = 0, MODULE.index("{", start)
+    for j in range(i, len(MODULE)):
+        depth += {"{": 1, "}": -1}.get(MODULE[j], 0)
+        if depth == 0:
+            return MODULE[i : j + 1]
+    raise AssertionError(f"unbalanced braces in {kind}.{name}")
+
+
+def test_timeline_table_matches() -> None:
+    table = _block("aws_dynamodb_table", "timeline")
+    assert "name           = local.timeline_table" in table
+    assert 'hash_key       = "path"' in table and 'range_key      = "id"' in table
+    for attribute in ("path", "id"):
+        assert re.search(r'attribute \{\s*name = "%s"\s*type = "S"' % attribute, table), attribute
+    assert "global_secondary_index" not in table and "ttl {" not in table
+    # The code creates the same keys, on demand.
+    assert 'attr("path")' in TIMELINE and 'attr("id")' in TIMELINE
+    assert 'key("path", KeyType::Hash)' in TIMELINE and 'key("id", KeyType::Range)' in TIMELINE
+    assert "BillingMode::PayPerRequest" in TIMELINE
+    assert 'const PATH_PREFIX: &str = "P#";' in TIMELINE and '"P#" +' in MODULE
+
+
+def test_event_bus_and_subscription_permissions_match() -> None:
+    bus = _block("aws_cloudwatch_event_bus", "events")
+    assert "name = local.event_bus" in bus
+    assert "create_event_bus()" in EVENTS and 'const DEFAULT_BUS: &str = "default";' in EVENTS
+    # The client policy covers every AWS call the events backend makes.
+    calls = set(re.findall(r"\.(put_events|put_rule|put_targets|remove_targets|delete_rule)\(\)", EVENTS + SUBSCRIPTION))
+    actions = {"put_events": "PutEvents", "put_rule": "PutRule", "put_targets": "PutTargets",
+               "remove_targets": "RemoveTargets", "delete_rule": "DeleteRule"}
+    for call in calls:
+        assert f'"events:{actions[call]}"' in MODULE, call
+    sqs_calls = set(re.findall(r"\.(create_queue|delete_queue|get_queue_attributes|get_queue_url|set_queue_attributes|receive_message|delete_message|delete_message_batch|change_message_visibility_batch)\(\)", EVENTS + SUBSCRIPTION))
+    sqs_actions = {"create_queue": "CreateQueue", "delete_queue": "DeleteQueue",
+                   "get_queue_attributes": "GetQueueAttributes", "get_queue_url": "GetQueueUrl",
+                   "set_queue_attributes": "SetQueueAttributes", "receive_message": "ReceiveMessage",
+                   "delete_message": "DeleteMessage", "delete_message_batch": "DeleteMessage",
+                   "change_message_visibility_batch": "ChangeMessageVisibility"}
+    assert len(sqs_calls) >= 7, sqs_calls
+    for call in sqs_calls:
+        assert f'"sqs:{sqs_actions[call]}"' in MODULE, call
+    assert "rule/${local.event_bus}/${local.subscriptions}*" in MODULE
+    assert ":${local.subscriptions}*" in MODULE
 
 
 def test_every_workspace_uses_the_module() -> None:

@@ -9,12 +9,17 @@
 //! `mesh-worker bench-ops <url> <n> <artifact-bytes>`: times `n` rounds of `kv().set`,
 //! `kv().get`, `artifacts().put` and `artifacts().get` and prints `{op: {"p50_ns", "p99_ns"}}`.
 //!
+//! `mesh-worker send-events <url> <n> <pause-ms>`: sends `n` events from source `sender`,
+//! detail `{"n": i, "parity": "even"|"odd", "sent_ms": <epoch ms>}`, detail type `OrderCreated`
+//! for even `i` and `Ping` for odd: in `send_batch` calls of 10 when `pause-ms` is 0, else one
+//! `send` every `pause-ms` milliseconds. Prints the number sent.
+//!
 //! `mesh-worker write-loop <url> <artifact-bytes>`: forever, writes KV item `w:<i>` and artifact
 //! `a/<i>` (content from `content(i)`), then prints `i` once both writes have returned.
 
 use std::io::Write;
 
-use agent_mesh::{ErrorKind, MeshClient, PutOptions, SetOptions};
+use agent_mesh::{ErrorKind, Event, MeshClient, PutOptions, SetOptions};
 use agent_mesh_tests::content;
 use serde_json::json;
 
@@ -24,6 +29,9 @@ async fn main() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["incr", url, key, n] => incr(url, key, n.parse().expect("count")).await,
+        ["send-events", url, n, pause] => {
+            send_events(url, n.parse().expect("n"), pause.parse().expect("pause-ms")).await
+        }
         ["write-loop", url, size] => write_loop(url, size.parse().expect("size")).await,
         ["bench-ops", url, n, size] => {
             bench_ops(url, n.parse().expect("n"), size.parse().expect("size")).await
@@ -38,6 +46,39 @@ async fn main() {
             std::process::exit(2);
         }
     }
+}
+
+/// The `i`-th event of `send-events`.
+fn numbered_event(i: u64) -> Event {
+    let even = i % 2 == 0;
+    let sent_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as u64;
+    Event::new(
+        if even { "OrderCreated" } else { "Ping" },
+        json!({"n": i, "parity": if even { "even" } else { "odd" }, "sent_ms": sent_ms}),
+    )
+    .with_source("sender")
+}
+
+async fn send_events(url: &str, n: u64, pause_ms: u64) {
+    let mesh = MeshClient::connect(url).await.expect("open mesh");
+    let mut i = 0;
+    while i < n {
+        if pause_ms == 0 {
+            let batch: Vec<Event> = (i..n.min(i + 10)).map(numbered_event).collect();
+            i += batch.len() as u64;
+            for result in mesh.events().send_batch(batch).await.expect("send_batch") {
+                result.expect("an event of the batch failed");
+            }
+        } else {
+            mesh.events().send(numbered_event(i)).await.expect("send");
+            i += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
+        }
+    }
+    println!("{n}");
 }
 
 async fn incr(url: &str, key: &str, n: u64) {
