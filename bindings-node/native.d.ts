@@ -80,6 +80,11 @@ export declare class MeshClient {
   get events(): Events
   /** The append-only timeline. */
   get timeline(): Timeline
+  /**
+   * Runs an upstream MCP tool (`'mesh_kv_set'`, `'mesh_timeline_get'`, ...) with its
+   * arguments and resolves to its JSON result.
+   */
+  call(name: string, args?: Record<string, any>): Promise<any>
   /** Creates, idempotently, every resource the configuration needs (a no-op locally). */
   provision(): Promise<void>
 }

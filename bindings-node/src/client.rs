@@ -1,11 +1,15 @@
 //! `MeshClient` with its `kv`, `artifacts`, `events` and `timeline` namespaces.
 
+use napi::Env;
+use napi::bindgen_prelude::PromiseRaw;
 use napi_derive::napi;
+use serde_json::Value;
 
 use crate::artifacts::Artifacts;
 use crate::errors::{IntoJs, Result};
 use crate::events::Events;
 use crate::kv::Kv;
+use crate::promise::promise;
 use crate::timeline::Timeline;
 
 /// A handle on one mesh. `await MeshClient.open()` opens the local default (or
@@ -50,6 +54,24 @@ impl MeshClient {
     #[napi(getter)]
     pub fn timeline(&self) -> Timeline {
         Timeline::new(self.inner.clone())
+    }
+
+    /// Runs an upstream MCP tool (`'mesh_kv_set'`, `'mesh_timeline_get'`, ...) with its
+    /// arguments and resolves to its JSON result.
+    #[napi(
+        ts_args_type = "name: string, args?: Record<string, any>",
+        ts_return_type = "Promise<any>"
+    )]
+    pub fn call<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+        args: Option<Value>,
+    ) -> Result<PromiseRaw<'env, Value>> {
+        let mesh = self.inner.clone();
+        promise(env, async move {
+            mesh.call(&name, args.unwrap_or(Value::Null)).await.js()
+        })
     }
 
     /// Creates, idempotently, every resource the configuration needs (a no-op locally).

@@ -141,9 +141,16 @@ impl Events {
 impl Events {
     /// Sends one event; resolves to its id. The event is also appended to the timeline.
     #[napi]
-    pub fn send<'env>(&self, env: &'env Env, event: EventInput) -> Result<PromiseRaw<'env, String>> {
+    pub fn send<'env>(
+        &self,
+        env: &'env Env,
+        event: EventInput,
+    ) -> Result<PromiseRaw<'env, String>> {
         let mesh = self.mesh.clone();
-        promise(env, async move { mesh.events().send(event.into()).await.js() })
+        promise(
+            env,
+            async move { mesh.events().send(event.into()).await.js() },
+        )
     }
 
     /// Sends many events in batches of at most 10 and 256 KB; resolves to one result per event,
@@ -161,7 +168,10 @@ impl Events {
             Ok(results
                 .into_iter()
                 .map(|r| match r {
-                    Ok(id) => SendResult { event_id: Some(id), error: None },
+                    Ok(id) => SendResult {
+                        event_id: Some(id),
+                        error: None,
+                    },
                     Err(e) => SendResult {
                         event_id: None,
                         error: Some(SendError {

@@ -159,3 +159,17 @@ behaviour('sent events are on the timeline', async (mesh) => {
   const [other] = (await mesh.timeline.get('events/docs/Uploaded')).items
   assert.deepEqual(other.data.detail, { doc: 'd-2' })
 })
+
+behaviour('call keeps the upstream MCP tools', async (mesh) => {
+  assert.equal((await mesh.call('mesh_kv_set', { key: 'user:1', value: 'v', ttl_hours: 1 })).success, true)
+  assert.equal((await mesh.call('mesh_kv_get', { key: 'user:1' })).value, 'v')
+  assert.deepEqual(await mesh.call('mesh_kv_get', { key: 'nope' }), { key: 'nope', value: null, found: false })
+  const sent = await mesh.call('mesh_event_send', { detail_type: 'OrderCreated', detail: { order_id: 'ord-123' }, source: 'shop' })
+  const timeline = await mesh.call('mesh_timeline_get', { prefix: 'events/shop/', max_keys: 10 })
+  assert.equal(timeline.count, 1)
+  assert.equal(timeline.entries[0].data.id, sent.event_id)
+  assert.equal((await mesh.call('mesh_status')).status, 'ok')
+  const e = await rejection(mesh.call('mesh_nope', {}))
+  assert.equal(e.code, 'InvalidInput')
+  assert.match(e.message, /mesh_kv_get/)
+})

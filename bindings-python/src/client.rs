@@ -11,8 +11,8 @@ use pyo3::types::PyDict;
 
 use crate::convert::from_py;
 use crate::errors::IntoPy;
-use crate::runtime::block_on;
 use crate::events::Events;
+use crate::runtime::block_on;
 use crate::timeline::Timeline;
 use crate::types::{Artifact, ArtifactMeta, KvItem, Page};
 
@@ -95,6 +95,24 @@ impl MeshClient {
         Timeline {
             shared: self.shared.clone(),
         }
+    }
+
+    /// Runs an upstream MCP tool (`"mesh_kv_set"`, `"mesh_timeline_get"`, ...) with its
+    /// arguments (a dict) and returns its JSON result as Python objects.
+    #[pyo3(signature = (name, args=None))]
+    fn call<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        args: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = match args {
+            Some(a) => from_py("call", name, a)?,
+            None => serde_json::Value::Null,
+        };
+        let client = self.shared.client(py)?;
+        let result = block_on(py, client.call(name, args)).py()?;
+        crate::convert::to_py(py, &result)
     }
 
     /// Creates, idempotently, every resource the configuration needs (a no-op locally).

@@ -160,7 +160,15 @@ impl Events {
         time: Option<Timestamp>,
         stream: Option<String>,
     ) -> PyResult<String> {
-        let event = event("events.send", detail_type, detail, source, resources, time, stream)?;
+        let event = event(
+            "events.send",
+            detail_type,
+            detail,
+            source,
+            resources,
+            time,
+            stream,
+        )?;
         let client = self.shared.client(py)?;
         block_on(py, client.events().send(event)).py()
     }
@@ -168,17 +176,23 @@ impl Events {
     /// Sends many events (dicts with the keys of `send`'s arguments) in batches of at most 10
     /// and 256 KB; returns one SendResult per event, in order. Invalid events raise before
     /// anything is sent.
-    fn send_batch(&self, py: Python<'_>, events: Vec<Bound<'_, PyDict>>) -> PyResult<Vec<SendResult>> {
+    fn send_batch(
+        &self,
+        py: Python<'_>,
+        events: Vec<Bound<'_, PyDict>>,
+    ) -> PyResult<Vec<SendResult>> {
         let events = events
             .iter()
             .map(|d| {
                 let get = |k: &str| d.get_item(k);
                 let detail_type: String = get("detail_type")?
-                    .ok_or_else(|| to_py_err(agent_mesh::Error::invalid_input(
-                        "events.send_batch",
-                        "detail_type",
-                        "every event needs a \"detail_type\" key",
-                    )))?
+                    .ok_or_else(|| {
+                        to_py_err(agent_mesh::Error::invalid_input(
+                            "events.send_batch",
+                            "detail_type",
+                            "every event needs a \"detail_type\" key",
+                        ))
+                    })?
                     .extract()?;
                 let detail = get("detail")?.unwrap_or_else(|| PyDict::new(py).into_any());
                 let opt = |k: &str| -> PyResult<Option<Bound<'_, PyAny>>> {
@@ -200,7 +214,10 @@ impl Events {
         Ok(results
             .into_iter()
             .map(|r| match r {
-                Ok(id) => SendResult { event_id: Some(id), error: None },
+                Ok(id) => SendResult {
+                    event_id: Some(id),
+                    error: None,
+                },
                 Err(e) => SendResult {
                     event_id: None,
                     error: Some(to_py_err(e).into_value(py).into_any()),
@@ -222,7 +239,9 @@ impl Events {
         let client = self.shared.client(py)?;
         let sub = block_on(
             py,
-            client.events().subscribe_with(&pattern, SubscribeOptions { name }),
+            client
+                .events()
+                .subscribe_with(&pattern, SubscribeOptions { name }),
         )
         .py()?;
         Ok(Subscription {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use agent_mesh::{Order, Timestamp, TimelineQuery};
+use agent_mesh::{Order, TimelineQuery, Timestamp};
 use pyo3::prelude::*;
 
 use crate::client::Shared;

@@ -158,3 +158,21 @@ def test_errors_are_mesh_errors() -> None:
     with pytest.raises(MeshError) as raised:
         agent_mesh.test_event_pattern({"source": "not-an-array"}, {})
     assert raised.value.kind == "InvalidInput" and "source" in raised.value.message
+
+
+def test_upstream_tools(mesh: MeshClient) -> None:
+    """`call` keeps the upstream MCP tool names and argument shapes (same case as
+    core/tests/behaviour/tools.rs)."""
+    assert mesh.call("mesh_kv_set", {"key": "user:1", "value": "v", "ttl_hours": 1})["success"] is True
+    assert mesh.call("mesh_kv_get", {"key": "user:1"})["value"] == "v"
+    assert mesh.call("mesh_kv_get", {"key": "nope"}) == {"key": "nope", "value": None, "found": False}
+    sent = mesh.call("mesh_event_send", {"detail_type": "OrderCreated", "detail": {"order_id": "ord-123"}, "source": "shop"})
+    timeline = mesh.call("mesh_timeline_get", {"prefix": "events/shop/", "max_keys": 10})
+    assert timeline["count"] == 1 and timeline["entries"][0]["data"]["id"] == sent["event_id"]
+    put = mesh.call("mesh_artifacts_put", {"key": "notes/a.md", "content": "# hi", "content_type": "text/markdown"})
+    assert put["size"] == 4
+    assert mesh.call("mesh_artifacts_get", {"key": "notes/a.md"})["content"] == "# hi"
+    assert mesh.call("mesh_artifacts_list", {"prefix": "notes/", "max_keys": 10})["count"] == 1
+    assert mesh.call("mesh_status")["status"] == "ok"
+    with pytest.raises(InvalidInput, match="mesh_kv_get"):
+        mesh.call("mesh_nope", {})

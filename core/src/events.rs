@@ -9,7 +9,7 @@ use futures::Stream;
 use serde_json::{Value, json};
 
 use crate::backend::{EventBackend, EventEntry, EventStream, TimelineRecord};
-use crate::clock::{Timestamp, now_ms, from_ms};
+use crate::clock::{Timestamp, from_ms, now_ms};
 use crate::error::{Error, ErrorKind, Result};
 use crate::pattern::EventPattern;
 use crate::timeline::{Timeline, check_stream};
@@ -136,7 +136,12 @@ impl ReceivedEvent {
             resources: envelope
                 .get("resources")
                 .and_then(Value::as_array)
-                .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .map(|r| {
+                    r.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default(),
             detail: envelope.get("detail").cloned().unwrap_or_else(|| json!({})),
         })
@@ -311,10 +316,14 @@ fn check_event(operation: &str, index: usize, event: Event) -> Result<(EventEntr
         .clone()
         .unwrap_or_else(|| DEFAULT_SOURCE.to_owned());
     if event.detail_type.trim().is_empty() {
-        return Err(at("detail_type is empty; name the event, e.g. \"OrderCreated\"".into()));
+        return Err(at(
+            "detail_type is empty; name the event, e.g. \"OrderCreated\"".into(),
+        ));
     }
     if source.trim().is_empty() {
-        return Err(at(format!("source is empty; leave it out to use {DEFAULT_SOURCE:?}")));
+        return Err(at(format!(
+            "source is empty; leave it out to use {DEFAULT_SOURCE:?}"
+        )));
     }
     if source.starts_with("aws.") {
         return Err(at(format!(
@@ -389,7 +398,9 @@ fn chunks(events: &[(EventEntry, String)]) -> Vec<&[(EventEntry, String)]> {
             &entry.detail_json,
             &entry.resources,
         );
-        if i > start && (i - start == validate::MAX_PUT_EVENTS || bytes + size > validate::MAX_EVENT_BYTES) {
+        if i > start
+            && (i - start == validate::MAX_PUT_EVENTS || bytes + size > validate::MAX_EVENT_BYTES)
+        {
             out.push(&events[start..i]);
             (start, bytes) = (i, 0);
         }

@@ -30,6 +30,7 @@ mod memory;
 mod page;
 pub mod pattern;
 pub mod timeline;
+pub mod tools;
 pub mod validate;
 
 pub use artifacts::{Artifact, ArtifactMeta, Artifacts, PutOptions};

@@ -85,7 +85,9 @@ pub struct Timeline {
 
 impl std::fmt::Debug for Timeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Timeline").field("backend", &self.backend).finish_non_exhaustive()
+        f.debug_struct("Timeline")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
     }
 }
 

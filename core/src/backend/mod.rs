@@ -15,8 +15,8 @@ use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::kv::KvItem;
 
-pub(crate) use events::{EventLog, LogSubscription, local_envelope};
 pub use events::{EventBackend, EventEntry, EventStream};
+pub(crate) use events::{EventLog, LogSubscription, local_envelope};
 pub use timeline::{TimelineBackend, TimelineRecord, TimelineScan, index_paths, query_path};
 
 /// When a KV write may happen.

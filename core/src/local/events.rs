@@ -23,7 +23,8 @@ const RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
 /// Old events each send deletes at most (the lazy sweep).
 const SWEEP_BATCH: i64 = 64;
 
-const LAST_SEQ: &str = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)";
+const LAST_SEQ: &str =
+    "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)";
 
 /// The local backend's event log.
 #[derive(Debug)]
@@ -52,9 +53,9 @@ impl LocalEvents {
 #[async_trait]
 impl EventLog for LocalEventLog {
     async fn last_seq(&self) -> Result<u64> {
-        let seq: i64 = self
-            .db
-            .read("events.subscribe", "events", |c| c.query_row(LAST_SEQ, [], |r| r.get(0)))?;
+        let seq: i64 = self.db.read("events.subscribe", "events", |c| {
+            c.query_row(LAST_SEQ, [], |r| r.get(0))
+        })?;
         Ok(seq as u64)
     }
 
@@ -71,7 +72,10 @@ impl EventLog for LocalEventLog {
         rows.into_iter()
             .map(|(seq, text)| {
                 let envelope: serde_json::Value = decode_json("events.next", "events", &text)?;
-                Ok((seq as u64, ReceivedEvent::from_json("events.next", &envelope)?))
+                Ok((
+                    seq as u64,
+                    ReceivedEvent::from_json("events.next", &envelope)?,
+                ))
             })
             .collect()
     }
@@ -169,6 +173,8 @@ impl EventBackend for LocalEvents {
         options: &SubscribeOptions,
     ) -> Result<Box<dyn EventStream>> {
         let log: Arc<dyn EventLog> = self.log.clone();
-        Ok(Box::new(LogSubscription::open(log, pattern, options).await?))
+        Ok(Box::new(
+            LogSubscription::open(log, pattern, options).await?,
+        ))
     }
 }

@@ -50,7 +50,12 @@ impl TimelineBackend for LocalTimeline {
                         "INSERT INTO timeline (id, stream, time, data) VALUES (?1, ?2, ?3, ?4)",
                     )
                     .and_then(|mut s| {
-                        s.execute(params![e.id, e.stream, e.time.timestamp_millis(), record.data_json])
+                        s.execute(params![
+                            e.id,
+                            e.stream,
+                            e.time.timestamp_millis(),
+                            record.data_json
+                        ])
                     })
                     .map_err(sql)?;
                     let mut index = tx
@@ -69,7 +74,11 @@ impl TimelineBackend for LocalTimeline {
 
     async fn scan(&self, scan: &TimelineScan) -> Result<BackendPage<TimelineEntry>> {
         let rows = self.db.read("timeline.get", &scan.stream_prefix, |c| {
-            let sql = if scan.newest_first { SCAN_NEWEST } else { SCAN_OLDEST };
+            let sql = if scan.newest_first {
+                SCAN_NEWEST
+            } else {
+                SCAN_OLDEST
+            };
             let mut stmt = c.prepare_cached(sql)?;
             let rows = stmt.query_map(
                 params![

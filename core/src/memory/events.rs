@@ -87,6 +87,8 @@ impl EventBackend for MemoryEvents {
         options: &SubscribeOptions,
     ) -> Result<Box<dyn EventStream>> {
         let log: Arc<dyn EventLog> = self.log.clone();
-        Ok(Box::new(LogSubscription::open(log, pattern, options).await?))
+        Ok(Box::new(
+            LogSubscription::open(log, pattern, options).await?,
+        ))
     }
 }

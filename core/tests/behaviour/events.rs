@@ -41,13 +41,18 @@ pub async fn subscription_receives_exactly_matching_events(mesh: &crate::TestMes
         "detail": {"total": [{"numeric": [">", 100]}], "region": [{"anything-but": "test"}]}
     });
     let mut sub = events.subscribe(&pattern).await.unwrap();
-    let other_source = Event::new("OrderCreated", json!({"total": 500, "region": "eu"}))
-        .with_source("billing");
-    let too_small = Event::new("OrderCreated", json!({"total": 50, "region": "eu"})).with_source("orders");
-    let excluded = Event::new("OrderCreated", json!({"total": 500, "region": "test"})).with_source("orders");
-    let matching = Event::new("OrderCreated", json!({"total": 250, "region": "eu", "items": [1, 2]}))
-        .with_source("orders")
-        .with_resources(vec!["arn:aws:orders:o-1".into()]);
+    let other_source =
+        Event::new("OrderCreated", json!({"total": 500, "region": "eu"})).with_source("billing");
+    let too_small =
+        Event::new("OrderCreated", json!({"total": 50, "region": "eu"})).with_source("orders");
+    let excluded =
+        Event::new("OrderCreated", json!({"total": 500, "region": "test"})).with_source("orders");
+    let matching = Event::new(
+        "OrderCreated",
+        json!({"total": 250, "region": "eu", "items": [1, 2]}),
+    )
+    .with_source("orders")
+    .with_resources(vec!["arn:aws:orders:o-1".into()]);
     for e in [other_source, too_small, excluded] {
         events.send(e).await.unwrap();
     }
@@ -56,9 +61,16 @@ pub async fn subscription_receives_exactly_matching_events(mesh: &crate::TestMes
     assert_eq!(got.id, id);
     assert_eq!(got.source, "orders");
     assert_eq!(got.detail_type, "OrderCreated");
-    assert_eq!(got.detail, json!({"total": 250, "region": "eu", "items": [1, 2]}));
+    assert_eq!(
+        got.detail,
+        json!({"total": 250, "region": "eu", "items": [1, 2]})
+    );
     assert_eq!(got.resources, vec!["arn:aws:orders:o-1".to_owned()]);
-    assert!((chrono::Utc::now() - got.time).num_seconds().abs() < 120, "{:?}", got.time);
+    assert!(
+        (chrono::Utc::now() - got.time).num_seconds().abs() < 120,
+        "{:?}",
+        got.time
+    );
     let envelope = got.to_json();
     assert_eq!(envelope["detail-type"], "OrderCreated");
     assert!(agent_mesh::test_event_pattern(&pattern, &envelope).unwrap());
@@ -69,9 +81,15 @@ pub async fn subscription_receives_exactly_matching_events(mesh: &crate::TestMes
 pub async fn subscription_starts_when_opened(mesh: &crate::TestMesh) {
     let events = mesh.events();
     let pattern = json!({"detail-type": ["Tick"]});
-    events.send(Event::new("Tick", json!({"n": 1}))).await.unwrap();
+    events
+        .send(Event::new("Tick", json!({"n": 1})))
+        .await
+        .unwrap();
     let mut sub = events.subscribe(&pattern).await.unwrap();
-    events.send(Event::new("Tick", json!({"n": 2}))).await.unwrap();
+    events
+        .send(Event::new("Tick", json!({"n": 2})))
+        .await
+        .unwrap();
     assert_eq!(receive(&mut sub).await.detail, json!({"n": 2}));
     assert_eq!(sub.next_timeout(quiet(mesh)).await.unwrap(), None);
     sub.close().await.unwrap();
@@ -79,14 +97,21 @@ pub async fn subscription_starts_when_opened(mesh: &crate::TestMesh) {
 
 pub async fn send_batch_reports_each_entry_and_delivers_all(mesh: &crate::TestMesh) {
     let events = mesh.events();
-    let mut sub = events.subscribe(&json!({"detail-type": ["Batch"]})).await.unwrap();
+    let mut sub = events
+        .subscribe(&json!({"detail-type": ["Batch"]}))
+        .await
+        .unwrap();
     let batch: Vec<Event> = (0..25)
         .map(|i| Event::new("Batch", json!({"i": i})).with_source("batcher"))
         .collect();
     let results = events.send_batch(batch).await.unwrap();
     assert_eq!(results.len(), 25);
     let ids: Vec<String> = results.into_iter().map(Result::unwrap).collect();
-    assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), 25, "ids are distinct");
+    assert_eq!(
+        ids.iter().collect::<BTreeSet<_>>().len(),
+        25,
+        "ids are distinct"
+    );
     let mut received = Vec::new();
     for _ in 0..25 {
         let e = receive(&mut sub).await;
@@ -105,20 +130,39 @@ pub async fn send_batch_reports_each_entry_and_delivers_all(mesh: &crate::TestMe
 pub async fn invalid_events_are_rejected_before_sending(mesh: &crate::TestMesh) {
     let events = mesh.events();
     let cases = [
-        (Event::new("", json!({})), ErrorKind::InvalidInput, "detail_type is empty"),
-        (Event::new("X", json!([1])), ErrorKind::InvalidInput, "JSON object"),
-        (Event::new("X", json!({})).with_source("aws.s3"), ErrorKind::InvalidInput, "aws."),
+        (
+            Event::new("", json!({})),
+            ErrorKind::InvalidInput,
+            "detail_type is empty",
+        ),
+        (
+            Event::new("X", json!([1])),
+            ErrorKind::InvalidInput,
+            "JSON object",
+        ),
+        (
+            Event::new("X", json!({})).with_source("aws.s3"),
+            ErrorKind::InvalidInput,
+            "aws.",
+        ),
         (
             Event::new("X", json!({"blob": "x".repeat(256 * 1024)})),
             ErrorKind::TooLarge,
             "262144",
         ),
-        (Event::new("X", json!({})).with_stream("a//b"), ErrorKind::InvalidInput, "empty path segment"),
+        (
+            Event::new("X", json!({})).with_stream("a//b"),
+            ErrorKind::InvalidInput,
+            "empty path segment",
+        ),
     ];
     for (event, kind, text) in cases {
         let e = events.send(event.clone()).await.unwrap_err();
         assert_eq!(e.kind, kind, "{e}");
-        assert!(e.message.contains(text) && e.message.contains("events.send"), "{e}");
+        assert!(
+            e.message.contains(text) && e.message.contains("events.send"),
+            "{e}"
+        );
         // One bad event fails the whole batch before anything is sent.
         let good = Event::new("X", json!({"ok": true})).with_stream("rejected/batch");
         let e = events.send_batch(vec![good, event]).await.unwrap_err();
@@ -129,14 +173,20 @@ pub async fn invalid_events_are_rejected_before_sending(mesh: &crate::TestMesh) 
         .get("rejected/", Default::default())
         .await
         .unwrap();
-    assert!(sent.items.is_empty(), "nothing of a rejected batch was sent");
+    assert!(
+        sent.items.is_empty(),
+        "nothing of a rejected batch was sent"
+    );
     let e = events
         .subscribe(&json!({"detail": {"amount": 5}}))
         .await
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidInput, "{e}");
     let e = events
-        .subscribe_with(&json!({"source": ["a"]}), SubscribeOptions::named("bad name!"))
+        .subscribe_with(
+            &json!({"source": ["a"]}),
+            SubscribeOptions::named("bad name!"),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidInput, "{e}");
@@ -150,18 +200,34 @@ pub async fn named_subscription_resumes_after_close(mesh: &crate::TestMesh) {
         .subscribe_with(&pattern, SubscribeOptions::named(&name))
         .await
         .unwrap();
-    events.send(Event::new("Step", json!({"n": 1}))).await.unwrap();
+    events
+        .send(Event::new("Step", json!({"n": 1})))
+        .await
+        .unwrap();
     assert_eq!(receive(&mut sub).await.detail, json!({"n": 1}));
-    events.send(Event::new("Step", json!({"n": 2}))).await.unwrap();
+    events
+        .send(Event::new("Step", json!({"n": 2})))
+        .await
+        .unwrap();
     sub.close().await.unwrap();
-    events.send(Event::new("Step", json!({"n": 3}))).await.unwrap();
+    events
+        .send(Event::new("Step", json!({"n": 3})))
+        .await
+        .unwrap();
     let mut sub = events
         .subscribe_with(&pattern, SubscribeOptions::named(&name))
         .await
         .unwrap();
-    let mut got = vec![receive(&mut sub).await.detail, receive(&mut sub).await.detail];
+    let mut got = vec![
+        receive(&mut sub).await.detail,
+        receive(&mut sub).await.detail,
+    ];
     got.sort_by_key(|d| d["n"].as_i64());
-    assert_eq!(got, vec![json!({"n": 2}), json!({"n": 3})], "resumes after the acknowledged event");
+    assert_eq!(
+        got,
+        vec![json!({"n": 2}), json!({"n": 3})],
+        "resumes after the acknowledged event"
+    );
     assert_eq!(sub.next_timeout(quiet(mesh)).await.unwrap(), None);
     sub.close().await.unwrap();
 }
@@ -169,14 +235,22 @@ pub async fn named_subscription_resumes_after_close(mesh: &crate::TestMesh) {
 pub async fn sent_events_are_appended_to_the_timeline(mesh: &crate::TestMesh) {
     let events = mesh.events();
     let id = events
-        .send(Event::new("Uploaded", json!({"doc": "d-1"})).with_source("docs").with_stream("docs/d-1"))
+        .send(
+            Event::new("Uploaded", json!({"doc": "d-1"}))
+                .with_source("docs")
+                .with_stream("docs/d-1"),
+        )
         .await
         .unwrap();
     let default_id = events
         .send(Event::new("Uploaded", json!({"doc": "d-2"})).with_source("docs"))
         .await
         .unwrap();
-    let page = mesh.timeline().get("docs/d-1", Default::default()).await.unwrap();
+    let page = mesh
+        .timeline()
+        .get("docs/d-1", Default::default())
+        .await
+        .unwrap();
     assert_eq!(page.items.len(), 1);
     let entry = &page.items[0];
     assert_eq!(entry.stream, "docs/d-1");

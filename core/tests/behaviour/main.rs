@@ -5,6 +5,7 @@ mod artifacts;
 mod events;
 mod kv;
 mod timeline;
+mod tools;
 
 use std::ops::Deref;
 
@@ -120,6 +121,7 @@ macro_rules! all_cases {
                 since_until_and_order,
                 bad_timeline_input_is_rejected,
             ],
+            tools: [upstream_tools_roundtrip],
         );
     };
 }

@@ -7,7 +7,11 @@ use serde_json::json;
 
 /// Every entry under `prefix` with `query`, following cursors; checks pages are full and
 /// disjoint.
-async fn all_pages(mesh: &crate::TestMesh, prefix: &str, query: TimelineQuery) -> Vec<TimelineEntry> {
+async fn all_pages(
+    mesh: &crate::TestMesh,
+    prefix: &str,
+    query: TimelineQuery,
+) -> Vec<TimelineEntry> {
     let limit = query.limit.unwrap_or(100);
     let mut out: Vec<TimelineEntry> = Vec::new();
     let mut query = query;
@@ -29,13 +33,21 @@ pub async fn append_and_get_newest_first(mesh: &crate::TestMesh) {
     let timeline = mesh.timeline();
     let mut appended = Vec::new();
     for i in 0..5 {
-        appended.push(timeline.append("user/u1/profile", json!({"i": i})).await.unwrap());
+        appended.push(
+            timeline
+                .append("user/u1/profile", json!({"i": i}))
+                .await
+                .unwrap(),
+        );
     }
     let first = &appended[0];
     assert_eq!(first.stream, "user/u1/profile");
     assert_eq!(first.id.len(), 26, "a ULID");
     assert!((chrono::Utc::now() - first.time).num_seconds().abs() < 60);
-    let page = timeline.get("user/u1/", TimelineQuery::default()).await.unwrap();
+    let page = timeline
+        .get("user/u1/", TimelineQuery::default())
+        .await
+        .unwrap();
     appended.reverse();
     assert_eq!(page.items, appended, "newest first, as appended");
     assert_eq!(page.next_cursor, None);
@@ -52,8 +64,11 @@ pub async fn prefix_pages_are_complete_and_disjoint(mesh: &crate::TestMesh) {
     }
     timeline.append("teams-other/x", json!({})).await.unwrap();
     for prefix in ["team/", "team/t1/", "team/t1/agent1", "team/t2/agent"] {
-        let mut expected: Vec<TimelineEntry> =
-            all.iter().filter(|e| e.stream.starts_with(prefix)).cloned().collect();
+        let mut expected: Vec<TimelineEntry> = all
+            .iter()
+            .filter(|e| e.stream.starts_with(prefix))
+            .cloned()
+            .collect();
         expected.reverse();
         for limit in [7, 1000] {
             let got = all_pages(mesh, prefix, TimelineQuery::limit(limit)).await;
@@ -68,17 +83,32 @@ pub async fn prefix_pages_are_complete_and_disjoint(mesh: &crate::TestMesh) {
 pub async fn prefixes_select_streams_by_string_prefix(mesh: &crate::TestMesh) {
     let timeline = mesh.timeline();
     for stream in ["a/b/c", "a/bc", "a/c", "ab", "b"] {
-        timeline.append(stream, json!({"stream": stream})).await.unwrap();
+        timeline
+            .append(stream, json!({"stream": stream}))
+            .await
+            .unwrap();
     }
     let streams = |page: agent_mesh::Page<TimelineEntry>| -> BTreeSet<String> {
         page.items.into_iter().map(|e| e.stream).collect()
     };
     let q = TimelineQuery::default;
     let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
-    assert_eq!(streams(timeline.get("a/b", q()).await.unwrap()), s(&["a/b/c", "a/bc"]));
-    assert_eq!(streams(timeline.get("a/", q()).await.unwrap()), s(&["a/b/c", "a/bc", "a/c"]));
-    assert_eq!(streams(timeline.get("a", q()).await.unwrap()), s(&["a/b/c", "a/bc", "a/c", "ab"]));
-    assert_eq!(streams(timeline.get("a/b/c", q()).await.unwrap()), s(&["a/b/c"]));
+    assert_eq!(
+        streams(timeline.get("a/b", q()).await.unwrap()),
+        s(&["a/b/c", "a/bc"])
+    );
+    assert_eq!(
+        streams(timeline.get("a/", q()).await.unwrap()),
+        s(&["a/b/c", "a/bc", "a/c"])
+    );
+    assert_eq!(
+        streams(timeline.get("a", q()).await.unwrap()),
+        s(&["a/b/c", "a/bc", "a/c", "ab"])
+    );
+    assert_eq!(
+        streams(timeline.get("a/b/c", q()).await.unwrap()),
+        s(&["a/b/c"])
+    );
     assert!(timeline.get("z", q()).await.unwrap().items.is_empty());
     assert!(timeline.get("a/b/c/", q()).await.unwrap().items.is_empty());
 }
@@ -91,16 +121,39 @@ pub async fn since_until_and_order(mesh: &crate::TestMesh) {
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let late = timeline.append("clock/s", json!({"n": 2})).await.unwrap();
     let get = |q: TimelineQuery| async move { timeline.get("clock/", q).await.unwrap().items };
-    let oldest = TimelineQuery { order: Order::OldestFirst, ..Default::default() };
-    assert_eq!(get(oldest.clone()).await, vec![early.clone(), middle.clone(), late.clone()]);
-    let since = TimelineQuery { since: Some(middle.time), ..oldest.clone() };
-    assert_eq!(get(since).await, vec![middle.clone(), late.clone()], "since is inclusive");
-    let until = TimelineQuery { until: Some(middle.time), ..Default::default() };
+    let oldest = TimelineQuery {
+        order: Order::OldestFirst,
+        ..Default::default()
+    };
+    assert_eq!(
+        get(oldest.clone()).await,
+        vec![early.clone(), middle.clone(), late.clone()]
+    );
+    let since = TimelineQuery {
+        since: Some(middle.time),
+        ..oldest.clone()
+    };
+    assert_eq!(
+        get(since).await,
+        vec![middle.clone(), late.clone()],
+        "since is inclusive"
+    );
+    let until = TimelineQuery {
+        until: Some(middle.time),
+        ..Default::default()
+    };
     assert_eq!(get(until).await, vec![early.clone()], "until is exclusive");
-    let window = TimelineQuery { since: Some(early.time), until: Some(late.time), ..Default::default() };
+    let window = TimelineQuery {
+        since: Some(early.time),
+        until: Some(late.time),
+        ..Default::default()
+    };
     assert_eq!(get(window).await, vec![middle.clone(), early.clone()]);
     let mut paged = Vec::new();
-    let mut query = TimelineQuery { limit: Some(1), ..oldest };
+    let mut query = TimelineQuery {
+        limit: Some(1),
+        ..oldest
+    };
     loop {
         let page = timeline.get("clock/", query.clone()).await.unwrap();
         paged.extend(page.items);
@@ -125,11 +178,24 @@ pub async fn bad_timeline_input_is_rejected(mesh: &crate::TestMesh) {
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::TooLarge, "{e}");
     let e = timeline
-        .get("", TimelineQuery { cursor: Some("not-a-cursor".into()), ..Default::default() })
+        .get(
+            "",
+            TimelineQuery {
+                cursor: Some("not-a-cursor".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidInput, "{e}");
     let e = timeline.get("", TimelineQuery::limit(0)).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidInput, "{e}");
-    assert!(timeline.get("never/", TimelineQuery::default()).await.unwrap().items.is_empty());
+    assert!(
+        timeline
+            .get("never/", TimelineQuery::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
 }

@@ -1,0 +1,278 @@
+//! The `mesh_*` tool surface of the upstream MCP server: `MeshClient::call(name, args)` takes
+//! the upstream tool names and argument shapes and answers with JSON objects, so agent code
+//! written as `mcp.call('mesh_kv_set', {...})` moves over unchanged.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use chrono::SecondsFormat;
+use serde_json::{Map, Value, json};
+
+use crate::client::MeshClient;
+use crate::clock::Timestamp;
+use crate::config::MeshConfig;
+use crate::error::{Error, ErrorKind, Result};
+use crate::events::Event;
+use crate::kv::{KvItem, SetOptions};
+use crate::page::ListOptions;
+use crate::timeline::TimelineQuery;
+use crate::{ArtifactMeta, PutOptions};
+
+/// The tool names `call` accepts.
+pub const TOOLS: &[&str] = &[
+    "mesh_kv_get",
+    "mesh_kv_set",
+    "mesh_kv_delete",
+    "mesh_kv_list",
+    "mesh_artifacts_list",
+    "mesh_artifacts_get",
+    "mesh_artifacts_put",
+    "mesh_event_send",
+    "mesh_timeline_get",
+    "mesh_status",
+];
+
+/// The TTL `mesh_kv_set` applies when `ttl_hours` is not given (the upstream default).
+const DEFAULT_TTL_HOURS: f64 = 24.0;
+
+/// The arguments of one tool call.
+struct Args<'a> {
+    tool: &'a str,
+    map: &'a Map<String, Value>,
+}
+
+impl Args<'_> {
+    fn bad(&self, why: String) -> Error {
+        Error::invalid_input("call", self.tool, why)
+    }
+
+    fn str(&self, name: &str) -> Result<&str> {
+        self.opt_str(name)?
+            .ok_or_else(|| self.bad(format!("the argument \"{name}\" (a string) is missing")))
+    }
+
+    fn opt_str(&self, name: &str) -> Result<Option<&str>> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(other) => Err(self.bad(format!("\"{name}\" must be a string, not {other}"))),
+        }
+    }
+
+    fn opt_f64(&self, name: &str) -> Result<Option<f64>> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v
+                .as_f64()
+                .map(Some)
+                .ok_or_else(|| self.bad(format!("\"{name}\" must be a number, not {v}"))),
+        }
+    }
+
+    fn limit(&self, name: &str) -> Result<Option<usize>> {
+        match self.opt_f64(name)? {
+            Some(n) if n >= 1.0 => Ok(Some(n as usize)),
+            Some(n) => Err(self.bad(format!("\"{name}\" must be at least 1, not {n}"))),
+            None => Ok(None),
+        }
+    }
+
+    fn value(&self, name: &str) -> Result<Value> {
+        self.map
+            .get(name)
+            .cloned()
+            .ok_or_else(|| self.bad(format!("the argument \"{name}\" is missing")))
+    }
+}
+
+fn time(t: Timestamp) -> Value {
+    Value::String(t.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+fn item_json(item: &KvItem) -> Value {
+    json!({
+        "key": item.key,
+        "value": item.value,
+        "version": item.version,
+        "created_at": time(item.created_at),
+        "updated_at": time(item.updated_at),
+        "expires_at": item.expires_at.map(time),
+    })
+}
+
+fn artifact_json(meta: &ArtifactMeta) -> Value {
+    json!({
+        "key": meta.key,
+        "size": meta.size,
+        "content_type": meta.content_type,
+        "metadata": meta.metadata,
+        "etag": meta.etag,
+        "last_modified": time(meta.last_modified),
+    })
+}
+
+/// Whether content of this type is returned as text rather than base64.
+fn is_text(content_type: &str) -> bool {
+    let t = content_type.to_ascii_lowercase();
+    t.starts_with("text/") || t.contains("json") || t.contains("xml") || t.contains("yaml")
+}
+
+impl MeshClient {
+    /// Runs the upstream MCP tool `name` with `args` (a JSON object) and returns its JSON
+    /// result, e.g. `call("mesh_kv_get", json!({"key": "k"}))` → `{"key", "value", "found"}`.
+    /// See [`TOOLS`] for the names; an unknown name is `InvalidInput` listing them.
+    pub async fn call(&self, name: &str, args: Value) -> Result<Value> {
+        let empty = Map::new();
+        let map = match &args {
+            Value::Object(map) => map,
+            Value::Null => &empty,
+            other => {
+                return Err(Error::invalid_input(
+                    "call",
+                    name,
+                    format!("the arguments must be a JSON object, not {other}"),
+                ));
+            }
+        };
+        let a = Args { tool: name, map };
+        match name {
+            "mesh_kv_get" => {
+                let key = a.str("key")?;
+                Ok(match self.kv().get(key).await? {
+                    Some(item) => {
+                        let mut out = item_json(&item);
+                        out["found"] = json!(true);
+                        out
+                    }
+                    None => json!({"key": key, "value": null, "found": false}),
+                })
+            }
+            "mesh_kv_set" => {
+                let key = a.str("key")?;
+                let hours = a.opt_f64("ttl_hours")?.unwrap_or(DEFAULT_TTL_HOURS);
+                let options =
+                    SetOptions::from_parts("mesh_kv_set", key, None, Some(hours), None, false)?;
+                let item = self.kv().set(key, a.value("value")?, options).await?;
+                let mut out = item_json(&item);
+                out["success"] = json!(true);
+                Ok(out)
+            }
+            "mesh_kv_delete" => {
+                let key = a.str("key")?;
+                let deleted = self.kv().delete(key).await?;
+                Ok(json!({"key": key, "deleted": deleted, "success": true}))
+            }
+            "mesh_kv_list" => {
+                let prefix = a.opt_str("prefix")?.unwrap_or("");
+                let options = ListOptions {
+                    limit: a.limit("limit")?,
+                    cursor: a.opt_str("cursor")?.map(str::to_owned),
+                };
+                let page = self.kv().list(prefix, options).await?;
+                let items: Vec<Value> = page.items.iter().map(item_json).collect();
+                Ok(
+                    json!({"prefix": prefix, "count": items.len(), "items": items, "next_cursor": page.next_cursor}),
+                )
+            }
+            "mesh_artifacts_list" => {
+                let prefix = a.opt_str("prefix")?.unwrap_or("");
+                let options = ListOptions {
+                    limit: a.limit("max_keys")?,
+                    cursor: a.opt_str("cursor")?.map(str::to_owned),
+                };
+                let page = self.artifacts().list(prefix, options).await?;
+                let artifacts: Vec<Value> = page.items.iter().map(artifact_json).collect();
+                Ok(
+                    json!({"prefix": prefix, "count": artifacts.len(), "artifacts": artifacts, "next_cursor": page.next_cursor}),
+                )
+            }
+            "mesh_artifacts_get" => {
+                let key = a.str("key")?;
+                Ok(match self.artifacts().get(key).await? {
+                    Some(artifact) => {
+                        let mut out = artifact_json(&artifact.meta);
+                        let (content, encoding) = match std::str::from_utf8(&artifact.data) {
+                            Ok(text) if is_text(&artifact.meta.content_type) => {
+                                (text.to_owned(), "utf-8")
+                            }
+                            _ => (STANDARD.encode(&artifact.data), "base64"),
+                        };
+                        out["content"] = json!(content);
+                        out["encoding"] = json!(encoding);
+                        out["found"] = json!(true);
+                        out
+                    }
+                    None => json!({"key": key, "content": null, "found": false}),
+                })
+            }
+            "mesh_artifacts_put" => {
+                let key = a.str("key")?;
+                let content = a.str("content")?;
+                let data = match a.opt_str("encoding")? {
+                    Some("base64") => STANDARD.decode(content).map_err(|e| {
+                        a.bad(format!("\"content\" is not valid base64 ({e}); send text, or base64 with \"encoding\": \"base64\""))
+                    })?,
+                    Some("utf-8") | None => content.as_bytes().to_vec(),
+                    Some(other) => return Err(a.bad(format!("\"encoding\" must be \"utf-8\" or \"base64\", not {other:?}"))),
+                };
+                let options = PutOptions {
+                    content_type: Some(
+                        a.opt_str("content_type")?
+                            .unwrap_or("text/plain")
+                            .to_owned(),
+                    ),
+                    metadata: Default::default(),
+                };
+                let meta = self
+                    .artifacts()
+                    .put(key, Bytes::from(data), options)
+                    .await?;
+                let mut out = artifact_json(&meta);
+                out["success"] = json!(true);
+                Ok(out)
+            }
+            "mesh_event_send" => {
+                let mut event = Event::new(a.str("detail_type")?, a.value("detail")?);
+                event.source = a.opt_str("source")?.map(str::to_owned);
+                event.stream = a.opt_str("stream")?.map(str::to_owned);
+                let id = self.events().send(event).await?;
+                Ok(json!({"event_id": id, "success": true}))
+            }
+            "mesh_timeline_get" => {
+                let prefix = a.opt_str("prefix")?.unwrap_or("");
+                let query = TimelineQuery {
+                    limit: a.limit("max_keys")?,
+                    cursor: a.opt_str("cursor")?.map(str::to_owned),
+                    ..Default::default()
+                };
+                let page = self.timeline().get(prefix, query).await?;
+                let entries: Vec<Value> = page
+                    .items
+                    .iter()
+                    .map(|e| json!({"stream": e.stream, "id": e.id, "time": time(e.time), "data": e.data}))
+                    .collect();
+                Ok(
+                    json!({"prefix": prefix, "count": entries.len(), "entries": entries, "next_cursor": page.next_cursor}),
+                )
+            }
+            "mesh_status" => {
+                let backend = match self.config() {
+                    MeshConfig::Local { .. } => "local",
+                    MeshConfig::Memory { .. } => "memory",
+                    MeshConfig::Aws(_) => "aws",
+                };
+                Ok(
+                    json!({"status": "ok", "backend": backend, "version": env!("CARGO_PKG_VERSION"), "tools": TOOLS}),
+                )
+            }
+            _ => Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "call {name:?}: no such tool; the tools are {}",
+                    TOOLS.join(", ")
+                ),
+            )
+            .with_context("operation", "call")),
+        }
+    }
+}
