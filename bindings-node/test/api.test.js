@@ -71,6 +71,8 @@ test('npm install of the package into a new project, then the example runs', () 
   const out = execFileSync(process.execPath, [example], { cwd: project, encoding: 'utf8' })
   assert.match(out, /read {4}preferences v1: \{"timezone":"PST"/)
   assert.match(out, /resume\.pdf: 40 bytes/)
+  assert.match(out, /event {3}DocumentUploaded from document-processor/)
+  assert.match(out, /history .* user\/john\/documents/)
 })
 
 test('the ES module entry exports every name of the CommonJS entry', async () => {

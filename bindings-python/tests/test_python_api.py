@@ -154,3 +154,5 @@ def test_example_runs(tmp_path) -> None:
     assert out.returncode == 0, out.stderr
     assert "read    preferences v1" in out.stdout
     assert "conversations/2024/resume.pdf: 40 bytes" in out.stdout
+    assert "event   DocumentUploaded from document-processor" in out.stdout
+    assert "user/john/documents" in out.stdout

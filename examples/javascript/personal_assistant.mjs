@@ -16,3 +16,13 @@ const item = await mesh.kv.get('user:john:preferences')
 console.log(`read    preferences v${item.version}: ${JSON.stringify(item.value)}`)
 const artifact = await mesh.artifacts.get('conversations/2024/resume.pdf')
 console.log(`read    ${artifact.meta.key}: ${artifact.data.length} bytes, ${JSON.stringify(artifact.meta.metadata)}`)
+
+const uploads = await mesh.events.subscribe({ 'detail-type': ['DocumentUploaded'] })
+await mesh.events.send({ detailType: 'DocumentUploaded', detail: { key: 'conversations/2024/resume.pdf' }, source: 'document-processor', stream: 'user/john/documents' })
+const event = await uploads.next(5000)
+console.log(`event   ${event.detailType} from ${event.source}: ${JSON.stringify(event.detail)}`)
+await uploads.close()
+await mesh.timeline.append('user/john/profile', { step: 'preferences saved' })
+for (const entry of (await mesh.timeline.get('user/john/', { limit: 5 })).items) {
+  console.log(`history ${entry.time.toISOString()} ${entry.stream}`)
+}

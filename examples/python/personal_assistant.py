@@ -30,6 +30,16 @@ def main() -> None:
     if artifact is not None:
         print(f"read    {artifact.meta.key}: {len(artifact.data)} bytes, {artifact.meta.metadata}")
 
+    with mesh.events.subscribe({"detail-type": ["DocumentUploaded"]}) as uploads:
+        mesh.events.send("DocumentUploaded", {"key": "conversations/2024/resume.pdf"},
+                         source="document-processor", stream="user/john/documents")
+        event = uploads.next(timeout=5)
+        if event is not None:
+            print(f"event   {event.detail_type} from {event.source}: {event.detail}")
+    mesh.timeline.append("user/john/profile", {"step": "preferences saved"})
+    for entry in mesh.timeline.get("user/john/", limit=5).items:
+        print(f"history {entry.time:%H:%M:%S} {entry.stream}")
+
 
 if __name__ == "__main__":
     main()

@@ -4,7 +4,7 @@
 //!
 //! Run it with `cargo run -p agent-mesh --example personal_assistant`.
 
-use agent_mesh::{ListOptions, MeshClient, PutOptions, SetOptions};
+use agent_mesh::{Event, ListOptions, MeshClient, PutOptions, SetOptions, TimelineQuery};
 use serde_json::json;
 
 #[tokio::main]
@@ -80,6 +80,47 @@ async fn main() -> agent_mesh::Result<()> {
             artifact.meta.content_type,
             artifact.meta.metadata,
             String::from_utf8_lossy(&artifact.data[..8])
+        );
+    }
+
+    // The document processor announces the upload; a reminder agent subscribed to it reacts.
+    let mut uploads = mesh
+        .events()
+        .subscribe(&json!({"detail-type": ["DocumentUploaded"], "detail": {"size": [{"numeric": [">", 0]}]}}))
+        .await?;
+    let id = mesh
+        .events()
+        .send(
+            Event::new(
+                "DocumentUploaded",
+                json!({"key": "conversations/2024/resume.pdf", "size": 36}),
+            )
+            .with_source("document-processor")
+            .with_stream("user/john/documents"),
+        )
+        .await?;
+    let event = uploads.next().await?;
+    println!(
+        "\nevent {} from {}: {} {}",
+        event.id, event.source, event.detail_type, event.detail
+    );
+    assert_eq!(event.id, id);
+    uploads.close().await?;
+    mesh.timeline()
+        .append("user/john/profile", json!({"step": "preferences saved"}))
+        .await?;
+    println!("timeline of user/john/ (newest first):");
+    for entry in mesh
+        .timeline()
+        .get("user/john/", TimelineQuery::limit(5))
+        .await?
+        .items
+    {
+        println!(
+            "  {}  {:<20} {}",
+            entry.time.format("%H:%M:%S%.3f"),
+            entry.stream,
+            entry.data
         );
     }
     Ok(())
