@@ -32,6 +32,7 @@ rm -rf "$demo_dir"
 if [ "${AGENT_MESH_SKIP_BENCH:-0}" != 1 ]; then
   echo "== benchmarks (short runs; BENCH_OPS=100000 for the full ones)"
   BENCH_OPS=${BENCH_OPS:-20000} cargo bench -q -p agent-mesh --bench kv
+  cargo bench -q -p agent-mesh --bench pattern
   # The Node peer, better-sqlite3, builds from source (node-gyp with the local Node headers).
   # A benchmark is not a test: if the peer cannot be built here, say so loudly and go on.
   if (cd tests/bench && npm install --no-audit --no-fund --silent); then
@@ -49,6 +50,7 @@ echo "== on a moto server: Rust aws:// suite, node --test, pytest"
 tests/with-moto.sh bash -c '
   set -e
   cargo test -p agent-mesh --features moto-tests --test behaviour --test aws -- aws
+  cargo test -p agent-mesh --features moto-tests --test aws_events
   (cd bindings-node && node --test test/*.test.js)
   .venv/bin/python -m pytest -q bindings-python/tests tests/cross_language tests/aws
 '
