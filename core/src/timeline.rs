@@ -161,8 +161,8 @@ impl Timeline {
             ));
         }
         let limit = validate::page_limit(OP, prefix, query.limit)?;
-        let mut from_id = query.since.map_or(Ulid::nil(), |t| time_bound(t));
-        let mut to_id = query.until.map_or(Ulid(u128::MAX), |t| time_bound(t));
+        let mut from_id = query.since.map_or(Ulid::nil(), time_bound);
+        let mut to_id = query.until.map_or(Ulid(u128::MAX), time_bound);
         let newest_first = query.order == Order::NewestFirst;
         if let Some(cursor) = &query.cursor {
             let after = Ulid::from_string(cursor).map_err(|_| {
