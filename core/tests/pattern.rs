@@ -21,14 +21,33 @@ fn shared_cases() {
     for case in &cases {
         let name = case["name"].as_str().expect("every case has a name");
         let result = test_event_pattern(&case["pattern"], case.get("event").unwrap_or(&json!({})));
-        match (case.get("matches").and_then(Value::as_bool), case.get("error").and_then(Value::as_str), &result) {
+        match (
+            case.get("matches").and_then(Value::as_bool),
+            case.get("error").and_then(Value::as_str),
+            &result,
+        ) {
             (Some(want), None, Ok(got)) if *got == want => {}
-            (None, Some(want), Err(err)) if err.kind == ErrorKind::InvalidInput && err.message.contains(want) => {}
-            (Some(_), Some(_), _) | (None, None, _) => failures.push(format!("{name}: needs exactly one of matches/error")),
-            _ => failures.push(format!("{name}: expected {}, got {result:?}", case.get("error").map_or_else(|| format!("matches={}", case["matches"]), |e| format!("error containing {e}")))),
+            (None, Some(want), Err(err))
+                if err.kind == ErrorKind::InvalidInput && err.message.contains(want) => {}
+            (Some(_), Some(_), _) | (None, None, _) => {
+                failures.push(format!("{name}: needs exactly one of matches/error"))
+            }
+            _ => failures.push(format!(
+                "{name}: expected {}, got {result:?}",
+                case.get("error").map_or_else(
+                    || format!("matches={}", case["matches"]),
+                    |e| format!("error containing {e}")
+                )
+            )),
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -52,21 +71,39 @@ fn shared_cases_cover_every_operator() {
 #[test]
 fn invalid_patterns_name_the_path() {
     for (pattern, path) in [
-        (json!({"detail": {"amount": [{"numeric": ["<", "x"]}]}}), "detail.amount"),
+        (
+            json!({"detail": {"amount": [{"numeric": ["<", "x"]}]}}),
+            "detail.amount",
+        ),
         (json!({"detail": {"state": "running"}}), "detail.state"),
-        (json!({"source": ["x"], "$or": [{"a": [1]}, {"b": {"c": [{"cidr": "nope"}]}}]}), "$or[1].b.c"),
+        (
+            json!({"source": ["x"], "$or": [{"a": [1]}, {"b": {"c": [{"cidr": "nope"}]}}]}),
+            "$or[1].b.c",
+        ),
         (json!({"source": []}), "source"),
     ] {
         let err = EventPattern::compile(&pattern).unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidInput, "{pattern}");
-        assert!(err.message.contains(&format!("invalid event pattern at {path}:")), "{pattern}: {}", err.message);
+        assert!(
+            err.message
+                .contains(&format!("invalid event pattern at {path}:")),
+            "{pattern}: {}",
+            err.message
+        );
         assert_eq!(err.context_value("key"), Some(path));
         assert_eq!(err.context_value("operation"), Some("event_pattern"));
     }
     let err = test_event_pattern(&json!({"a": [1]}), &json!("not an object")).unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidInput);
-    assert!(err.message.contains("must be a JSON object"), "{}", err.message);
-    assert_eq!(EventPattern::parse("[1").unwrap_err().kind, ErrorKind::InvalidInput);
+    assert!(
+        err.message.contains("must be a JSON object"),
+        "{}",
+        err.message
+    );
+    assert_eq!(
+        EventPattern::parse("[1").unwrap_err().kind,
+        ErrorKind::InvalidInput
+    );
 }
 
 /// A deterministic xorshift generator.
@@ -85,8 +122,19 @@ impl Rng {
     }
 }
 
-const SOURCES: &[&str] = &["shop.orders", "shop.payments", "shop.shipping", "aws.ec2", "aws.s3"];
-const TYPES: &[&str] = &["Order Placed", "Order Shipped", "Payment Failed", "Object Created"];
+const SOURCES: &[&str] = &[
+    "shop.orders",
+    "shop.payments",
+    "shop.shipping",
+    "aws.ec2",
+    "aws.s3",
+];
+const TYPES: &[&str] = &[
+    "Order Placed",
+    "Order Shipped",
+    "Payment Failed",
+    "Object Created",
+];
 const STATES: &[&str] = &["new", "pending", "paid", "failed", "shipped"];
 const REGIONS: &[&str] = &["us-east-1", "us-west-2", "eu-west-1", "ap-south-1"];
 
@@ -102,12 +150,12 @@ fn event(rng: &mut Rng) -> Value {
         "detail": {
             "state": rng.pick(STATES),
             "amount": (rng.next() % 2000) as f64 / 10.0,
-            "customer": {"id": format!("c-{}", rng.next() % 20), "vip": rng.next() % 2 == 0},
+            "customer": {"id": format!("c-{}", rng.next() % 20), "vip": rng.next().is_multiple_of(2)},
             "items": items,
             "ip": format!("10.0.{}.{}", rng.next() % 4, rng.next() % 255),
         }
     });
-    if rng.next() % 4 == 0 {
+    if rng.next().is_multiple_of(4) {
         event["detail"]["note"] = Value::Null;
     }
     event
@@ -116,21 +164,57 @@ fn event(rng: &mut Rng) -> Value {
 fn pattern(rng: &mut Rng) -> Value {
     let leaf = |rng: &mut Rng| -> (Vec<&'static str>, Value) {
         match rng.next() % 16 {
-            0 => (vec!["source"], json!([rng.pick(SOURCES), rng.pick(SOURCES)])),
-            1 => (vec!["source"], json!([{"prefix": rng.pick(&["shop.", "aws.", "shop.p", ""])}])),
+            0 => (
+                vec!["source"],
+                json!([rng.pick(SOURCES), rng.pick(SOURCES)]),
+            ),
+            1 => (
+                vec!["source"],
+                json!([{"prefix": rng.pick(&["shop.", "aws.", "shop.p", ""])}]),
+            ),
             2 => (vec!["detail-type"], json!([rng.pick(TYPES)])),
-            3 => (vec!["region"], json!([{"prefix": rng.pick(&["us-", "eu-"])}])),
+            3 => (
+                vec!["region"],
+                json!([{"prefix": rng.pick(&["us-", "eu-"])}]),
+            ),
             4 => (vec!["detail", "state"], json!([rng.pick(STATES)])),
-            5 => (vec!["detail", "state"], json!([{"anything-but": [rng.pick(STATES), rng.pick(STATES)]}])),
-            6 => (vec!["detail", "amount"], json!([{"numeric": [">", (rng.next() % 150) as f64, "<=", 200]}])),
-            7 => (vec!["detail", "customer", "id"], json!([format!("c-{}", rng.next() % 20)])),
-            8 => (vec!["detail", "customer", "vip"], json!([rng.next() % 2 == 0])),
-            9 => (vec!["detail", "items", "sku"], json!([format!("sku-{}", rng.next() % 5)])),
-            10 => (vec!["detail", "items", "qty"], json!([{"numeric": [">=", 2]}])),
-            11 => (vec!["detail", "note"], json!([{"exists": rng.next() % 2 == 0}])),
+            5 => (
+                vec!["detail", "state"],
+                json!([{"anything-but": [rng.pick(STATES), rng.pick(STATES)]}]),
+            ),
+            6 => (
+                vec!["detail", "amount"],
+                json!([{"numeric": [">", (rng.next() % 150) as f64, "<=", 200]}]),
+            ),
+            7 => (
+                vec!["detail", "customer", "id"],
+                json!([format!("c-{}", rng.next() % 20)]),
+            ),
+            8 => (
+                vec!["detail", "customer", "vip"],
+                json!([rng.next().is_multiple_of(2)]),
+            ),
+            9 => (
+                vec!["detail", "items", "sku"],
+                json!([format!("sku-{}", rng.next() % 5)]),
+            ),
+            10 => (
+                vec!["detail", "items", "qty"],
+                json!([{"numeric": [">=", 2]}]),
+            ),
+            11 => (
+                vec!["detail", "note"],
+                json!([{"exists": rng.next().is_multiple_of(2)}]),
+            ),
             12 => (vec!["detail", "ip"], json!([{"cidr": "10.0.1.0/24"}])),
-            13 => (vec!["resources"], json!([{"suffix": format!("-{}", rng.next() % 3)}])),
-            14 => (vec!["detail-type"], json!([{"equals-ignore-case": "order placed"}, {"wildcard": "*Failed"}])),
+            13 => (
+                vec!["resources"],
+                json!([{"suffix": format!("-{}", rng.next() % 3)}]),
+            ),
+            14 => (
+                vec!["detail-type"],
+                json!([{"equals-ignore-case": "order placed"}, {"wildcard": "*Failed"}]),
+            ),
             _ => (vec!["detail", "note"], json!([null])),
         }
     };
@@ -139,13 +223,14 @@ fn pattern(rng: &mut Rng) -> Value {
         let (path, value) = leaf(rng);
         insert(&mut pattern, &path, value);
     }
-    if rng.next() % 5 == 0 {
+    if rng.next().is_multiple_of(5) {
         let (a, va) = leaf(rng);
         let (b, vb) = leaf(rng);
         let (mut left, mut right) = (json!({}), json!({}));
         insert(&mut left, &a, va);
         insert(&mut right, &b, vb);
-        if EventPattern::compile(&json!({"$or": [left.clone(), right.clone()], "zz": [1]})).is_ok() {
+        if EventPattern::compile(&json!({"$or": [left.clone(), right.clone()], "zz": [1]})).is_ok()
+        {
             pattern["$or"] = json!([left, right]);
         }
     }
@@ -155,7 +240,11 @@ fn pattern(rng: &mut Rng) -> Value {
 fn insert(target: &mut Value, path: &[&str], value: Value) {
     let mut node = target;
     for step in &path[..path.len() - 1] {
-        node = node.as_object_mut().expect("object").entry(*step).or_insert_with(|| json!({}));
+        node = node
+            .as_object_mut()
+            .expect("object")
+            .entry(*step)
+            .or_insert_with(|| json!({}));
     }
     node[path[path.len() - 1]] = value;
 }
@@ -182,14 +271,19 @@ fn pattern_set_agrees_with_one_by_one_matching() {
         for event in &events {
             let mut got = set.matching(event);
             got.sort_unstable();
-            let want: Vec<usize> = (0..patterns.len()).filter(|&i| live(i) && patterns[i].matches(event)).collect();
+            let want: Vec<usize> = (0..patterns.len())
+                .filter(|&i| live(i) && patterns[i].matches(event))
+                .collect();
             assert_eq!(got, want, "event {event}");
             total += want.len();
         }
         total
     };
     let total = check(&set, &|_| true);
-    assert!(total > events.len(), "the corpus should produce matches, got {total}");
+    assert!(
+        total > events.len(),
+        "the corpus should produce matches, got {total}"
+    );
 
     // Remove every third pattern, then re-add half of them under new ids.
     for i in (0..patterns.len()).step_by(3) {
@@ -201,17 +295,29 @@ fn pattern_set_agrees_with_one_by_one_matching() {
     }
     check(&set, &|i| i % 3 != 0 || i % 6 == 0);
     assert!(set.contains(&0) && !set.contains(&3));
-    assert_eq!(set.get(&0).map(EventPattern::as_json), Some(patterns[0].as_json()));
+    assert_eq!(
+        set.get(&0).map(EventPattern::as_json),
+        Some(patterns[0].as_json())
+    );
     assert_eq!(set.iter().count(), set.len());
 }
 
 #[test]
 fn pattern_set_for_each_match_reports_each_pattern_once() {
     let mut set = PatternSet::new();
-    set.add("either", EventPattern::compile(&json!({"$or": [{"a": ["x"]}, {"b": [{"prefix": "y"}]}]})).unwrap());
-    set.add("array", EventPattern::compile(&json!({"tags": ["t1", "t2"]})).unwrap());
+    set.add(
+        "either",
+        EventPattern::compile(&json!({"$or": [{"a": ["x"]}, {"b": [{"prefix": "y"}]}]})).unwrap(),
+    );
+    set.add(
+        "array",
+        EventPattern::compile(&json!({"tags": ["t1", "t2"]})).unwrap(),
+    );
     let mut seen = Vec::new();
-    set.for_each_match(&json!({"a": "x", "b": "yes", "tags": ["t1", "t2", "t1"]}), |id| seen.push(*id));
+    set.for_each_match(
+        &json!({"a": "x", "b": "yes", "tags": ["t1", "t2", "t1"]}),
+        |id| seen.push(*id),
+    );
     seen.sort_unstable();
     assert_eq!(seen, vec!["array", "either"]);
 }

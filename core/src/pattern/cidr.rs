@@ -22,7 +22,9 @@ impl IpRange {
             ));
         };
         if mask.contains('/') {
-            return Err(format!("{text:?} is not a CIDR block: exactly one '/' is allowed"));
+            return Err(format!(
+                "{text:?} is not a CIDR block: exactly one '/' is allowed"
+            ));
         }
         let bits: u32 = mask.parse().map_err(|_| {
             format!("{text:?} is not a CIDR block: the mask length {mask:?} must be a non-negative integer")
@@ -75,7 +77,11 @@ pub(crate) fn parse_ip(text: &str) -> Option<IpAddr> {
     if bytes.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
         return text.parse::<Ipv4Addr>().ok().map(IpAddr::V4);
     }
-    if bytes.contains(&b':') && bytes.iter().all(|b| b.is_ascii_hexdigit() || *b == b':' || *b == b'.') {
+    if bytes.contains(&b':')
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_hexdigit() || *b == b':' || *b == b'.')
+    {
         return text.parse::<Ipv6Addr>().ok().map(IpAddr::V6);
     }
     None
@@ -95,7 +101,11 @@ mod tests {
         assert!(!r.contains("not an ip"));
         let host_bits = IpRange::parse("10.0.0.7/24").unwrap();
         assert_eq!(host_bits, r);
-        assert!(IpRange::parse("0.0.0.0/0").unwrap().contains("255.255.255.255"));
+        assert!(
+            IpRange::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("255.255.255.255")
+        );
     }
 
     #[test]

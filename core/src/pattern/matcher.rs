@@ -56,7 +56,10 @@ pub(crate) struct Num {
 impl Num {
     /// The number of a JSON number value.
     pub(crate) fn of(n: &serde_json::Number) -> Num {
-        let int = n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from));
+        let int = n
+            .as_i64()
+            .map(i128::from)
+            .or_else(|| n.as_u64().map(i128::from));
         let float = n.as_f64().unwrap_or(f64::NAN);
         Num { float, int }
     }
@@ -84,8 +87,16 @@ impl Range {
         if !(-NUMERIC_LIMIT..=NUMERIC_LIMIT).contains(&x) {
             return false;
         }
-        let above = if self.lo_inclusive { x >= self.lo } else { x > self.lo };
-        let below = if self.hi_inclusive { x <= self.hi } else { x < self.hi };
+        let above = if self.lo_inclusive {
+            x >= self.lo
+        } else {
+            x > self.lo
+        };
+        let below = if self.hi_inclusive {
+            x <= self.hi
+        } else {
+            x < self.hi
+        };
         above && below
     }
 }
@@ -146,7 +157,9 @@ impl AnythingBut {
             (AnythingBut::Numbers(nums), Value::Number(n)) => nums.iter().any(|x| x.equals(n)),
             (AnythingBut::Numbers(_), _) => false,
             (_, Value::String(s)) => match self {
-                AnythingBut::Strings(set) => set.binary_search_by(|x| (**x).cmp(s.as_str())).is_ok(),
+                AnythingBut::Strings(set) => {
+                    set.binary_search_by(|x| (**x).cmp(s.as_str())).is_ok()
+                }
                 AnythingBut::Prefixes(ps) => ps.iter().any(|p| s.starts_with(&**p)),
                 AnythingBut::Suffixes(ps) => ps.iter().any(|p| s.ends_with(&**p)),
                 AnythingBut::IgnoreCase(cs) => cs.iter().any(|c| c.equals(s)),
@@ -182,15 +195,24 @@ impl Matcher {
     }
 }
 
+/// Objects up to this size are scanned rather than hashed into.
+const LINEAR_LOOKUP: usize = 12;
+
 /// Looks `key` up in an event object: a scan for small objects (cheaper than hashing the key),
 /// the map's index otherwise.
 #[inline]
 pub(crate) fn lookup<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    if map.len() <= 12 {
-        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    if map.len() <= LINEAR_LOOKUP {
+        map.iter().find(|(k, _)| key_eq(k, key)).map(|(_, v)| v)
     } else {
         map.get(key)
     }
+}
+
+/// String equality without a `memcmp` call, faster for the short keys of events.
+#[inline]
+fn key_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 /// Calls `f` on each scalar of `value` (arrays flattened, objects skipped) until it returns true.
@@ -205,7 +227,11 @@ pub(crate) fn any_scalar(value: &Value, f: &mut impl FnMut(&Value) -> bool) -> b
 
 /// Calls `f` on each object of `value` (arrays flattened) until it returns true; records in `seen`
 /// whether there was any object at all.
-fn any_object(value: &Value, seen: &mut bool, f: &mut impl FnMut(&Map<String, Value>) -> bool) -> bool {
+fn any_object(
+    value: &Value,
+    seen: &mut bool,
+    f: &mut impl FnMut(&Map<String, Value>) -> bool,
+) -> bool {
     match value {
         Value::Object(map) => {
             *seen = true;
@@ -226,7 +252,9 @@ impl Leaf {
             }
         }
         match value {
-            Some(v) if !self.values.is_empty() => any_scalar(v, &mut |s| self.values.iter().any(|m| m.matches(s))),
+            Some(v) if !self.values.is_empty() => {
+                any_scalar(v, &mut |s| self.values.iter().any(|m| m.matches(s)))
+            }
             _ => false,
         }
     }
@@ -240,7 +268,8 @@ impl Node {
             Some(Value::Object(map)) => self.matches_map(Some(map)),
             Some(v @ Value::Array(_)) => {
                 let mut seen = false;
-                any_object(v, &mut seen, &mut |map| self.matches_map(Some(map))) || (!seen && self.matches_map(None))
+                any_object(v, &mut seen, &mut |map| self.matches_map(Some(map)))
+                    || (!seen && self.matches_map(None))
             }
             _ => self.matches_map(None),
         }
@@ -251,7 +280,10 @@ impl Node {
         self.fields.iter().all(|field| {
             let value = map.and_then(|m| lookup(m, &field.key));
             field.leaf.as_ref().is_none_or(|leaf| leaf.matches(value))
-                && field.object.as_ref().is_none_or(|node| node.matches_value(value))
+                && field
+                    .object
+                    .as_ref()
+                    .is_none_or(|node| node.matches_value(value))
         })
     }
 }
@@ -262,25 +294,39 @@ mod tests {
     use serde_json::json;
 
     fn leaf(values: Vec<Matcher>) -> Leaf {
-        Leaf { values, ..Leaf::default() }
+        Leaf {
+            values,
+            ..Leaf::default()
+        }
     }
 
     #[test]
     fn scalars_and_arrays() {
-        let l = leaf(vec![Matcher::String { value: "a".into(), ip: None }]);
+        let l = leaf(vec![Matcher::String {
+            value: "a".into(),
+            ip: None,
+        }]);
         assert!(l.matches(Some(&json!("a"))));
         assert!(l.matches(Some(&json!(["x", ["a"]]))));
         assert!(!l.matches(Some(&json!({"a": "a"}))));
         assert!(!l.matches(None));
-        let n = leaf(vec![Matcher::Number(Num::of(&serde_json::Number::from(300)))]);
+        let n = leaf(vec![Matcher::Number(Num::of(&serde_json::Number::from(
+            300,
+        )))]);
         assert!(n.matches(Some(&json!(300.0))));
         assert!(!n.matches(Some(&json!("300"))));
     }
 
     #[test]
     fn exists() {
-        let yes = Leaf { exists_true: true, ..Leaf::default() };
-        let no = Leaf { exists_false: true, ..Leaf::default() };
+        let yes = Leaf {
+            exists_true: true,
+            ..Leaf::default()
+        };
+        let no = Leaf {
+            exists_false: true,
+            ..Leaf::default()
+        };
         for (value, present) in [
             (Some(json!(null)), true),
             (Some(json!([])), false),
@@ -295,7 +341,12 @@ mod tests {
 
     #[test]
     fn numeric_limits() {
-        let r = Range { lo: 0.0, lo_inclusive: false, hi: f64::INFINITY, hi_inclusive: true };
+        let r = Range {
+            lo: 0.0,
+            lo_inclusive: false,
+            hi: f64::INFINITY,
+            hi_inclusive: true,
+        };
         assert!(r.contains(5e9));
         assert!(!r.contains(5.1e9));
         assert!(!r.contains(0.0));

@@ -25,6 +25,7 @@
 //! the offending field. [`PatternSet`] matches an event against many patterns at once.
 
 mod cidr;
+mod index;
 mod matcher;
 mod parse;
 mod set;
@@ -64,12 +65,20 @@ impl EventPattern {
     /// Validates and compiles a pattern given as a JSON value (must be an object).
     pub fn compile(pattern: &Value) -> Result<EventPattern> {
         let alternatives = parse::compile(pattern)?;
-        Ok(EventPattern { inner: Arc::new(Compiled { json: pattern.clone(), alternatives }) })
+        Ok(EventPattern {
+            inner: Arc::new(Compiled {
+                json: pattern.clone(),
+                alternatives,
+            }),
+        })
     }
 
     /// True when the event matches.
     pub fn matches(&self, event: &Value) -> bool {
-        self.inner.alternatives.iter().any(|alt| alt.matches_value(Some(event)))
+        self.inner
+            .alternatives
+            .iter()
+            .any(|alt| alt.matches_value(Some(event)))
     }
 
     /// The pattern as JSON (as given).
@@ -119,7 +128,9 @@ mod tests {
 
     #[test]
     fn parse_and_match() {
-        let p = EventPattern::parse(r#"{"source": ["a"], "detail": {"n": [{"numeric": [">", 1]}]}}"#).unwrap();
+        let p =
+            EventPattern::parse(r#"{"source": ["a"], "detail": {"n": [{"numeric": [">", 1]}]}}"#)
+                .unwrap();
         assert!(p.matches(&json!({"source": "a", "detail": {"n": 2}})));
         assert!(!p.matches(&json!({"source": "a", "detail": {"n": 1}})));
         assert_eq!(p.as_json()["source"], json!(["a"]));
@@ -135,7 +146,10 @@ mod tests {
 
     #[test]
     fn test_event_pattern_checks_both_arguments() {
-        assert_eq!(test_event_pattern(&json!({"a": [1]}), &json!({"a": 1})), Ok(true));
+        assert_eq!(
+            test_event_pattern(&json!({"a": [1]}), &json!({"a": 1})),
+            Ok(true)
+        );
         let err = test_event_pattern(&json!({"a": [1]}), &json!([1])).unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidInput);
         let err = test_event_pattern(&json!({"a": 1}), &json!({})).unwrap_err();

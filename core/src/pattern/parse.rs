@@ -36,7 +36,8 @@ const RESERVED_IN_OR: &[&str] = &[
     ">=",
 ];
 
-const OPERATORS: &str = "prefix, suffix, equals-ignore-case, wildcard, anything-but, numeric, exists, cidr";
+const OPERATORS: &str =
+    "prefix, suffix, equals-ignore-case, wildcard, anything-but, numeric, exists, cidr";
 
 /// The error for an invalid pattern at `path` (field names joined by '.', `$or[i]` for branches).
 pub(crate) fn invalid(path: &str, message: impl std::fmt::Display) -> Error {
@@ -51,7 +52,11 @@ pub(crate) fn invalid(path: &str, message: impl std::fmt::Display) -> Error {
 }
 
 fn child(path: &str, key: &str) -> String {
-    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
 }
 
 /// Short JSON rendering of a value for messages.
@@ -69,10 +74,15 @@ pub(crate) fn compile(pattern: &Value) -> Result<Vec<Node>> {
     let Value::Object(map) = pattern else {
         return Err(invalid(
             "",
-            format!("the pattern must be a JSON object like {{\"source\": [\"my.app\"]}}, got {}", show(pattern)),
+            format!(
+                "the pattern must be a JSON object like {{\"source\": [\"my.app\"]}}, got {}",
+                show(pattern)
+            ),
         ));
     };
-    let mut compiler = Compiler { tree_path: Vec::new() };
+    let mut compiler = Compiler {
+        tree_path: Vec::new(),
+    };
     let mut alternatives = compiler.object(vec![Node::default()], map, "", false, 0)?;
     for node in &mut alternatives {
         order_fields(node);
@@ -110,7 +120,10 @@ impl Compiler {
         depth: usize,
     ) -> Result<Vec<Node>> {
         if depth > MAX_DEPTH {
-            return Err(invalid(path, format!("the pattern nests deeper than {MAX_DEPTH} levels")));
+            return Err(invalid(
+                path,
+                format!("the pattern nests deeper than {MAX_DEPTH} levels"),
+            ));
         }
         if map.is_empty() {
             return Err(invalid(
@@ -161,18 +174,30 @@ impl Compiler {
     }
 
     /// Expands `"$or": [branch, ...]` found in the object at `path`.
-    fn or(&mut self, alts: Vec<Node>, value: &Value, path: &str, depth: usize) -> Result<Vec<Node>> {
+    fn or(
+        &mut self,
+        alts: Vec<Node>,
+        value: &Value,
+        path: &str,
+        depth: usize,
+    ) -> Result<Vec<Node>> {
         let or_path = child(path, "$or");
         let Value::Array(branches) = value else {
             return Err(invalid(
                 &or_path,
-                format!("\"$or\" must be an array of at least 2 pattern objects, like [{{\"a\": [1]}}, {{\"b\": [2]}}], got {}", show(value)),
+                format!(
+                    "\"$or\" must be an array of at least 2 pattern objects, like [{{\"a\": [1]}}, {{\"b\": [2]}}], got {}",
+                    show(value)
+                ),
             ));
         };
         if branches.len() < 2 {
             return Err(invalid(
                 &or_path,
-                format!("\"$or\" needs at least 2 pattern objects, got {}", branches.len()),
+                format!(
+                    "\"$or\" needs at least 2 pattern objects, got {}",
+                    branches.len()
+                ),
             ));
         }
         let mut expanded = Vec::new();
@@ -181,14 +206,19 @@ impl Compiler {
             let Value::Object(map) = branch else {
                 return Err(invalid(
                     &branch_path,
-                    format!("each \"$or\" entry must be a pattern object like {{\"source\": [\"x\"]}}, got {}", show(branch)),
+                    format!(
+                        "each \"$or\" entry must be a pattern object like {{\"source\": [\"x\"]}}, got {}",
+                        show(branch)
+                    ),
                 ));
             };
             expanded.extend(self.object(alts.clone(), map, &branch_path, true, depth + 1)?);
             if expanded.len() > MAX_ALTERNATIVES {
                 return Err(invalid(
                     &or_path,
-                    format!("the $or combinations expand to more than {MAX_ALTERNATIVES} alternatives; simplify the pattern"),
+                    format!(
+                        "the $or combinations expand to more than {MAX_ALTERNATIVES} alternatives; simplify the pattern"
+                    ),
                 ));
             }
         }
@@ -199,7 +229,9 @@ impl Compiler {
     fn insert_leaf(&self, alt: &mut Node, key: &str, leaf: Leaf, path: &str) -> Result<()> {
         let mut node = alt;
         for step in &self.tree_path {
-            node = field_mut(node, step).object.get_or_insert_with(Node::default);
+            node = field_mut(node, step)
+                .object
+                .get_or_insert_with(Node::default);
         }
         let field = field_mut(node, key);
         if field.leaf.is_some() {
@@ -217,7 +249,11 @@ fn field_mut<'a>(node: &'a mut Node, key: &str) -> &'a mut Field {
     let at = match node.fields.iter().position(|f| &*f.key == key) {
         Some(at) => at,
         None => {
-            node.fields.push(Field { key: key.into(), leaf: None, object: None });
+            node.fields.push(Field {
+                key: key.into(),
+                leaf: None,
+                object: None,
+            });
             node.fields.len() - 1
         }
     };
@@ -235,14 +271,20 @@ fn parse_leaf(items: &[Value], path: &str) -> Result<Leaf> {
     let mut leaf = Leaf::default();
     for item in items {
         match item {
-            Value::String(s) => leaf.values.push(Matcher::String { value: s.as_str().into(), ip: parse_ip(s) }),
+            Value::String(s) => leaf.values.push(Matcher::String {
+                value: s.as_str().into(),
+                ip: parse_ip(s),
+            }),
             Value::Number(n) => leaf.values.push(Matcher::Number(Num::of(n))),
             Value::Bool(b) => leaf.values.push(Matcher::Bool(*b)),
             Value::Null => leaf.values.push(Matcher::Null),
             Value::Array(_) => {
                 return Err(invalid(
                     path,
-                    format!("values must be strings, numbers, true, false, null or operator objects, not arrays ({}); list the values directly", show(item)),
+                    format!(
+                        "values must be strings, numbers, true, false, null or operator objects, not arrays ({}); list the values directly",
+                        show(item)
+                    ),
                 ));
             }
             Value::Object(map) => match parse_operator(map, path)? {
@@ -277,7 +319,10 @@ fn parse_operator(map: &Map<String, Value>, path: &str) -> Result<Operator> {
         ));
     };
     let wrong = |expected: &str| {
-        invalid(path, format!("{name:?} expects {expected}, got {}", show(operand)))
+        invalid(
+            path,
+            format!("{name:?} expects {expected}, got {}", show(operand)),
+        )
     };
     let matcher = match (name.as_str(), operand) {
         ("prefix", Value::String(s)) => Matcher::Prefix(s.as_str().into()),
@@ -293,15 +338,21 @@ fn parse_operator(map: &Map<String, Value>, path: &str) -> Result<Operator> {
             }
         }
         ("prefix" | "suffix", _) => {
-            return Err(wrong("a string, or {\"equals-ignore-case\": \"text\"} to ignore case"));
+            return Err(wrong(
+                "a string, or {\"equals-ignore-case\": \"text\"} to ignore case",
+            ));
         }
         ("equals-ignore-case", Value::String(s)) => Matcher::EqualsIgnoreCase(CaseFold::new(s)),
         ("equals-ignore-case", _) => return Err(wrong("a string")),
-        ("wildcard", Value::String(s)) => Matcher::Wildcard(Wildcard::parse(s).map_err(|e| invalid(path, e))?),
+        ("wildcard", Value::String(s)) => {
+            Matcher::Wildcard(Wildcard::parse(s).map_err(|e| invalid(path, e))?)
+        }
         ("wildcard", _) => return Err(wrong("a string like \"*.png\"")),
         ("exists", Value::Bool(b)) => return Ok(Operator::Exists(*b)),
         ("exists", _) => return Err(wrong("true or false")),
-        ("cidr", Value::String(s)) => Matcher::Cidr(IpRange::parse(s).map_err(|e| invalid(path, e))?),
+        ("cidr", Value::String(s)) => {
+            Matcher::Cidr(IpRange::parse(s).map_err(|e| invalid(path, e))?)
+        }
         ("cidr", _) => return Err(wrong("a string like \"10.0.0.0/24\" or \"2001:db8::/64\"")),
         ("numeric", _) => Matcher::Numeric(parse_numeric(operand, path)?),
         ("anything-but", _) => Matcher::AnythingBut(Box::new(parse_anything_but(operand, path)?)),
@@ -328,40 +379,64 @@ const NUMERIC_SHAPE: &str = "\"numeric\" expects an array like [\">\", 0, \"<=\"
 /// A number operand of `numeric` or `anything-but`, inside EventBridge's range.
 fn bounded_number(value: &Value, path: &str, what: &str) -> Result<f64> {
     let Value::Number(n) = value else {
-        return Err(invalid(path, format!("{what} must be a number, got {}", show(value))));
+        return Err(invalid(
+            path,
+            format!("{what} must be a number, got {}", show(value)),
+        ));
     };
     match n.as_f64() {
         Some(x) if (-NUMERIC_LIMIT..=NUMERIC_LIMIT).contains(&x) => Ok(x),
         _ => Err(invalid(
             path,
-            format!("{what} {n} is out of range: numbers must be between -5.0e9 and 5.0e9 inclusive"),
+            format!(
+                "{what} {n} is out of range: numbers must be between -5.0e9 and 5.0e9 inclusive"
+            ),
         )),
     }
 }
 
 fn parse_numeric(operand: &Value, path: &str) -> Result<Range> {
     let Value::Array(terms) = operand else {
-        return Err(invalid(path, format!("{NUMERIC_SHAPE}, got {}", show(operand))));
+        return Err(invalid(
+            path,
+            format!("{NUMERIC_SHAPE}, got {}", show(operand)),
+        ));
     };
     let operator = |i: usize| -> Result<&str> {
         match terms.get(i) {
-            Some(Value::String(op)) if matches!(op.as_str(), "=" | "<" | "<=" | ">" | ">=") => Ok(op),
+            Some(Value::String(op)) if matches!(op.as_str(), "=" | "<" | "<=" | ">" | ">=") => {
+                Ok(op)
+            }
             Some(other) => Err(invalid(
                 path,
-                format!("{NUMERIC_SHAPE}; {} is not a comparison operator", show(other)),
+                format!(
+                    "{NUMERIC_SHAPE}; {} is not a comparison operator",
+                    show(other)
+                ),
             )),
-            None => Err(invalid(path, format!("{NUMERIC_SHAPE}, got {}", show(operand)))),
+            None => Err(invalid(
+                path,
+                format!("{NUMERIC_SHAPE}, got {}", show(operand)),
+            )),
         }
     };
     let number = |i: usize, op: &str| -> Result<f64> {
         match terms.get(i) {
             Some(v) => bounded_number(v, path, &format!("the value after {op:?} in \"numeric\"")),
-            None => Err(invalid(path, format!("{NUMERIC_SHAPE}; {op:?} needs a number after it"))),
+            None => Err(invalid(
+                path,
+                format!("{NUMERIC_SHAPE}; {op:?} needs a number after it"),
+            )),
         }
     };
     let first = operator(0)?;
     let x = number(1, first)?;
-    let mut range = Range { lo: f64::NEG_INFINITY, lo_inclusive: true, hi: f64::INFINITY, hi_inclusive: true };
+    let mut range = Range {
+        lo: f64::NEG_INFINITY,
+        lo_inclusive: true,
+        hi: f64::INFINITY,
+        hi_inclusive: true,
+    };
     match first {
         "=" => (range.lo, range.hi) = (x, x),
         "<" | "<=" => (range.hi, range.hi_inclusive) = (x, first == "<="),
@@ -380,7 +455,9 @@ fn parse_numeric(operand: &Value, path: &str) -> Result<Range> {
     if !matches!(second, "<" | "<=") {
         return Err(invalid(
             path,
-            format!("{NUMERIC_SHAPE}; after a lower bound comes an upper bound (< or <=), not {second:?}"),
+            format!(
+                "{NUMERIC_SHAPE}; after a lower bound comes an upper bound (< or <=), not {second:?}"
+            ),
         ));
     }
     let y = number(3, second)?;
@@ -399,25 +476,39 @@ const ANYTHING_BUT_SHAPE: &str = "\"anything-but\" expects a string, a number, a
 fn parse_anything_but(operand: &Value, path: &str) -> Result<AnythingBut> {
     match operand {
         Value::String(s) => Ok(AnythingBut::Strings(vec![s.as_str().into()])),
-        Value::Number(_) => Ok(AnythingBut::Numbers(vec![anything_but_number(operand, path)?])),
+        Value::Number(_) => Ok(AnythingBut::Numbers(vec![anything_but_number(
+            operand, path,
+        )?])),
         Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_string) => {
-            let mut set: Vec<Box<str>> = items.iter().filter_map(Value::as_str).map(Into::into).collect();
+            let mut set: Vec<Box<str>> = items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(Into::into)
+                .collect();
             set.sort();
             set.dedup();
             Ok(AnythingBut::Strings(set))
         }
         Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_number) => {
-            let nums = items.iter().map(|v| anything_but_number(v, path)).collect::<Result<_>>()?;
+            let nums = items
+                .iter()
+                .map(|v| anything_but_number(v, path))
+                .collect::<Result<_>>()?;
             Ok(AnythingBut::Numbers(nums))
         }
         Value::Object(inner) if inner.len() == 1 => {
             let Some((name, value)) = inner.iter().next() else {
                 return Err(invalid(path, ANYTHING_BUT_SHAPE));
             };
-            if !matches!(name.as_str(), "prefix" | "suffix" | "equals-ignore-case" | "wildcard") {
+            if !matches!(
+                name.as_str(),
+                "prefix" | "suffix" | "equals-ignore-case" | "wildcard"
+            ) {
                 return Err(invalid(
                     path,
-                    format!("unsupported anything-but pattern {name:?}: use prefix, suffix, equals-ignore-case or wildcard"),
+                    format!(
+                        "unsupported anything-but pattern {name:?}: use prefix, suffix, equals-ignore-case or wildcard"
+                    ),
                 ));
             }
             let texts = string_list(value).ok_or_else(|| {
@@ -431,13 +522,21 @@ fn parse_anything_but(operand: &Value, path: &str) -> Result<AnythingBut> {
                     if texts.iter().any(|t| t.is_empty()) {
                         return Err(invalid(
                             path,
-                            format!("\"anything-but\" {name:?} must not be empty (it would exclude every string)"),
+                            format!(
+                                "\"anything-but\" {name:?} must not be empty (it would exclude every string)"
+                            ),
                         ));
                     }
                     let texts = texts.into_iter().map(Into::into).collect();
-                    Ok(if name == "prefix" { AnythingBut::Prefixes(texts) } else { AnythingBut::Suffixes(texts) })
+                    Ok(if name == "prefix" {
+                        AnythingBut::Prefixes(texts)
+                    } else {
+                        AnythingBut::Suffixes(texts)
+                    })
                 }
-                "equals-ignore-case" => Ok(AnythingBut::IgnoreCase(texts.into_iter().map(CaseFold::new).collect())),
+                "equals-ignore-case" => Ok(AnythingBut::IgnoreCase(
+                    texts.into_iter().map(CaseFold::new).collect(),
+                )),
                 _ => Ok(AnythingBut::Wildcards(
                     texts
                         .into_iter()
@@ -446,7 +545,10 @@ fn parse_anything_but(operand: &Value, path: &str) -> Result<AnythingBut> {
                 )),
             }
         }
-        _ => Err(invalid(path, format!("{ANYTHING_BUT_SHAPE}, got {}", show(operand)))),
+        _ => Err(invalid(
+            path,
+            format!("{ANYTHING_BUT_SHAPE}, got {}", show(operand)),
+        )),
     }
 }
 
@@ -480,18 +582,31 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(alts.len(), 3);
-        let keys: Vec<Vec<&str>> =
-            alts.iter().map(|n| n.fields.iter().map(|f| &*f.key).collect()).collect();
-        assert_eq!(keys, vec![vec!["source", "x"], vec!["source", "y", "z"], vec!["source", "y", "w"]]);
+        let keys: Vec<Vec<&str>> = alts
+            .iter()
+            .map(|n| n.fields.iter().map(|f| &*f.key).collect())
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                vec!["source", "x"],
+                vec!["source", "y", "z"],
+                vec!["source", "y", "w"]
+            ]
+        );
     }
 
     #[test]
     fn nested_or_merges_into_the_enclosing_object() {
-        let alts = compile(&json!({"detail": {"a": [1], "$or": [{"b": [2]}, {"c": {"d": [3]}}]}})).unwrap();
+        let alts = compile(&json!({"detail": {"a": [1], "$or": [{"b": [2]}, {"c": {"d": [3]}}]}}))
+            .unwrap();
         assert_eq!(alts.len(), 2);
         for alt in &alts {
             assert_eq!(alt.fields.len(), 1);
-            assert_eq!(alt.fields[0].object.as_ref().map(|n| n.fields.len()), Some(2));
+            assert_eq!(
+                alt.fields[0].object.as_ref().map(|n| n.fields.len()),
+                Some(2)
+            );
         }
     }
 
@@ -500,7 +615,12 @@ mod tests {
         let err = compile(&json!({"detail": {"amount": [{"numeric": ["x", 1]}]}})).unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidInput);
         assert_eq!(err.context_value("key"), Some("detail.amount"));
-        assert!(err.message.contains("invalid event pattern at detail.amount"), "{}", err.message);
+        assert!(
+            err.message
+                .contains("invalid event pattern at detail.amount"),
+            "{}",
+            err.message
+        );
         let err = compile(&json!({"$or": [{"a": [1]}, {"b": "x"}]})).unwrap_err();
         assert_eq!(err.context_value("key"), Some("$or[1].b"));
         let err = compile(&json!([1])).unwrap_err();
@@ -510,7 +630,8 @@ mod tests {
     #[test]
     fn too_many_alternatives() {
         let branches: Vec<Value> = (0..11).map(|i| json!({ format!("f{i}"): [i] })).collect();
-        let pattern = json!({"a": {"$or": branches}, "b": {"$or": branches}, "c": {"$or": branches}});
+        let pattern =
+            json!({"a": {"$or": branches}, "b": {"$or": branches}, "c": {"$or": branches}});
         let err = compile(&pattern).unwrap_err();
         assert!(err.message.contains("more than 1000"), "{}", err.message);
     }

@@ -49,7 +49,10 @@ impl Wildcard {
             [first, .., last] => (first, last),
             [] => return false,
         };
-        if value.len() < first.len() + last.len() || !value.starts_with(&**first) || !value.ends_with(&**last) {
+        if value.len() < first.len() + last.len()
+            || !value.starts_with(&**first)
+            || !value.ends_with(&**last)
+        {
             return false;
         }
         // Leftmost-first placement of the middle pieces is optimal for a pattern whose only
@@ -89,7 +92,10 @@ impl CaseFold {
                 })
                 .collect()
         };
-        CaseFold { text: text.into(), forms }
+        CaseFold {
+            text: text.into(),
+            forms,
+        }
     }
 
     /// `value` equals the text, ignoring case.
@@ -104,7 +110,8 @@ impl CaseFold {
     pub(crate) fn is_prefix_of(&self, value: &str) -> bool {
         if self.forms.is_empty() {
             let n = self.text.len();
-            return value.len() >= n && value.as_bytes()[..n].eq_ignore_ascii_case(self.text.as_bytes());
+            return value.len() >= n
+                && value.as_bytes()[..n].eq_ignore_ascii_case(self.text.as_bytes());
         }
         !self.reach(value, false).is_empty()
     }
