@@ -7,7 +7,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 py="$root/.venv/bin/python"
 [ -x "$py" ] || python3 -m venv "$root/.venv"
-[ -x "$root/.venv/bin/moto_server" ] || "$root/.venv/bin/pip" install -q 'moto[server]' boto3
+[ -x "$root/.venv/bin/moto_server" ] || "$root/.venv/bin/pip" install -q 'moto[server]==5.2.5' boto3
 port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp)
 "$py" "$root/tests/moto_server.py" 127.0.0.1 "$port" >"$log" 2>&1 &

@@ -72,6 +72,7 @@ def test_event_bus_and_subscription_permissions_match() -> None:
     calls = set(re.findall(r"\.(put_events|put_rule|put_targets|remove_targets|delete_rule)\(\)", EVENTS + SUBSCRIPTION))
     actions = {"put_events": "PutEvents", "put_rule": "PutRule", "put_targets": "PutTargets",
                "remove_targets": "RemoveTargets", "delete_rule": "DeleteRule"}
+    assert calls == set(actions), calls
     for call in calls:
         assert f'"events:{actions[call]}"' in MODULE, call
     sqs_calls = set(re.findall(r"\.(create_queue|delete_queue|get_queue_attributes|get_queue_url|set_queue_attributes|receive_message|delete_message|delete_message_batch|change_message_visibility_batch)\(\)", EVENTS + SUBSCRIPTION))

@@ -45,17 +45,32 @@ where
     )
 }
 
-/// `Ok` when a failed call only says that what it acted on is already gone.
-fn ignore_missing<E: ProvideErrorMetadata>(
-    error: SdkError<E, HttpResponse>,
-) -> std::result::Result<(), SdkError<E, HttpResponse>> {
-    match error.code() {
-        Some(
-            "ResourceNotFoundException"
-            | "QueueDoesNotExist"
-            | "AWS.SimpleQueueService.NonExistentQueue",
-        ) => Ok(()),
-        _ => Err(error),
+/// `Ok` when the call succeeded or failed only because what it acted on is already gone;
+/// else its agent-mesh error.
+fn done_or_gone<T, E>(
+    result: std::result::Result<T, SdkError<E, HttpResponse>>,
+    operation: &str,
+    key: &str,
+    resource: &str,
+) -> Result<()>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(e)
+            if matches!(
+                e.code(),
+                Some(
+                    "ResourceNotFoundException"
+                        | "QueueDoesNotExist"
+                        | "AWS.SimpleQueueService.NonExistentQueue"
+                )
+            ) =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(sdk_error(operation, key, resource, e)),
     }
 }
 
@@ -81,35 +96,27 @@ pub(super) struct Resources {
 impl Resources {
     /// `RemoveTargets`, `DeleteRule`, `DeleteQueue`; what is already gone is skipped.
     pub(super) async fn run(&self, operation: &str) -> Result<()> {
+        let (rule, bus) = (self.rule.as_str(), self.bus_resource.as_str());
         let removed = self
             .events
             .remove_targets()
-            .rule(&self.rule)
+            .rule(rule)
             .event_bus_name(&self.bus)
             .ids(TARGET_ID)
             .send()
             .await;
-        removed
-            .map(drop)
-            .or_else(ignore_missing)
-            .map_err(|e| sdk_error(operation, &self.rule, &self.bus_resource, e))?;
+        done_or_gone(removed, operation, rule, bus)?;
         let deleted = self
             .events
             .delete_rule()
-            .name(&self.rule)
+            .name(rule)
             .event_bus_name(&self.bus)
             .send()
             .await;
-        deleted
-            .map(drop)
-            .or_else(ignore_missing)
-            .map_err(|e| sdk_error(operation, &self.rule, &self.bus_resource, e))?;
+        done_or_gone(deleted, operation, rule, bus)?;
         if let Some(url) = &self.queue_url {
             let deleted = self.sqs.delete_queue().queue_url(url).send().await;
-            deleted
-                .map(drop)
-                .or_else(ignore_missing)
-                .map_err(|e| sdk_error(operation, &self.rule, &self.queue_resource, e))?;
+            done_or_gone(deleted, operation, rule, &self.queue_resource)?;
         }
         Ok(())
     }

@@ -460,7 +460,8 @@ impl TimelineBackend for DynamoTimeline {
                 _ => break,
             }
         }
-        items.truncate(scan.limit + 1);
+        let more = items.len() > scan.limit;
+        items.truncate(scan.limit);
         let detached: Vec<String> = items
             .iter()
             .filter(|item| matches!(item.get("detached"), Some(AttributeValue::Bool(true))))
@@ -484,6 +485,9 @@ impl TimelineBackend for DynamoTimeline {
                 self.decode(item, id)
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(BackendPage::from_rows(entries, scan.limit))
+        Ok(BackendPage {
+            items: entries,
+            more,
+        })
     }
 }

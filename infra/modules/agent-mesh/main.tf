@@ -1,6 +1,8 @@
-# The AWS resources of one agent-mesh environment: the KV table and the artifacts bucket.
-# Names and schema match what MeshClient.provision() creates (core/src/aws/); a test
-# (tests/aws/test_infra_matches_code.py) checks that they agree.
+# The AWS resources of one agent-mesh environment: the KV table, the artifacts bucket, the
+# timeline table and the event bus. Names and schema match what MeshClient.provision() creates
+# (core/src/aws/); a test (tests/aws/test_infra_matches_code.py) checks that they agree.
+# Subscriptions create their own SQS queue and EventBridge rule at run time, named
+# <prefix>agent-mesh-<env>-sub-<name>; the client_policy_json output grants what that needs.
 
 terraform {
   required_version = ">= 1.5"
@@ -53,6 +55,9 @@ variable "artifact_noncurrent_days" {
 locals {
   kv_table         = "${var.prefix}agent-mesh-${var.env}-kv"
   artifacts_bucket = "${var.prefix}agent-mesh-${var.env}-artifacts"
+  timeline_table   = "${var.prefix}agent-mesh-${var.env}-timeline"
+  event_bus        = "${var.prefix}agent-mesh-${var.env}"
+  subscriptions    = "${var.prefix}agent-mesh-${var.env}-sub-"
   provisioned      = var.billing_mode == "PROVISIONED"
 }
 
@@ -139,6 +144,95 @@ resource "aws_s3_bucket_lifecycle_configuration" "artifacts" {
   }
 }
 
+# The timeline: one item per (index path, entry). path = "P#" + a "/"-terminated prefix of the
+# stream (or "P#" alone), id = the entry's ULID; a page is one Query on one path.
+resource "aws_dynamodb_table" "timeline" {
+  name           = local.timeline_table
+  billing_mode   = var.billing_mode
+  hash_key       = "path"
+  range_key      = "id"
+  read_capacity  = local.provisioned ? var.read_capacity : null
+  write_capacity = local.provisioned ? var.write_capacity : null
+
+  attribute {
+    name = "path"
+    type = "S"
+  }
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+}
+
+# Events are sent to this bus; subscriptions put their rules on it.
+resource "aws_cloudwatch_event_bus" "events" {
+  name = local.event_bus
+}
+
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
+# What an agent-mesh client needs on these resources, including the subscriptions' rules and
+# queues it creates and deletes at run time.
+data "aws_iam_policy_document" "client" {
+  statement {
+    sid = "KvAndTimeline"
+    actions = [
+      "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+      "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:Query",
+      "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable",
+    ]
+    resources = [
+      aws_dynamodb_table.kv.arn, "${aws_dynamodb_table.kv.arn}/index/*",
+      aws_dynamodb_table.timeline.arn,
+    ]
+  }
+
+  statement {
+    sid       = "Artifacts"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    resources = ["${aws_s3_bucket.artifacts.arn}/*"]
+  }
+
+  statement {
+    sid       = "ArtifactListing"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.artifacts.arn]
+  }
+
+  statement {
+    sid     = "Events"
+    actions = ["events:PutEvents"]
+    resources = [aws_cloudwatch_event_bus.events.arn]
+  }
+
+  statement {
+    sid     = "SubscriptionRules"
+    actions = ["events:PutRule", "events:PutTargets", "events:RemoveTargets", "events:DeleteRule"]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:events:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:rule/${local.event_bus}/${local.subscriptions}*",
+    ]
+  }
+
+  statement {
+    sid = "SubscriptionQueues"
+    actions = [
+      "sqs:CreateQueue", "sqs:DeleteQueue", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+      "sqs:SetQueueAttributes", "sqs:ReceiveMessage", "sqs:DeleteMessage",
+      "sqs:ChangeMessageVisibility",
+    ]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:${local.subscriptions}*",
+    ]
+  }
+}
+
 output "kv_table" {
   description = "AGENT_MESH_KV_TABLE"
   value       = aws_dynamodb_table.kv.name
@@ -147,4 +241,19 @@ output "kv_table" {
 output "artifacts_bucket" {
   description = "AGENT_MESH_ARTIFACTS_BUCKET"
   value       = aws_s3_bucket.artifacts.bucket
+}
+
+output "timeline_table" {
+  description = "AGENT_MESH_TIMELINE_TABLE"
+  value       = aws_dynamodb_table.timeline.name
+}
+
+output "event_bus" {
+  description = "AGENT_MESH_EVENT_BUS"
+  value       = aws_cloudwatch_event_bus.events.name
+}
+
+output "client_policy_json" {
+  description = "An IAM policy (JSON) with what agent-mesh clients of this environment need; attach it to their role."
+  value       = data.aws_iam_policy_document.client.json
 }
