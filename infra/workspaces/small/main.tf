@@ -28,3 +28,16 @@ output "kv_table" {
 output "artifacts_bucket" {
   value = module.agent_mesh.artifacts_bucket
 }
+
+output "timeline_table" {
+  value = module.agent_mesh.timeline_table
+}
+
+output "event_bus" {
+  value = module.agent_mesh.event_bus
+}
+
+output "client_policy_json" {
+  description = "IAM policy (JSON) with every permission an agent-mesh client needs on these resources"
+  value       = module.agent_mesh.client_policy_json
+}
