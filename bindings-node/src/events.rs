@@ -1,6 +1,7 @@
 //! `mesh.events`, `Subscription` and `testEventPattern`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use napi::Env;
@@ -210,6 +211,9 @@ impl Events {
     }
 }
 
+/// How long one wait of `next()` holds the subscription before letting `close()` in.
+const WAIT_SLICE: Duration = Duration::from_millis(200);
+
 /// One subscription: `await sub.next(timeoutMs?)`, `for await (const event of sub)`,
 /// `await sub.close()`. Asking for the next event acknowledges the previous one.
 #[napi]
@@ -228,23 +232,33 @@ impl Subscription {
         timeout_ms: Option<f64>,
     ) -> Result<PromiseRaw<'env, Option<ReceivedEvent>>> {
         let inner = self.inner.clone();
+        let deadline = timeout_ms
+            .map(|ms| tokio::time::Instant::now() + Duration::from_secs_f64(ms.max(0.0) / 1000.0));
         promise(env, async move {
-            let mut guard = inner.lock().await;
-            let Some(sub) = guard.as_mut() else {
-                return Err(invalid(
-                    "events.next",
-                    "subscription",
-                    "the subscription is closed; subscribe again",
-                ));
-            };
-            let event = match timeout_ms {
-                Some(ms) => {
-                    let timeout = std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0);
-                    sub.next_timeout(timeout).await.js()?
+            // Waits in slices, releasing the subscription between them, so `close()` from
+            // elsewhere is never stuck behind a `next()` that waits for ever.
+            loop {
+                let mut guard = inner.lock().await;
+                let Some(sub) = guard.as_mut() else {
+                    return Err(invalid(
+                        "events.next",
+                        "subscription",
+                        "the subscription is closed; subscribe again",
+                    ));
+                };
+                let slice = match deadline {
+                    Some(d) => d
+                        .saturating_duration_since(tokio::time::Instant::now())
+                        .min(WAIT_SLICE),
+                    None => WAIT_SLICE,
+                };
+                if let Some(event) = sub.next_timeout(slice).await.js()? {
+                    return Ok(Some(event.into()));
                 }
-                None => Some(sub.next().await.js()?),
-            };
-            Ok(event.map(Into::into))
+                if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+                    return Ok(None);
+                }
+            }
         })
     }
 

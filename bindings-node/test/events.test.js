@@ -173,3 +173,13 @@ behaviour('call keeps the upstream MCP tools', async (mesh) => {
   assert.equal(e.code, 'InvalidInput')
   assert.match(e.message, /mesh_kv_get/)
 })
+
+behaviour('close() while next() waits ends the wait', async (mesh) => {
+  const sub = await mesh.events.subscribe({ source: ['never-sent'] })
+  const pending = rejection(sub.next())
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  await sub.close()
+  const e = await pending
+  assert.equal(e.code, 'InvalidInput')
+  assert.match(e.message, /closed/)
+})
