@@ -261,6 +261,11 @@ pub struct Subscription {
 }
 
 impl Subscription {
+    /// Whether `close()` has run.
+    fn is_closed(&self) -> bool {
+        self.inner.try_lock().is_ok_and(|sub| sub.is_none())
+    }
+
     fn wait(&self, py: Python<'_>, timeout: Duration) -> PyResult<Option<ReceivedEvent>> {
         let inner = self.inner.clone();
         let got = block_on(py, async move {
@@ -287,7 +292,12 @@ impl Subscription {
     fn next(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<ReceivedEvent>> {
         match timeout {
             Some(t) => self.wait(py, Duration::from_secs_f64(t.max(0.0))),
-            None => self.__next__(py).map(Some),
+            None => loop {
+                if let Some(event) = self.wait(py, SIGNAL_CHECK)? {
+                    return Ok(Some(event));
+                }
+                py.check_signals()?;
+            },
         }
     }
 
@@ -308,12 +318,18 @@ impl Subscription {
         slf
     }
 
+    /// The next event; iteration ends when the subscription is closed (also from another
+    /// thread while waiting).
     fn __next__(&self, py: Python<'_>) -> PyResult<ReceivedEvent> {
         loop {
-            if let Some(event) = self.wait(py, SIGNAL_CHECK)? {
-                return Ok(event);
+            match self.wait(py, SIGNAL_CHECK) {
+                Ok(Some(event)) => return Ok(event),
+                Ok(None) => py.check_signals()?,
+                Err(_) if self.is_closed() => {
+                    return Err(pyo3::exceptions::PyStopIteration::new_err(()));
+                }
+                Err(e) => return Err(e),
             }
-            py.check_signals()?;
         }
     }
 

@@ -176,3 +176,15 @@ def test_upstream_tools(mesh: MeshClient) -> None:
     assert mesh.call("mesh_status")["status"] == "ok"
     with pytest.raises(InvalidInput, match="mesh_kv_get"):
         mesh.call("mesh_nope", {})
+
+
+def test_close_from_another_thread_ends_iteration(mesh: MeshClient) -> None:
+    import threading
+
+    sub = mesh.events.subscribe({"source": ["never-sent"]})
+    closer = threading.Timer(0.3, sub.close)
+    closer.start()
+    assert list(sub) == [], "iteration ends when the subscription is closed"
+    closer.join()
+    with pytest.raises(InvalidInput, match="closed"):
+        sub.next(timeout=0)
