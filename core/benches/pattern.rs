@@ -1,22 +1,26 @@
 //! EventBridge pattern matching: agent-mesh's `PatternSet` against the `quamina` crate on the same
 //! events and patterns, single thread.
 //!
-//! `cargo bench -p agent-mesh --no-default-features --bench pattern`
+//! `cargo bench -p agent-mesh --no-default-features --bench pattern [-- ROW]`, where `ROW` (say
+//! `"100 exact"`) keeps only the rows whose label contains it.
 //!
 //! The corpus is 10,000 deterministic EventBridge envelopes (source, detail-type, resources and
 //! a nested detail with an array of items). Pattern sets of 1, 100 and 10,000 patterns: exact
 //! values and prefixes (typical rules, then only selective ones), then a mix adding `numeric` and
-//! `anything-but`. Each row checks that both libraries report the same number of matches over
-//! the corpus, then measures events per second:
+//! `anything-but`. Each row checks that both libraries (and agent-mesh from text and from
+//! `Value`) report the same number of matches over the corpus, then measures events per second.
 //!
-//! - *cold*: one pass over the whole corpus after another. The corpus (about 35 MB as
-//!   `serde_json::Value`s, 4 MB as text) does not fit in the CPU caches, so this measures memory
-//!   latency as much as matching; quamina reads compact text, agent-mesh follows the `Value`
-//!   tree's pointers.
+//! The primary comparison is text to text: agent-mesh's `PatternSet::for_each_match_json` (which
+//! parses only the fields the patterns look at) and quamina, on the same event text:
+//!
+//! - *cold*: one pass over the whole corpus after another (about 4 MB of text, more than the CPU
+//!   caches hold).
 //! - *warm*: groups of 32 events, each group matched 10 times over, so the events are in cache,
-//!   as an event just built or parsed is when it is matched.
-//! - *parse+match*: agent-mesh including `serde_json::from_slice` of the event text (quamina
-//!   always takes text: it flattens the JSON itself).
+//!   as an event just received is when it is matched.
+//!
+//! Secondary: agent-mesh on already parsed `serde_json::Value` events (cold and warm: the corpus
+//! is about 35 MB as `Value`s, so cold measures memory latency as much as matching), and on text
+//! fully parsed with `serde_json::from_str` before matching.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -171,34 +175,42 @@ fn human(x: f64) -> String {
 fn main() {
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let events: Vec<Value> = (0..EVENTS).map(|i| event(&mut rng, i)).collect();
-    let texts: Vec<Vec<u8>> = events
-        .iter()
-        .map(|e| serde_json::to_vec(e).expect("serialize"))
-        .collect();
-    let average = texts.iter().map(Vec::len).sum::<usize>() / texts.len();
+    let texts: Vec<String> = events.iter().map(Value::to_string).collect();
+    let average = texts.iter().map(String::len).sum::<usize>() / texts.len();
     println!("{EVENTS} events, {average} bytes on average; single thread");
     println!();
     println!(
-        "{:<28} | {:>7} | {:>8} | {:>8} | {:>8} | {:>8} | {:>8} | {:>6} | {:>6}",
+        "{:<28} | {:>7} | {:>8} | {:>8} | {:>6} | {:>8} | {:>8} | {:>6} | {:>8} | {:>8} | {:>9}",
         "patterns",
         "matches",
         "a-m cold",
-        "a-m warm",
-        "a-m+parse",
         "q cold",
-        "q warm",
         "cold",
-        "warm"
+        "a-m warm",
+        "q warm",
+        "warm",
+        "V cold",
+        "V warm",
+        "V+parse"
     );
-    println!("{}", "-".repeat(116));
+    println!("{}", "-".repeat(140));
     type Generator = fn(&mut Rng) -> Value;
     let series: [(&str, Generator); 3] = [
         ("exact+prefix", exact_prefix_pattern),
         ("selective exact+prefix", selective_pattern),
         ("+numeric/anything-but", mixed_pattern),
     ];
+    // `cargo bench ... -- TEXT` runs only the rows whose label contains TEXT (cargo itself
+    // passes `--bench`).
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with("--"));
     for (label, generate) in series {
         for count in [1usize, 100, 10_000] {
+            if filter
+                .as_ref()
+                .is_some_and(|f| !format!("{count} {label}").contains(f.as_str()))
+            {
+                continue;
+            }
             let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ count as u64);
             let patterns: Vec<Value> = (0..count).map(|_| generate(&mut rng)).collect();
 
@@ -207,7 +219,37 @@ fn main() {
                 set.add(i, EventPattern::compile(p).expect("valid pattern"));
             }
             let ours: usize = events.iter().map(|e| set.matching(e).len()).sum();
+            let ours_text: usize = texts
+                .iter()
+                .map(|t| set.matching_json(t).expect("an object").len())
+                .sum();
+            assert_eq!(
+                ours, ours_text,
+                "text and Value matching disagree on {label} with {count} patterns"
+            );
             let cold = measure(|| {
+                let mut n = 0;
+                for t in &texts {
+                    set.for_each_match_json(black_box(t), |_| n += 1)
+                        .expect("an object");
+                }
+                black_box(n);
+                texts.len()
+            });
+            let warm = measure(|| {
+                let mut n = 0;
+                for group in texts.chunks(GROUP) {
+                    for _ in 0..REPEAT {
+                        for t in group {
+                            set.for_each_match_json(black_box(t), |_| n += 1)
+                                .expect("an object");
+                        }
+                    }
+                }
+                black_box(n);
+                texts.len() * REPEAT
+            });
+            let value_cold = measure(|| {
                 let mut n = 0;
                 for e in &events {
                     set.for_each_match(black_box(e), |_| n += 1);
@@ -215,7 +257,7 @@ fn main() {
                 black_box(n);
                 events.len()
             });
-            let warm = measure(|| {
+            let value_warm = measure(|| {
                 let mut n = 0;
                 for group in events.chunks(GROUP) {
                     for _ in 0..REPEAT {
@@ -230,7 +272,7 @@ fn main() {
             let with_parse = measure(|| {
                 let mut n = 0;
                 for t in &texts {
-                    let e: Value = serde_json::from_slice(black_box(t)).expect("parse");
+                    let e: Value = serde_json::from_str(black_box(t)).expect("parse");
                     set.for_each_match(&e, |_| n += 1);
                 }
                 black_box(n);
@@ -248,17 +290,14 @@ fn main() {
                         .add_pattern(i, &p.to_string())
                         .expect("quamina accepts the pattern");
                 }
-                let theirs: usize = texts
-                    .iter()
-                    .map(|t| quamina.matches_for_event(t).expect("quamina matches").len())
-                    .sum();
+                let matches = |t: &String| {
+                    quamina
+                        .matches_for_event(black_box(t.as_bytes()))
+                        .map_or(0, |m| m.len())
+                };
+                let theirs: usize = texts.iter().map(matches).sum();
                 let cold = measure(|| {
-                    let mut n = 0;
-                    for t in &texts {
-                        n += quamina
-                            .matches_for_event(black_box(t))
-                            .map_or(0, |m| m.len());
-                    }
+                    let n: usize = texts.iter().map(matches).sum();
                     black_box(n);
                     texts.len()
                 });
@@ -266,11 +305,7 @@ fn main() {
                     let mut n = 0;
                     for group in texts.chunks(GROUP) {
                         for _ in 0..REPEAT {
-                            for t in group {
-                                n += quamina
-                                    .matches_for_event(black_box(t))
-                                    .map_or(0, |m| m.len());
-                            }
+                            n += group.iter().map(matches).sum::<usize>();
                         }
                     }
                     black_box(n);
@@ -300,27 +335,35 @@ fn main() {
                 ),
             };
             println!(
-                "{:<28} | {:>7} | {:>8} | {:>8} | {:>8} | {:>8} | {:>8} | {:>6} | {:>6}",
+                "{:<28} | {:>7} | {:>8} | {:>8} | {:>6} | {:>8} | {:>8} | {:>6} | {:>8} | {:>8} | {:>9}",
                 format!("{count} {label}"),
                 ours,
                 human(cold),
-                human(warm),
-                human(with_parse),
                 q_cold,
-                q_warm,
                 ratio_cold,
-                ratio_warm
+                human(warm),
+                q_warm,
+                ratio_warm,
+                human(value_cold),
+                human(value_warm),
+                human(with_parse),
             );
         }
     }
     println!();
     println!(
-        "events/s, single thread. a-m = agent-mesh PatternSet on serde_json::Value events, q = quamina on"
+        "events/s, single thread. Text to text: a-m = agent-mesh PatternSet::for_each_match_json and"
     );
     println!(
-        "the event text; cold = streaming the 10k-event corpus, warm = events in cache; last two columns:"
+        "q = quamina, both on the event text; cold = streaming the 10k-event corpus, warm = events in"
     );
     println!(
-        "agent-mesh / quamina. matches = total matches over the corpus (equal for both libraries)."
+        "cache; cold/warm = agent-mesh / quamina. Secondary: V = agent-mesh on already parsed"
+    );
+    println!(
+        "serde_json::Value events, V+parse = serde_json::from_str of the whole event, then matching."
+    );
+    println!(
+        "matches = total matches over the corpus (equal for both libraries and both agent-mesh paths)."
     );
 }

@@ -51,6 +51,69 @@ fn shared_cases() {
 }
 
 #[test]
+fn shared_cases_match_the_same_from_json_text() {
+    let mut compared = 0;
+    for case in &cases() {
+        let name = case["name"].as_str().expect("every case has a name");
+        let Ok(pattern) = EventPattern::compile(&case["pattern"]) else {
+            continue;
+        };
+        let event = case.get("event").cloned().unwrap_or_else(|| json!({}));
+        let text = event.to_string();
+        match &event {
+            Value::Object(_) => {
+                let want = pattern.matches(&event);
+                assert_eq!(pattern.matches_json(&text), Ok(want), "{name}: {text}");
+                let pretty = serde_json::to_string_pretty(&event).expect("serialize");
+                assert_eq!(pattern.matches_json(&pretty), Ok(want), "{name}: {pretty}");
+                let mut set = PatternSet::new();
+                set.add(name, pattern.clone());
+                let want = if want { vec![name] } else { vec![] };
+                assert_eq!(set.matching_json(&text), Ok(want), "{name}: {text}");
+                compared += 1;
+            }
+            _ => {
+                let err = pattern.matches_json(&text).unwrap_err();
+                assert_eq!(err.kind, ErrorKind::InvalidInput, "{name}");
+            }
+        }
+    }
+    assert!(compared >= 100, "only {compared} cases compared");
+}
+
+#[test]
+fn matching_json_rejects_what_is_not_a_json_object() {
+    let pattern = EventPattern::compile(&json!({"a": [{"exists": false}]})).unwrap();
+    let mut set = PatternSet::new();
+    set.add(1, pattern.clone());
+    for bad in [
+        "",
+        "[]",
+        "1",
+        "null",
+        "\"a\"",
+        "{",
+        "{\"a\": 1,}",
+        "{} x",
+        "{\"b\": [}",
+    ] {
+        let err = pattern.matches_json(bad).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidInput, "{bad}");
+        let err = set.matching_json(bad).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidInput, "{bad}");
+    }
+    assert_eq!(pattern.matches_json(" {\"b\": {\"a\": 1}} "), Ok(true));
+    assert_eq!(
+        set.matching_json(r#"{"a": {"x": 1}, "a": [{"y": [null]}]}"#),
+        Ok(vec![1])
+    );
+    assert_eq!(
+        set.matching_json(r#"{"a": {"x": 1}, "a": [[null]]}"#),
+        Ok(vec![])
+    );
+}
+
+#[test]
 fn shared_cases_cover_every_operator() {
     let text = serde_json::to_string(&cases()).expect("serialize");
     for operator in [
@@ -266,15 +329,23 @@ fn pattern_set_agrees_with_one_by_one_matching() {
         set.add(i, p.clone());
     }
     assert_eq!(set.len(), patterns.len());
+    let texts: Vec<String> = events.iter().map(Value::to_string).collect();
     let check = |set: &PatternSet<usize>, live: &dyn Fn(usize) -> bool| {
         let mut total = 0;
-        for event in &events {
+        for (event, text) in events.iter().zip(&texts) {
             let mut got = set.matching(event);
             got.sort_unstable();
             let want: Vec<usize> = (0..patterns.len())
                 .filter(|&i| live(i) && patterns[i].matches(event))
                 .collect();
             assert_eq!(got, want, "event {event}");
+            let mut got = set.matching_json(text).expect("an object");
+            got.sort_unstable();
+            assert_eq!(got, want, "event text {text}");
+            for i in (0..patterns.len()).filter(|&i| live(i)) {
+                let one = patterns[i].matches_json(text).expect("an object");
+                assert_eq!(one, want.contains(&i), "pattern {i}, event text {text}");
+            }
             total += want.len();
         }
         total

@@ -15,9 +15,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use serde_json::{Map, Value};
-
-use super::matcher::{Leaf, Matcher, Node, lookup};
+use super::matcher::{Json, Leaf, Matcher, Node, Scalar};
 
 /// A fast non-cryptographic hasher (rustc's Fx hash).
 #[derive(Default, Clone, Copy)]
@@ -112,13 +110,13 @@ fn hash_word(tag: u64, word: u64) -> u64 {
 
 /// The hash of an event scalar under `kind`, `None` when it cannot match such a component.
 #[inline]
-fn value_hash(value: &Value, kind: Kind) -> Option<u64> {
-    match (kind, value) {
-        (Kind::Exact, Value::String(s)) => Some(hash_bytes(s.as_bytes())),
-        (Kind::Exact, Value::Number(n)) => n.as_f64().map(|x| hash_word(2, number_bits(x))),
-        (Kind::Exact, Value::Bool(b)) => Some(hash_word(3, u64::from(*b))),
-        (Kind::Exact, Value::Null) => Some(hash_word(4, 0)),
-        (Kind::Prefix(n), Value::String(s)) => s.as_bytes().get(..n as usize).map(hash_bytes),
+fn value_hash(value: impl Json, kind: Kind) -> Option<u64> {
+    match (kind, value.scalar()?) {
+        (Kind::Exact, Scalar::String(s)) => Some(hash_bytes(s.as_bytes())),
+        (Kind::Exact, Scalar::Number(n)) => n.as_f64().map(|x| hash_word(2, number_bits(x))),
+        (Kind::Exact, Scalar::Bool(b)) => Some(hash_word(3, u64::from(b))),
+        (Kind::Exact, Scalar::Null) => Some(hash_word(4, 0)),
+        (Kind::Prefix(n), Scalar::String(s)) => s.as_bytes().get(..n as usize).map(hash_bytes),
         _ => None,
     }
 }
@@ -198,14 +196,14 @@ pub(crate) struct Index {
 }
 
 /// An event being matched: its values at the paths read so far.
-struct EventValues<'v> {
-    event: &'v Value,
-    values: Vec<&'v Value>,
+struct EventValues<J> {
+    event: J,
+    values: Vec<J>,
     /// (path id, start, end) into `values`.
     resolved: Vec<(u32, u32, u32)>,
 }
 
-impl<'v> EventValues<'v> {
+impl<J: Json> EventValues<J> {
     /// The event's scalars at path `id` (`steps`), as a range of `values`; each path is read
     /// once per event.
     fn resolve(&mut self, id: u32, steps: &[Box<str>]) -> (usize, usize) {
@@ -221,11 +219,11 @@ impl<'v> EventValues<'v> {
 }
 
 /// Appends the scalars at `steps` below `value` (arrays flattened at every level).
-fn collect<'v>(value: &'v Value, steps: &[Box<str>], out: &mut Vec<&'v Value>) {
+fn collect<J: Json>(value: J, steps: &[Box<str>], out: &mut Vec<J>) {
     match steps.split_first() {
         None => for_each_scalar(value, &mut |scalar| out.push(scalar)),
         Some((step, rest)) => for_each_object(value, &mut |map| {
-            if let Some(v) = lookup(map, step) {
+            if let Some(v) = map.get(step) {
                 collect(v, rest, out);
             }
         }),
@@ -381,11 +379,11 @@ impl Index {
 
     /// Visits the candidate alternatives for `event`: those whose indexed values all occur in
     /// it, and every unindexed one.
-    pub(crate) fn candidates(&self, event: &Value, visit: &mut impl FnMut(AltRef)) {
+    pub(crate) fn candidates<J: Json>(&self, event: J, visit: &mut impl FnMut(AltRef)) {
         let mut ev = EventValues {
             event,
-            values: Vec::new(),
-            resolved: Vec::new(),
+            values: Vec::with_capacity(16),
+            resolved: Vec::with_capacity(8),
         };
         for entry in &self.entries {
             if entry.keys.is_empty() {
@@ -415,7 +413,7 @@ impl Index {
         &self,
         sig: &Signature,
         first: u64,
-        ev: &mut EventValues<'_>,
+        ev: &mut EventValues<impl Json>,
         visit: &mut impl FnMut(AltRef),
     ) {
         let mut ranges = [(0usize, 0usize); MAX_COMPONENTS];
@@ -444,7 +442,7 @@ impl Index {
 
 fn combinations_of(
     sig: &Signature,
-    values: &[&Value],
+    values: &[impl Json],
     ranges: &[(usize, usize)],
     depth: usize,
     acc: u64,
@@ -458,7 +456,7 @@ fn combinations_of(
     };
     let kind = sig.components[depth].kind;
     for value in &values[start..end] {
-        if let Some(h) = value_hash(value, kind) {
+        if let Some(h) = value_hash(*value, kind) {
             combinations_of(sig, values, ranges, depth + 1, combine(acc, h), visit);
         }
     }
@@ -477,18 +475,19 @@ fn visit_leaves(node: &Node, path: &mut Vec<Box<str>>, f: &mut impl FnMut(&[Box<
     }
 }
 
-fn for_each_scalar<'v>(value: &'v Value, f: &mut impl FnMut(&'v Value)) {
-    match value {
-        Value::Array(items) => items.iter().for_each(|item| for_each_scalar(item, f)),
-        Value::Object(_) => {}
-        scalar => f(scalar),
+fn for_each_scalar<J: Json>(value: J, f: &mut impl FnMut(J)) {
+    match value.items() {
+        Some(items) => items.for_each(|item| for_each_scalar(item, f)),
+        None if value.scalar().is_some() => f(value),
+        None => {}
     }
 }
 
-fn for_each_object<'v>(value: &'v Value, f: &mut impl FnMut(&'v Map<String, Value>)) {
-    match value {
-        Value::Object(map) => f(map),
-        Value::Array(items) => items.iter().for_each(|item| for_each_object(item, f)),
-        _ => {}
+fn for_each_object<J: Json>(value: J, f: &mut impl FnMut(J)) {
+    if value.is_object() {
+        return f(value);
+    }
+    if let Some(items) = value.items() {
+        items.for_each(|item| for_each_object(item, f));
     }
 }

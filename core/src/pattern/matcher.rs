@@ -11,7 +11,7 @@
 //! - a nested node whose field is missing (or holds no object) is matched against an empty
 //!   object, so only `exists: false` can match inside it.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::cidr::{IpRange, parse_ip};
 use super::text::{CaseFold, Wildcard};
@@ -152,14 +152,12 @@ pub(crate) enum AnythingBut {
 }
 
 impl AnythingBut {
-    fn excludes(&self, value: &Value) -> bool {
+    fn excludes(&self, value: Scalar<'_>) -> bool {
         match (self, value) {
-            (AnythingBut::Numbers(nums), Value::Number(n)) => nums.iter().any(|x| x.equals(n)),
+            (AnythingBut::Numbers(nums), Scalar::Number(n)) => nums.iter().any(|x| x.equals(n)),
             (AnythingBut::Numbers(_), _) => false,
-            (_, Value::String(s)) => match self {
-                AnythingBut::Strings(set) => {
-                    set.binary_search_by(|x| (**x).cmp(s.as_str())).is_ok()
-                }
+            (_, Scalar::String(s)) => match self {
+                AnythingBut::Strings(set) => set.binary_search_by(|x| (**x).cmp(s)).is_ok(),
                 AnythingBut::Prefixes(ps) => ps.iter().any(|p| s.starts_with(&**p)),
                 AnythingBut::Suffixes(ps) => ps.iter().any(|p| s.ends_with(&**p)),
                 AnythingBut::IgnoreCase(cs) => cs.iter().any(|c| c.equals(s)),
@@ -172,79 +170,124 @@ impl AnythingBut {
 }
 
 impl Matcher {
-    /// True when the scalar `value` (never an array or object) satisfies this condition.
-    pub(crate) fn matches(&self, value: &Value) -> bool {
+    /// True when the scalar `value` satisfies this condition.
+    pub(crate) fn matches(&self, value: Scalar<'_>) -> bool {
         match (self, value) {
-            (Matcher::String { value: want, ip }, Value::String(s)) => {
-                **want == **s || ip.is_some_and(|ip| parse_ip(s) == Some(ip))
+            (Matcher::String { value: want, ip }, Scalar::String(s)) => {
+                **want == *s || ip.is_some_and(|ip| parse_ip(s) == Some(ip))
             }
-            (Matcher::Number(want), Value::Number(n)) => want.equals(n),
-            (Matcher::Bool(want), Value::Bool(b)) => want == b,
-            (Matcher::Null, Value::Null) => true,
-            (Matcher::Prefix(p), Value::String(s)) => s.starts_with(&**p),
-            (Matcher::Suffix(p), Value::String(s)) => s.ends_with(&**p),
-            (Matcher::PrefixIgnoreCase(c), Value::String(s)) => c.is_prefix_of(s),
-            (Matcher::SuffixIgnoreCase(c), Value::String(s)) => c.is_suffix_of(s),
-            (Matcher::EqualsIgnoreCase(c), Value::String(s)) => c.equals(s),
-            (Matcher::Wildcard(w), Value::String(s)) => w.matches(s),
-            (Matcher::Numeric(r), Value::Number(n)) => n.as_f64().is_some_and(|x| r.contains(x)),
-            (Matcher::Cidr(r), Value::String(s)) => r.contains(s),
+            (Matcher::Number(want), Scalar::Number(n)) => want.equals(n),
+            (Matcher::Bool(want), Scalar::Bool(b)) => *want == b,
+            (Matcher::Null, Scalar::Null) => true,
+            (Matcher::Prefix(p), Scalar::String(s)) => s.starts_with(&**p),
+            (Matcher::Suffix(p), Scalar::String(s)) => s.ends_with(&**p),
+            (Matcher::PrefixIgnoreCase(c), Scalar::String(s)) => c.is_prefix_of(s),
+            (Matcher::SuffixIgnoreCase(c), Scalar::String(s)) => c.is_suffix_of(s),
+            (Matcher::EqualsIgnoreCase(c), Scalar::String(s)) => c.equals(s),
+            (Matcher::Wildcard(w), Scalar::String(s)) => w.matches(s),
+            (Matcher::Numeric(r), Scalar::Number(n)) => n.as_f64().is_some_and(|x| r.contains(x)),
+            (Matcher::Cidr(r), Scalar::String(s)) => r.contains(s),
             (Matcher::AnythingBut(a), v) => !a.excludes(v),
             _ => false,
         }
     }
 }
 
+/// A scalar of an event: a string, number, boolean or null.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Scalar<'a> {
+    String(&'a str),
+    Number(&'a serde_json::Number),
+    Bool(bool),
+    Null,
+}
+
+/// An event value the matcher reads: a parsed `&serde_json::Value`, or an event read from JSON
+/// text with only the fields some patterns look at (see [`json`](super::json)).
+pub(crate) trait Json: Copy {
+    /// The value when it is a scalar (not an array or object).
+    fn scalar(&self) -> Option<Scalar<'_>>;
+    /// The elements when the value is an array.
+    fn items(&self) -> Option<impl Iterator<Item = Self>>;
+    /// True when the value is an object.
+    fn is_object(&self) -> bool;
+    /// The field `key` when the value is an object that has it.
+    fn get(&self, key: &str) -> Option<Self>;
+}
+
 /// Objects up to this size are scanned rather than hashed into.
 const LINEAR_LOOKUP: usize = 12;
 
-/// Looks `key` up in an event object: a scan for small objects (cheaper than hashing the key),
-/// the map's index otherwise.
-#[inline]
-pub(crate) fn lookup<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    if map.len() <= LINEAR_LOOKUP {
-        map.iter().find(|(k, _)| key_eq(k, key)).map(|(_, v)| v)
-    } else {
-        map.get(key)
+impl Json for &Value {
+    #[inline]
+    fn scalar(&self) -> Option<Scalar<'_>> {
+        match self {
+            Value::String(s) => Some(Scalar::String(s)),
+            Value::Number(n) => Some(Scalar::Number(n)),
+            Value::Bool(b) => Some(Scalar::Bool(*b)),
+            Value::Null => Some(Scalar::Null),
+            Value::Array(_) | Value::Object(_) => None,
+        }
+    }
+
+    #[inline]
+    fn items(&self) -> Option<impl Iterator<Item = Self>> {
+        match self {
+            Value::Array(items) => Some(items.iter()),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn is_object(&self) -> bool {
+        matches!(self, Value::Object(_))
+    }
+
+    /// A scan for small objects (cheaper than hashing the key), the map's index otherwise.
+    #[inline]
+    fn get(&self, key: &str) -> Option<Self> {
+        let Value::Object(map) = self else {
+            return None;
+        };
+        if map.len() <= LINEAR_LOOKUP {
+            map.iter().find(|(k, _)| key_eq(k, key)).map(|(_, v)| v)
+        } else {
+            map.get(key)
+        }
     }
 }
 
 /// String equality without a `memcmp` call, faster for the short keys of events.
 #[inline]
-fn key_eq(a: &str, b: &str) -> bool {
+pub(crate) fn key_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
 }
 
 /// Calls `f` on each scalar of `value` (arrays flattened, objects skipped) until it returns true.
 #[inline]
-pub(crate) fn any_scalar(value: &Value, f: &mut impl FnMut(&Value) -> bool) -> bool {
-    match value {
-        Value::Array(items) => items.iter().any(|item| any_scalar(item, f)),
-        Value::Object(_) => false,
-        scalar => f(scalar),
+pub(crate) fn any_scalar<J: Json>(value: J, f: &mut impl FnMut(Scalar<'_>) -> bool) -> bool {
+    match value.items() {
+        Some(mut items) => items.any(|item| any_scalar(item, f)),
+        None => value.scalar().is_some_and(f),
     }
 }
 
 /// Calls `f` on each object of `value` (arrays flattened) until it returns true; records in `seen`
 /// whether there was any object at all.
-fn any_object(
-    value: &Value,
-    seen: &mut bool,
-    f: &mut impl FnMut(&Map<String, Value>) -> bool,
-) -> bool {
-    match value {
-        Value::Object(map) => {
-            *seen = true;
-            f(map)
-        }
-        Value::Array(items) => items.iter().any(|item| any_object(item, seen, f)),
-        _ => false,
+fn any_object<J: Json>(value: J, seen: &mut bool, f: &mut impl FnMut(J) -> bool) -> bool {
+    if value.is_object() {
+        *seen = true;
+        return f(value);
+    }
+    match value.items() {
+        Some(mut items) => items.any(|item| any_object(item, seen, f)),
+        None => false,
     }
 }
 
 impl Leaf {
     /// True when the field's value (`None` when the field is missing) satisfies the leaf.
-    pub(crate) fn matches(&self, value: Option<&Value>) -> bool {
+    pub(crate) fn matches<J: Json>(&self, value: Option<J>) -> bool {
         if self.exists_true || self.exists_false {
             let present = value.is_some_and(|v| any_scalar(v, &mut |_| true));
             if (self.exists_true && present) || (self.exists_false && !present) {
@@ -263,22 +306,22 @@ impl Leaf {
 impl Node {
     /// True when the event value at this node's position matches: an object, an array holding
     /// objects (any may match), or anything else / nothing (matched as an empty object).
-    pub(crate) fn matches_value(&self, value: Option<&Value>) -> bool {
+    pub(crate) fn matches_value<J: Json>(&self, value: Option<J>) -> bool {
         match value {
-            Some(Value::Object(map)) => self.matches_map(Some(map)),
-            Some(v @ Value::Array(_)) => {
+            Some(v) if v.is_object() => self.matches_map(Some(v)),
+            Some(v) if v.items().is_some() => {
                 let mut seen = false;
                 any_object(v, &mut seen, &mut |map| self.matches_map(Some(map)))
-                    || (!seen && self.matches_map(None))
+                    || (!seen && self.matches_map(None::<J>))
             }
-            _ => self.matches_map(None),
+            _ => self.matches_map(None::<J>),
         }
     }
 
-    /// True when every field matches in `map` (`None`: an absent object).
-    pub(crate) fn matches_map(&self, map: Option<&Map<String, Value>>) -> bool {
+    /// True when every field matches in the object `map` (`None`: an absent object).
+    pub(crate) fn matches_map<J: Json>(&self, map: Option<J>) -> bool {
         self.fields.iter().all(|field| {
-            let value = map.and_then(|m| lookup(m, &field.key));
+            let value = map.and_then(|m| m.get(&field.key));
             field.leaf.as_ref().is_none_or(|leaf| leaf.matches(value))
                 && field
                     .object
@@ -309,7 +352,7 @@ mod tests {
         assert!(l.matches(Some(&json!("a"))));
         assert!(l.matches(Some(&json!(["x", ["a"]]))));
         assert!(!l.matches(Some(&json!({"a": "a"}))));
-        assert!(!l.matches(None));
+        assert!(!l.matches(None::<&Value>));
         let n = leaf(vec![Matcher::Number(Num::of(&serde_json::Number::from(
             300,
         )))]);

@@ -26,6 +26,7 @@
 
 mod cidr;
 mod index;
+mod json;
 mod matcher;
 mod parse;
 mod set;
@@ -38,6 +39,7 @@ use serde_json::Value;
 pub use set::PatternSet;
 
 use crate::{Error, Result};
+use json::Paths;
 use matcher::Node;
 
 /// A compiled EventBridge event pattern. Cloning is cheap (the compiled form is shared).
@@ -51,6 +53,8 @@ struct Compiled {
     json: Value,
     /// One per combination of `$or` branches; the pattern matches when any does.
     alternatives: Vec<Node>,
+    /// The event fields the alternatives look at, for matching from JSON text.
+    paths: Paths,
 }
 
 impl EventPattern {
@@ -68,6 +72,7 @@ impl EventPattern {
         Ok(EventPattern {
             inner: Arc::new(Compiled {
                 json: pattern.clone(),
+                paths: Paths::of(&alternatives),
                 alternatives,
             }),
         })
@@ -79,6 +84,32 @@ impl EventPattern {
             .alternatives
             .iter()
             .any(|alt| alt.matches_value(Some(event)))
+    }
+
+    /// True when the event given as JSON text matches: the same result as
+    /// [`matches`](EventPattern::matches) on the event parsed with `serde_json::from_str`, but
+    /// only the fields the pattern looks at are parsed (strings are borrowed from the text where
+    /// they have no escapes); the rest is only checked to be valid JSON, so a number beyond
+    /// `f64` or a lone UTF-16 surrogate escape in a field the pattern ignores is not an error.
+    ///
+    /// ```
+    /// use agent_mesh::EventPattern;
+    ///
+    /// let pattern = EventPattern::parse(r#"{"detail": {"state": [{"prefix": "run"}]}}"#)?;
+    /// assert!(pattern.matches_json(r#"{"id": "1", "detail": {"state": "running"}}"#)?);
+    /// assert!(pattern.matches_json("[1]").is_err());
+    /// # Ok::<(), agent_mesh::Error>(())
+    /// ```
+    ///
+    /// Fails with [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when `json` is not
+    /// a JSON object.
+    pub fn matches_json(&self, json: &str) -> Result<bool> {
+        let event = self.inner.paths.read(json)?;
+        Ok(self
+            .inner
+            .alternatives
+            .iter()
+            .any(|alt| alt.matches_value(Some(event.root()))))
     }
 
     /// The pattern as JSON (as given).

@@ -8,6 +8,9 @@ use serde_json::Value;
 
 use super::EventPattern;
 use super::index::{AltRef, Filed, Index};
+use super::json::Paths;
+use super::matcher::Json;
+use crate::Result;
 
 #[derive(Debug, Clone)]
 struct Slot<Id> {
@@ -57,6 +60,8 @@ pub struct PatternSet<Id> {
     free: Vec<u32>,
     by_id: HashMap<Id, u32>,
     index: Index,
+    /// The event fields any stored pattern looks at, for matching from JSON text.
+    paths: Paths,
 }
 
 impl<Id> Default for PatternSet<Id> {
@@ -66,6 +71,7 @@ impl<Id> Default for PatternSet<Id> {
             free: Vec::new(),
             by_id: HashMap::new(),
             index: Index::default(),
+            paths: Paths::default(),
         }
     }
 }
@@ -130,6 +136,7 @@ impl<Id: Clone + Eq + Hash> PatternSet<Id> {
             .iter()
             .enumerate()
             .map(|(i, node)| {
+                self.paths.add(node);
                 self.index.add(
                     node,
                     AltRef {
@@ -151,6 +158,9 @@ impl<Id: Clone + Eq + Hash> PatternSet<Id> {
         for filed in &removed.filed {
             self.index.remove(filed);
         }
+        for node in removed.pattern.alternatives() {
+            self.paths.remove(node);
+        }
         self.free.push(slot);
         Some(removed.pattern)
     }
@@ -162,9 +172,35 @@ impl<Id: Clone + Eq + Hash> PatternSet<Id> {
         ids
     }
 
+    /// The ids of the patterns the event given as JSON text matches, in no particular order; see
+    /// [`for_each_match_json`](PatternSet::for_each_match_json).
+    pub fn matching_json(&self, json: &str) -> Result<Vec<Id>> {
+        let mut ids = Vec::new();
+        self.for_each_match_json(json, |id| ids.push(id.clone()))?;
+        Ok(ids)
+    }
+
+    /// Calls `f` with the id of each pattern the event given as JSON text matches: the same
+    /// matches as [`for_each_match`](PatternSet::for_each_match) on the parsed event, but only
+    /// the fields some stored pattern looks at are parsed (see
+    /// [`EventPattern::matches_json`]).
+    ///
+    /// Fails with [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput), before calling
+    /// `f`, when `json` is not a JSON object.
+    pub fn for_each_match_json(&self, json: &str, f: impl FnMut(&Id)) -> Result<()> {
+        let event = self.paths.read(json)?;
+        self.for_each_match_in(event.root(), f);
+        Ok(())
+    }
+
     /// Calls `f` with the id of each pattern `event` matches (once per pattern, in no
     /// particular order).
-    pub fn for_each_match(&self, event: &Value, mut f: impl FnMut(&Id)) {
+    pub fn for_each_match(&self, event: &Value, f: impl FnMut(&Id)) {
+        self.for_each_match_in(event, f);
+    }
+
+    /// [`for_each_match`](PatternSet::for_each_match) on any kind of event value.
+    fn for_each_match_in<J: Json>(&self, event: J, mut f: impl FnMut(&Id)) {
         let mut seen = Seen {
             list: Vec::new(),
             bits: Vec::new(),
