@@ -50,7 +50,7 @@ async fn main() {
 
 /// The `i`-th event of `send-events`.
 fn numbered_event(i: u64) -> Event {
-    let even = i % 2 == 0;
+    let even = i.is_multiple_of(2);
     let sent_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock after 1970")
