@@ -18,13 +18,13 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, KeysAndAttributes, Projection, ProjectionType, Put, ReturnValue,
-    ReturnValuesOnConditionCheckFailure, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeValue, GlobalSecondaryIndex, KeyType, KeysAndAttributes, Projection, ProjectionType,
+    Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TimeToLiveSpecification,
     TransactWriteItem, Update,
 };
 
 use super::errors::{Target, map_sdk_error};
+use super::tables;
 use crate::backend::{BackendPage, KvBackend, KvWrite, WriteCondition, resolve_write};
 use crate::clock::{from_ms, now_ms};
 use crate::error::{Error, ErrorKind, Result};
@@ -360,40 +360,16 @@ impl DynamoKv {
 
     /// Creates the table with its TTL attribute and listing index, idempotently.
     pub(crate) async fn provision(&self) -> Result<()> {
-        let key_attr = |name: &str| {
-            AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-        };
-        let schema = |name: &str, kind: KeyType| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(kind)
-                .build()
-        };
         let target = self.target("provision", &self.table);
-        let created = self
-            .client
-            .create_table()
-            .table_name(&self.table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(key_attr("key").map_err(|e| Error::internal("provision", e))?)
-            .attribute_definitions(
-                key_attr("kv_shard").map_err(|e| Error::internal("provision", e))?,
-            )
-            .key_schema(schema("key", KeyType::Hash).map_err(|e| Error::internal("provision", e))?)
+        let create = tables::create_table(&self.client, &self.table)
+            .attribute_definitions(tables::string_attribute("key")?)
+            .attribute_definitions(tables::string_attribute("kv_shard")?)
+            .key_schema(tables::key_element("key", KeyType::Hash)?)
             .global_secondary_indexes(
                 GlobalSecondaryIndex::builder()
                     .index_name(INDEX)
-                    .key_schema(
-                        schema("kv_shard", KeyType::Hash)
-                            .map_err(|e| Error::internal("provision", e))?,
-                    )
-                    .key_schema(
-                        schema("key", KeyType::Range)
-                            .map_err(|e| Error::internal("provision", e))?,
-                    )
+                    .key_schema(tables::key_element("kv_shard", KeyType::Hash)?)
+                    .key_schema(tables::key_element("key", KeyType::Range)?)
                     .projection(
                         Projection::builder()
                             .projection_type(ProjectionType::All)
@@ -401,33 +377,8 @@ impl DynamoKv {
                     )
                     .build()
                     .map_err(|e| Error::internal("provision", e))?,
-            )
-            .send()
-            .await;
-        match created {
-            Ok(_) => {}
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_in_use_exception()) => {}
-            Err(e) => return Err(map_sdk_error(&target, e)),
-        }
-        for _ in 0..120 {
-            let table = self
-                .client
-                .describe_table()
-                .table_name(&self.table)
-                .send()
-                .await
-                .map_err(|e| map_sdk_error(&target, e))?;
-            if table
-                .table
-                .and_then(|t| t.table_status)
-                .is_some_and(|s| s.as_str() == "ACTIVE")
-            {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        }
+            );
+        tables::create_and_wait(&self.client, create, &self.table, &target).await?;
         let ttl = TimeToLiveSpecification::builder()
             .attribute_name("expires_at")
             .enabled(true)

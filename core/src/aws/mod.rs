@@ -15,6 +15,7 @@ mod errors;
 mod events;
 mod kv;
 mod subscription;
+mod tables;
 mod timeline;
 
 use std::sync::Arc;

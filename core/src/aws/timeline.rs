@@ -15,12 +15,10 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, KeysAndAttributes,
-    Put, ScalarAttributeType, TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, KeyType, KeysAndAttributes, Put, TransactWriteItem};
 
 use super::errors::{Target, map_sdk_error};
+use super::tables;
 use crate::backend::{BackendPage, TimelineBackend, TimelineRecord, TimelineScan};
 use crate::clock::from_ms;
 use crate::error::{Error, ErrorKind, Result};
@@ -83,66 +81,13 @@ impl DynamoTimeline {
     /// Creates the table (hash `path`, range `id`, on demand) and waits until it is active;
     /// an existing table is kept.
     pub(crate) async fn provision(&self) -> Result<()> {
-        let internal = |e| Error::internal("provision", e);
-        let attr = |name: &str| {
-            AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .map_err(internal)
-        };
-        let key = |name: &str, kind: KeyType| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(kind)
-                .build()
-                .map_err(internal)
-        };
         let target = self.target("provision", &self.table);
-        let created = self
-            .client
-            .create_table()
-            .table_name(&self.table)
-            .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(attr("path")?)
-            .attribute_definitions(attr("id")?)
-            .key_schema(key("path", KeyType::Hash)?)
-            .key_schema(key("id", KeyType::Range)?)
-            .send()
-            .await;
-        match created {
-            Ok(_) => {}
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_in_use_exception()) => {}
-            Err(e) => return Err(map_sdk_error(&target, e)),
-        }
-        for _ in 0..120 {
-            let table = self
-                .client
-                .describe_table()
-                .table_name(&self.table)
-                .send()
-                .await
-                .map_err(|e| map_sdk_error(&target, e))?;
-            if table
-                .table
-                .and_then(|t| t.table_status)
-                .is_some_and(|s| s.as_str() == "ACTIVE")
-            {
-                return Ok(());
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        }
-        Err(Error::keyed(
-            ErrorKind::Unavailable,
-            "provision",
-            &self.table,
-            format!(
-                "{} did not become ACTIVE within 60 s; run provision() again",
-                self.resource
-            ),
-        ))
+        let create = tables::create_table(&self.client, &self.table)
+            .attribute_definitions(tables::string_attribute("path")?)
+            .attribute_definitions(tables::string_attribute("id")?)
+            .key_schema(tables::key_element("path", KeyType::Hash)?)
+            .key_schema(tables::key_element("id", KeyType::Range)?);
+        tables::create_and_wait(&self.client, create, &self.table, &target).await
     }
 
     /// The items `record` is stored as: one per index path, plus the detached data item when
