@@ -18,9 +18,8 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, GlobalSecondaryIndex, KeyType, KeysAndAttributes, Projection, ProjectionType,
-    Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TimeToLiveSpecification,
-    TransactWriteItem, Update,
+    AttributeValue, GlobalSecondaryIndex, KeyType, Projection, ProjectionType, Put, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 
 use super::errors::{Target, map_sdk_error};
@@ -44,7 +43,7 @@ const VERSIONED_OR_ABSENT: &str = "attribute_not_exists(#k) OR (attribute_exists
 const UNVERSIONED_LIVE: &str = "attribute_exists(#k) AND attribute_not_exists(#version) AND (attribute_not_exists(expires_at_ms) OR expires_at_ms > :now)";
 const ABSENT_OR_EXPIRED: &str = "attribute_not_exists(#k) OR expires_at_ms <= :now";
 
-type Item = HashMap<String, AttributeValue>;
+use super::tables::Item;
 
 /// What a batch write assumes about an item it writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,59 +197,18 @@ impl DynamoKv {
         let mut unique: Vec<&String> = keys.iter().collect();
         unique.sort();
         unique.dedup();
-        let mut found = HashMap::new();
-        for chunk in unique.chunks(100) {
-            let mut pending: Vec<Item> = chunk
-                .iter()
-                .map(|k| HashMap::from([("key".to_owned(), s(k.as_str()))]))
-                .collect();
-            let mut attempt = 0u32;
-            while !pending.is_empty() {
-                let request = KeysAndAttributes::builder()
-                    .set_keys(Some(pending))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| Error::internal("kv.batch_get", e))?;
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .map_err(|e| map_sdk_error(&target, e))?;
-                for item in out
-                    .responses
-                    .and_then(|mut r| r.remove(&self.table))
-                    .unwrap_or_default()
-                {
-                    if let Some(AttributeValue::S(key)) = item.get("key") {
-                        found.insert(key.clone(), item);
-                    }
-                }
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .map(|k| k.keys)
-                    .unwrap_or_default();
-                if !pending.is_empty() {
-                    attempt += 1;
-                    if attempt > 8 {
-                        return Err(Error::keyed(
-                            ErrorKind::Throttled,
-                            "kv.batch_get",
-                            target.key,
-                            format!(
-                                "{} left keys unprocessed after 8 retries; retry later",
-                                self.resource
-                            ),
-                        ));
-                    }
-                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempt.min(6)))
-                        .await;
-                }
-            }
-        }
-        Ok(found)
+        let requested = unique
+            .iter()
+            .map(|k| HashMap::from([("key".to_owned(), s(k.as_str()))]))
+            .collect();
+        let items = tables::batch_get(&self.client, &self.table, requested, &target).await?;
+        Ok(items
+            .into_iter()
+            .filter_map(|item| match item.get("key") {
+                Some(AttributeValue::S(key)) => Some((key.clone(), item)),
+                _ => None,
+            })
+            .collect())
     }
 
     /// The attributes every write sets, for an `UpdateItem`.

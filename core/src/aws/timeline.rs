@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, KeyType, KeysAndAttributes, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, KeyType, Put, TransactWriteItem};
 
 use super::errors::{Target, map_sdk_error};
 use super::tables;
@@ -24,7 +24,7 @@ use crate::clock::from_ms;
 use crate::error::{Error, ErrorKind, Result};
 use crate::timeline::TimelineEntry;
 
-type Item = HashMap<String, AttributeValue>;
+use super::tables::Item;
 
 /// What an index path's `path` attribute starts with.
 const PATH_PREFIX: &str = "P#";
@@ -252,66 +252,25 @@ impl DynamoTimeline {
     /// unprocessed keys with backoff.
     async fn detached_data(&self, prefix: &str, ids: &[String]) -> Result<HashMap<String, String>> {
         let target = self.target("timeline.get", prefix);
-        let mut found = HashMap::new();
-        for chunk in ids.chunks(100) {
-            let mut pending: Vec<Item> = chunk
-                .iter()
-                .map(|id| {
-                    HashMap::from([
-                        ("path".to_owned(), s(format!("{DATA_PREFIX}{id}"))),
-                        ("id".to_owned(), s(id)),
-                    ])
-                })
-                .collect();
-            let mut attempt = 0u32;
-            while !pending.is_empty() {
-                let request = KeysAndAttributes::builder()
-                    .set_keys(Some(pending))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(|e| Error::internal("timeline.get", e))?;
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, request)
-                    .send()
-                    .await
-                    .map_err(|e| map_sdk_error(&target, e))?;
-                for item in out
-                    .responses
-                    .and_then(|mut r| r.remove(&self.table))
-                    .unwrap_or_default()
-                {
-                    if let (Some(AttributeValue::S(id)), Some(AttributeValue::S(data))) =
-                        (item.get("id"), item.get("data"))
-                    {
-                        found.insert(id.clone(), data.clone());
-                    }
+        let requested = ids
+            .iter()
+            .map(|id| {
+                HashMap::from([
+                    ("path".to_owned(), s(format!("{DATA_PREFIX}{id}"))),
+                    ("id".to_owned(), s(id)),
+                ])
+            })
+            .collect();
+        let items = tables::batch_get(&self.client, &self.table, requested, &target).await?;
+        Ok(items
+            .into_iter()
+            .filter_map(|item| match (item.get("id"), item.get("data")) {
+                (Some(AttributeValue::S(id)), Some(AttributeValue::S(data))) => {
+                    Some((id.clone(), data.clone()))
                 }
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .map(|k| k.keys)
-                    .unwrap_or_default();
-                if !pending.is_empty() {
-                    attempt += 1;
-                    if attempt > 8 {
-                        return Err(Error::keyed(
-                            ErrorKind::Throttled,
-                            "timeline.get",
-                            prefix,
-                            format!(
-                                "{} left entries unread after 8 retries; retry later",
-                                self.resource
-                            ),
-                        ));
-                    }
-                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempt.min(6)))
-                        .await;
-                }
-            }
-        }
-        Ok(found)
+                _ => None,
+            })
+            .collect())
     }
 
     /// The entry a stored index item holds (`data` given for a detached one).
