@@ -10,6 +10,7 @@ AWS = (ROOT / "core/src/aws/mod.rs").read_text()
 TIMELINE = (ROOT / "core/src/aws/timeline.rs").read_text()
 EVENTS = (ROOT / "core/src/aws/events.rs").read_text()
 SUBSCRIPTION = (ROOT / "core/src/aws/subscription.rs").read_text()
+TABLES = (ROOT / "core/src/aws/tables.rs").read_text()
 
 
 def test_resource_names_match() -> None:
@@ -58,9 +59,9 @@ def test_timeline_table_matches() -> None:
         assert re.search(r'attribute \{\s*name = "%s"\s*type = "S"' % attribute, table), attribute
     assert "global_secondary_index" not in table and "ttl {" not in table
     # The code creates the same keys, on demand.
-    assert 'attr("path")' in TIMELINE and 'attr("id")' in TIMELINE
-    assert 'key("path", KeyType::Hash)' in TIMELINE and 'key("id", KeyType::Range)' in TIMELINE
-    assert "BillingMode::PayPerRequest" in TIMELINE
+    assert 'string_attribute("path")' in TIMELINE and 'string_attribute("id")' in TIMELINE
+    assert 'key_element("path", KeyType::Hash)' in TIMELINE and 'key_element("id", KeyType::Range)' in TIMELINE
+    assert "tables::create_table(" in TIMELINE and "BillingMode::PayPerRequest" in TABLES
     assert 'const PATH_PREFIX: &str = "P#";' in TIMELINE and '"P#" +' in MODULE
 
 
