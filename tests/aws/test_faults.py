@@ -7,18 +7,16 @@ import uuid
 
 import pytest
 
+from moto_env import moto_endpoint
+
 from agent_mesh import MeshClient, MeshError
 
 from fault_proxy import FaultProxy
 
-ENDPOINT = os.environ.get("AGENT_MESH_TEST_AWS_ENDPOINT")
-pytestmark = pytest.mark.skipif(
-    "aws" not in os.environ.get("AGENT_MESH_TEST_BACKENDS", ""), reason="aws:// not among AGENT_MESH_TEST_BACKENDS"
-)
+ENDPOINT = moto_endpoint()
 
 
 def test_operations_survive_injected_faults() -> None:
-    assert ENDPOINT, "run through tests/with-moto.sh"
     prefix = f"fault{uuid.uuid4().hex[:8]}-"
     direct = MeshClient(f"aws://?region=us-east-1&endpoint={ENDPOINT}&prefix={prefix}")
     direct.provision()
@@ -74,7 +72,6 @@ def test_operations_survive_injected_faults() -> None:
 
 
 def test_a_failed_multipart_upload_is_aborted(tmp_path) -> None:
-    assert ENDPOINT, "run through tests/with-moto.sh"
     import boto3
 
     prefix = f"abort{uuid.uuid4().hex[:8]}-"

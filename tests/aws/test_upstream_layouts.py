@@ -4,23 +4,19 @@ agent-mesh. Needs the moto server of tests/with-moto.sh."""
 
 import datetime as dt
 import json
-import os
 import time
 import uuid
 
 import boto3
-import pytest
+
+from moto_env import moto_endpoint
 
 from agent_mesh import MeshClient
 
-ENDPOINT = os.environ.get("AGENT_MESH_TEST_AWS_ENDPOINT")
-pytestmark = pytest.mark.skipif(
-    "aws" not in os.environ.get("AGENT_MESH_TEST_BACKENDS", ""), reason="aws:// not among AGENT_MESH_TEST_BACKENDS"
-)
+ENDPOINT = moto_endpoint()
 
 
 def test_upstream_layouts_are_read() -> None:
-    assert ENDPOINT, "run through tests/with-moto.sh"
     prefix = f"up{uuid.uuid4().hex[:10]}-"
     mesh = MeshClient(f"aws://?region=us-east-1&endpoint={ENDPOINT}&prefix={prefix}")
     mesh.provision()
@@ -52,7 +48,6 @@ def test_upstream_layouts_are_read() -> None:
 
 
 def test_writes_over_unversioned_upstream_items_count_them_as_version_1() -> None:
-    assert ENDPOINT, "run through tests/with-moto.sh"
     prefix = f"uv{uuid.uuid4().hex[:10]}-"
     mesh = MeshClient(f"aws://?region=us-east-1&endpoint={ENDPOINT}&prefix={prefix}")
     mesh.provision()

@@ -7,18 +7,15 @@ import time
 import uuid
 
 import boto3
-import pytest
+
+from moto_env import moto_endpoint
 
 from agent_mesh import MeshClient
 
-ENDPOINT = os.environ.get("AGENT_MESH_TEST_AWS_ENDPOINT")
-pytestmark = pytest.mark.skipif(
-    "aws" not in os.environ.get("AGENT_MESH_TEST_BACKENDS", ""), reason="aws:// not among AGENT_MESH_TEST_BACKENDS"
-)
+ENDPOINT = moto_endpoint()
 
 
 def fresh(name: str):
-    assert ENDPOINT, "run through tests/with-moto.sh"
     prefix = f"{name}{uuid.uuid4().hex[:8]}-"
     mesh = MeshClient(f"aws://?region=us-east-1&endpoint={ENDPOINT}&prefix={prefix}")
     mesh.provision()
