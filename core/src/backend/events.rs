@@ -71,8 +71,10 @@ pub trait EventStream: Send + std::fmt::Debug {
 pub(crate) trait EventLog: Send + Sync + std::fmt::Debug {
     /// The sequence number of the newest event (0 when the log is empty).
     async fn last_seq(&self) -> Result<u64>;
-    /// Up to `limit` events after `seq`, in order, with their sequence numbers.
-    async fn read_after(&self, seq: u64, limit: usize) -> Result<Vec<(u64, ReceivedEvent)>>;
+    /// Up to `limit` events after `seq`, in order, with their sequence numbers, as EventBridge
+    /// envelopes ([`ReceivedEvent::to_json`]): what patterns match, so events a subscription
+    /// does not want are never decoded.
+    async fn read_after(&self, seq: u64, limit: usize) -> Result<Vec<(u64, serde_json::Value)>>;
     /// Where the named subscription stopped, registering it at the log's end (with `pattern`)
     /// if it is new.
     async fn open_named(&self, name: &str, pattern: &str) -> Result<u64>;
@@ -133,12 +135,12 @@ impl LogSubscription {
         if let Some((last, _)) = events.last() {
             self.read_to = *last;
         }
-        let pattern = &self.pattern;
-        self.buffer.extend(
-            events
-                .into_iter()
-                .filter(|(_, event)| pattern.matches(&event.to_json())),
-        );
+        for (seq, envelope) in events {
+            if self.pattern.matches(&envelope) {
+                let event = ReceivedEvent::from_json("events.next", &envelope)?;
+                self.buffer.push_back((seq, event));
+            }
+        }
         Ok(())
     }
 }

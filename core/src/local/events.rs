@@ -15,7 +15,7 @@ use crate::backend::{
 };
 use crate::clock::now_ms;
 use crate::error::Result;
-use crate::events::{ReceivedEvent, SubscribeOptions};
+use crate::events::SubscribeOptions;
 use crate::pattern::EventPattern;
 
 /// Events older than this are deleted once every durable subscription has passed them.
@@ -59,7 +59,7 @@ impl EventLog for LocalEventLog {
         Ok(seq as u64)
     }
 
-    async fn read_after(&self, seq: u64, limit: usize) -> Result<Vec<(u64, ReceivedEvent)>> {
+    async fn read_after(&self, seq: u64, limit: usize) -> Result<Vec<(u64, serde_json::Value)>> {
         let rows = self.db.read("events.next", "events", |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT seq, envelope FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
@@ -70,13 +70,7 @@ impl EventLog for LocalEventLog {
             rows.collect::<rusqlite::Result<Vec<_>>>()
         })?;
         rows.into_iter()
-            .map(|(seq, text)| {
-                let envelope: serde_json::Value = decode_json("events.next", "events", &text)?;
-                Ok((
-                    seq as u64,
-                    ReceivedEvent::from_json("events.next", &envelope)?,
-                ))
-            })
+            .map(|(seq, text)| Ok((seq as u64, decode_json("events.next", "events", &text)?)))
             .collect()
     }
 

@@ -17,8 +17,8 @@ use crate::pattern::EventPattern;
 /// The log and the durable subscriptions' positions.
 #[derive(Debug, Default)]
 struct State {
-    /// Events in send order; the sequence number of `events[i]` is `i + 1`.
-    events: Vec<ReceivedEvent>,
+    /// Event envelopes in send order; the sequence number of `events[i]` is `i + 1`.
+    events: Vec<serde_json::Value>,
     positions: HashMap<String, u64>,
 }
 
@@ -41,7 +41,7 @@ impl EventLog for MemoryEventLog {
         Ok(self.state().events.len() as u64)
     }
 
-    async fn read_after(&self, seq: u64, limit: usize) -> Result<Vec<(u64, ReceivedEvent)>> {
+    async fn read_after(&self, seq: u64, limit: usize) -> Result<Vec<(u64, serde_json::Value)>> {
         let state = self.state();
         Ok((seq as usize..state.events.len())
             .take(limit)
@@ -76,7 +76,10 @@ impl EventBackend for MemoryEvents {
     async fn put_events(&self, entries: &[EventEntry]) -> Result<Vec<Result<String>>> {
         let envelopes: Vec<ReceivedEvent> = entries.iter().map(local_envelope).collect();
         let ids = envelopes.iter().map(|e| Ok(e.id.clone())).collect();
-        self.log.state().events.extend(envelopes);
+        self.log
+            .state()
+            .events
+            .extend(envelopes.iter().map(ReceivedEvent::to_json));
         self.log.appended.notify_waiters();
         Ok(ids)
     }
