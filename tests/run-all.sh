@@ -5,6 +5,8 @@
 # .venv, npm packages under bindings-node/ and tests/bench/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Incremental caches only help repeated local builds; in one full run they cost gigabytes of disk.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
