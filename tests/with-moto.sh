@@ -10,7 +10,7 @@ py="$root/.venv/bin/python"
 [ -x "$root/.venv/bin/moto_server" ] || "$root/.venv/bin/pip" install -q 'moto[server]==5.2.5' boto3
 port=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp)
-"$py" "$root/tests/moto_server.py" 127.0.0.1 "$port" >"$log" 2>&1 &
+MOTO_PORT=$port "$py" "$root/tests/moto_server.py" 127.0.0.1 "$port" >"$log" 2>&1 &
 moto_pid=$!
 trap 'kill $moto_pid 2>/dev/null || true; wait $moto_pid 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 100); do

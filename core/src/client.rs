@@ -3,14 +3,17 @@
 use std::sync::Arc;
 
 use crate::artifacts::Artifacts;
-use crate::backend::{ArtifactBackend, EventBackend, KvBackend, TimelineBackend};
-use crate::config::MeshConfig;
+use crate::backend::{ArtifactBackend, EventBackend, KvBackend, TimelineBackend, WorkflowBackend};
+use crate::config::{AwsNames, AwsOptions, MeshConfig};
 use crate::error::Result;
 #[cfg(not(feature = "aws"))]
 use crate::error::{Error, ErrorKind};
 use crate::events::Events;
 use crate::kv::Kv;
+use crate::local::integrations::Services;
+use crate::local::workflows::LocalWorkflows;
 use crate::timeline::Timeline;
+use crate::workflows::{UnsupportedWorkflows, Workflows};
 use crate::{local, memory};
 
 /// A handle on one mesh. Cheap to clone; clones share the backend.
@@ -26,6 +29,7 @@ struct Inner {
     artifacts: Artifacts,
     events: Events,
     timeline: Timeline,
+    workflows: Workflows,
     /// The AWS backend, which has resources to provision.
     #[cfg(feature = "aws")]
     aws: Option<Arc<crate::aws::AwsBackend>>,
@@ -37,6 +41,8 @@ pub(crate) struct Backends {
     pub artifacts: Arc<dyn ArtifactBackend>,
     pub events: Arc<dyn EventBackend>,
     pub timeline: Arc<dyn TimelineBackend>,
+    /// The database the embedded workflow engine keeps its state in (local and memory).
+    pub workflow_db: Option<Arc<local::Db>>,
 }
 
 impl MeshClient {
@@ -57,7 +63,7 @@ impl MeshClient {
         let mut aws = None;
         let backends = match &config {
             MeshConfig::Local { dir, sync } => local::open(dir, *sync).await?,
-            MeshConfig::Memory { name } => memory::open(name.as_deref()),
+            MeshConfig::Memory { name } => memory::open(name.as_deref())?,
             #[cfg(feature = "aws")]
             MeshConfig::Aws(options) => {
                 let backend = Arc::new(crate::aws::AwsBackend::open(options).await?);
@@ -74,12 +80,28 @@ impl MeshClient {
             }
         };
         let timeline = Timeline::new(backends.timeline);
+        let kv = Kv::new(backends.kv);
+        let artifacts = Artifacts::new(backends.artifacts);
+        let events = Events::new(backends.events, timeline.clone());
+        let workflow_backend: Arc<dyn WorkflowBackend> = match backends.workflow_db {
+            Some(db) => {
+                let services = Services {
+                    kv: kv.clone(),
+                    artifacts: artifacts.clone(),
+                    events: events.clone(),
+                    names: AwsNames::resolve(&AwsOptions::default()),
+                };
+                Arc::new(LocalWorkflows::new(db, services))
+            }
+            None => Arc::new(UnsupportedWorkflows),
+        };
         Ok(MeshClient {
             inner: Arc::new(Inner {
                 config,
-                kv: Kv::new(backends.kv),
-                artifacts: Artifacts::new(backends.artifacts),
-                events: Events::new(backends.events, timeline.clone()),
+                kv,
+                artifacts,
+                events,
+                workflows: Workflows::new(workflow_backend),
                 timeline,
                 #[cfg(feature = "aws")]
                 aws,
@@ -105,6 +127,11 @@ impl MeshClient {
     /// The append-only timeline.
     pub fn timeline(&self) -> &Timeline {
         &self.inner.timeline
+    }
+
+    /// Workflows: ASL state machines, executions, Task handlers and activity workers.
+    pub fn workflows(&self) -> &Workflows {
+        &self.inner.workflows
     }
 
     /// The configuration this client was opened with.

@@ -246,3 +246,43 @@ mod tests {
         );
     }
 }
+
+/// The resource names one configuration uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsNames {
+    /// DynamoDB table of the KV.
+    pub kv_table: String,
+    /// S3 bucket of the artifacts.
+    pub artifacts_bucket: String,
+    /// EventBridge event bus events are sent to (`default` is the account's default bus).
+    pub event_bus: String,
+    /// DynamoDB table of the timeline.
+    pub timeline_table: String,
+    /// What the names of subscription queues and rules start with (then the subscription's
+    /// name, or a random id for an ephemeral one).
+    pub subscription_prefix: String,
+}
+
+impl AwsNames {
+    /// Resolves the names for `options` from the environment and defaults.
+    pub fn resolve(options: &AwsOptions) -> AwsNames {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let env = options
+            .env
+            .clone()
+            .or_else(|| var("AGENT_MESH_ENV"))
+            .unwrap_or_else(|| "dev".to_owned());
+        let prefix = options.prefix.clone().unwrap_or_default();
+        AwsNames {
+            kv_table: var("AGENT_MESH_KV_TABLE")
+                .unwrap_or_else(|| format!("{prefix}agent-mesh-{env}-kv")),
+            artifacts_bucket: var("AGENT_MESH_ARTIFACTS_BUCKET")
+                .unwrap_or_else(|| format!("{prefix}agent-mesh-{env}-artifacts")),
+            event_bus: var("AGENT_MESH_EVENT_BUS")
+                .unwrap_or_else(|| format!("{prefix}agent-mesh-{env}")),
+            timeline_table: var("AGENT_MESH_TIMELINE_TABLE")
+                .unwrap_or_else(|| format!("{prefix}agent-mesh-{env}-timeline")),
+            subscription_prefix: format!("{prefix}agent-mesh-{env}-sub-"),
+        }
+    }
+}

@@ -15,6 +15,7 @@
 //! ```
 
 pub mod artifacts;
+pub mod asl;
 #[cfg(feature = "aws")]
 mod aws;
 pub mod backend;
@@ -32,16 +33,19 @@ pub mod pattern;
 pub mod timeline;
 pub mod tools;
 pub mod validate;
+pub mod workflows;
 
 pub use artifacts::{Artifact, ArtifactMeta, Artifacts, PutOptions};
-#[cfg(feature = "aws")]
-pub use aws::AwsNames;
 pub use client::MeshClient;
 pub use clock::Timestamp;
-pub use config::{MeshConfig, SyncMode};
+pub use config::{AwsNames, MeshConfig, SyncMode};
 pub use error::{Error, ErrorKind, Result};
 pub use events::{Event, Events, ReceivedEvent, SubscribeOptions, Subscription};
 pub use kv::{Kv, KvItem, SetOptions};
 pub use page::{ListOptions, Page};
 pub use pattern::{EventPattern, PatternSet, test_event_pattern};
 pub use timeline::{Order, Timeline, TimelineEntry, TimelineQuery};
+pub use workflows::{
+    ActivityTask, Execution, ExecutionRef, ExecutionStatus, HistoryEvent, ListExecutionsOptions,
+    StartOptions, StateMachineInfo, TaskError, TaskHandler, TaskRequest, Worker, Workflows,
+};

@@ -4,6 +4,7 @@
 
 mod events;
 mod timeline;
+mod workflows;
 
 use std::path::Path;
 
@@ -18,6 +19,7 @@ use crate::kv::KvItem;
 pub use events::{EventBackend, EventEntry, EventStream};
 pub(crate) use events::{EventLog, LogSubscription, local_envelope};
 pub use timeline::{TimelineBackend, TimelineRecord, TimelineScan, index_paths, query_path};
+pub use workflows::WorkflowBackend;
 
 /// When a KV write may happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,8 +8,11 @@
 
 mod artifacts;
 mod events;
+pub(crate) mod integrations;
 mod kv;
+mod tasks;
 mod timeline;
+pub(crate) mod workflows;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -77,6 +80,62 @@ const MIGRATIONS: &[&str] = &[
         stream TEXT NOT NULL,
         PRIMARY KEY (path, id)
     ) WITHOUT ROWID;",
+    // 3: workflows: state machines, executions, history, frame checkpoints, task tokens.
+    "CREATE TABLE wf_state_machines (
+        name TEXT PRIMARY KEY NOT NULL,
+        definition TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        updated_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE wf_executions (
+        arn TEXT PRIMARY KEY NOT NULL,
+        name TEXT NOT NULL,
+        state_machine TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        status TEXT NOT NULL,
+        input TEXT NOT NULL,
+        output TEXT,
+        error TEXT,
+        cause TEXT,
+        start_ms INTEGER NOT NULL,
+        stop_ms INTEGER,
+        deadline_ms INTEGER,
+        last_event INTEGER NOT NULL,
+        owner TEXT,
+        lease_until INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX wf_executions_by_machine ON wf_executions(state_machine, start_ms, arn);
+    CREATE INDEX wf_executions_running ON wf_executions(lease_until) WHERE status = 'RUNNING';
+    CREATE TABLE wf_history (
+        execution TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        previous INTEGER NOT NULL,
+        time INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        details TEXT NOT NULL,
+        PRIMARY KEY (execution, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE wf_frames (
+        execution TEXT NOT NULL,
+        frame TEXT NOT NULL,
+        checkpoint TEXT NOT NULL,
+        PRIMARY KEY (execution, frame)
+    ) WITHOUT ROWID;
+    CREATE TABLE wf_tasks (
+        token TEXT PRIMARY KEY NOT NULL,
+        activity TEXT,
+        execution TEXT NOT NULL,
+        input TEXT NOT NULL,
+        status TEXT NOT NULL,
+        dispatched INTEGER NOT NULL,
+        worker TEXT,
+        output TEXT,
+        error TEXT,
+        cause TEXT,
+        created_ms INTEGER NOT NULL,
+        heartbeat_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX wf_tasks_pending ON wf_tasks(activity, created_ms) WHERE status = 'SCHEDULED';",
 ];
 
 /// Opens (creating if needed) the mesh in `dir`.
@@ -89,7 +148,8 @@ pub(crate) async fn open(dir: &Path, sync: SyncMode) -> Result<Backends> {
             kv: Arc::new(kv::LocalKv::new(db.clone())),
             artifacts: Arc::new(artifacts),
             events: Arc::new(events::LocalEvents::new(db.clone())),
-            timeline: Arc::new(timeline::LocalTimeline::new(db)),
+            timeline: Arc::new(timeline::LocalTimeline::new(db.clone())),
+            workflow_db: Some(db),
         })
     })
     .await
@@ -106,7 +166,8 @@ pub(crate) struct Db {
 }
 
 impl Db {
-    fn open(dir: &Path, sync: SyncMode) -> Result<Db> {
+    /// Opens (creating if needed) the database of the mesh in `dir`.
+    pub(crate) fn open(dir: &Path, sync: SyncMode) -> Result<Db> {
         let open_err = |what: &str, e: &dyn std::fmt::Display| {
             Error::config(format!(
                 "open local mesh {}: {what}: {e}; check that the directory is writable or pick another with AGENT_MESH_DIR",

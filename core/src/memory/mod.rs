@@ -10,6 +10,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::client::Backends;
+use crate::config::SyncMode;
+use crate::error::{Error, Result};
+use crate::local::Db;
 
 /// The stores of one `memory://` mesh.
 #[derive(Debug, Default)]
@@ -18,10 +21,28 @@ struct MemoryMesh {
     artifacts: Arc<artifacts::MemoryArtifacts>,
     events: Arc<events::MemoryEvents>,
     timeline: Arc<timeline::MemoryTimeline>,
+    /// The embedded workflow engine's database: a SQLite file in a temporary directory that
+    /// lives as long as the mesh.
+    workflows: Mutex<Option<(tempfile::TempDir, Arc<Db>)>>,
+}
+
+impl MemoryMesh {
+    fn workflow_db(&self) -> Result<Arc<Db>> {
+        let mut slot = self.workflows.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, db)) = slot.as_ref() {
+            return Ok(db.clone());
+        }
+        let dir = tempfile::tempdir().map_err(|e| {
+            Error::config(format!("open memory:// mesh: cannot create a temporary directory for workflow state: {e}; check TMPDIR"))
+        })?;
+        let db = Arc::new(Db::open(dir.path(), SyncMode::Normal)?);
+        *slot = Some((dir, db.clone()));
+        Ok(db)
+    }
 }
 
 /// Opens a fresh store, or the process-wide store called `name`.
-pub(crate) fn open(name: Option<&str>) -> Backends {
+pub(crate) fn open(name: Option<&str>) -> Result<Backends> {
     let mesh = match name {
         None => Arc::new(MemoryMesh::default()),
         Some(name) => {
@@ -33,12 +54,13 @@ pub(crate) fn open(name: Option<&str>) -> Backends {
             named.entry(name.to_owned()).or_default().clone()
         }
     };
-    Backends {
+    Ok(Backends {
         kv: mesh.kv.clone(),
         artifacts: mesh.artifacts.clone(),
         events: mesh.events.clone(),
         timeline: mesh.timeline.clone(),
-    }
+        workflow_db: Some(mesh.workflow_db()?),
+    })
 }
 
 /// Keys of `map` under `prefix`, strictly after `start_after`, in order: the range a listing scans.

@@ -1,0 +1,70 @@
+//! The workflow backend trait: state machines, executions, history, activities and task tokens.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::page::Page;
+use crate::workflows::{
+    ActivityTask, Execution, ExecutionRef, ExecutionStatus, HistoryEvent, StateMachineInfo,
+    TaskHandler,
+};
+
+/// Workflows: Amazon States Language state machines and their executions.
+///
+/// Guarantees every implementation gives (checked by the behaviour suites):
+/// - **Validation first**: `create` rejects an invalid definition before storing anything.
+/// - **Idempotent start**: starting an execution with a name already used for the same state
+///   machine and the same input returns the existing execution; with another input it is a
+///   `Conflict`.
+/// - **Ordered history**: events have ids 1, 2, 3, ... without gaps, in the order they happened;
+///   the first is `ExecutionStarted`, the last of a finished execution its end
+///   (`ExecutionSucceeded`, `ExecutionFailed`, `ExecutionTimedOut`, `ExecutionAborted`).
+/// - **Durability** (local): an execution's progress is committed at every state transition; an
+///   execution whose process died is resumed by another process that opens the mesh, from its
+///   last transition, and a Task whose success was committed never runs again.
+/// - **Task tokens**: `send_task_success`/`failure` complete a waiting task exactly once; a
+///   second completion, or one for an unknown or timed-out token, is an error.
+#[async_trait]
+pub trait WorkflowBackend: Send + Sync + std::fmt::Debug {
+    /// Creates the state machine `name`, or updates its definition (validated by the caller).
+    async fn create(&self, name: &str, definition: &Value) -> Result<StateMachineInfo>;
+    /// Starts an execution of `name`.
+    async fn start(&self, name: &str, input: &Value, execution_name: &str) -> Result<ExecutionRef>;
+    /// The execution's current status.
+    async fn describe(&self, arn: &str) -> Result<Execution>;
+    /// Waits until the execution is no longer running, or `timeout` passes (then returns it
+    /// still running).
+    async fn wait(&self, arn: &str, timeout: Option<Duration>) -> Result<Execution>;
+    /// Every history event, oldest first.
+    async fn history(&self, arn: &str) -> Result<Vec<HistoryEvent>>;
+    /// Stops a running execution (`ABORTED`); stopping a finished one changes nothing.
+    async fn stop(&self, arn: &str, error: Option<&str>, cause: Option<&str>) -> Result<Execution>;
+    /// Executions of `name`, newest first.
+    async fn list_executions(
+        &self,
+        name: &str,
+        status: Option<ExecutionStatus>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Execution>>;
+    /// Serves Task states whose resource resolves to `name` with `handler` in this process.
+    fn register(&self, name: &str, handler: TaskHandler) -> Result<()>;
+    /// The ARN of the activity `name`, created if needed.
+    async fn create_activity(&self, name: &str) -> Result<String>;
+    /// Waits up to `wait` for a task of the activity; `None` if none came.
+    async fn poll_activity(
+        &self,
+        activity_arn: &str,
+        worker: &str,
+        wait: Duration,
+    ) -> Result<Option<ActivityTask>>;
+    /// Completes the task with `token` successfully.
+    async fn send_task_success(&self, token: &str, output: &Value) -> Result<()>;
+    /// Fails the task with `token`.
+    async fn send_task_failure(&self, token: &str, error: &str, cause: &str) -> Result<()>;
+    /// Reports that the task with `token` is still being worked on.
+    async fn send_task_heartbeat(&self, token: &str) -> Result<()>;
+}
