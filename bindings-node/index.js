@@ -28,7 +28,7 @@ function translate(error) {
   return error
 }
 
-// Every method of the addon's classes returns a Promise; an argument error thrown before the
+// Every I/O method of the addon's classes returns a Promise; an argument error thrown before the
 // Promise exists becomes a rejection too, so callers handle one failure path.
 function wrap(fn) {
   return function (...args) {
@@ -40,11 +40,26 @@ function wrap(fn) {
   }
 }
 
-function wrapMethods(prototype) {
+// Synchronous functions throw MeshError too.
+function wrapSync(fn) {
+  return function (...args) {
+    try {
+      return fn.apply(this, args)
+    } catch (error) {
+      throw translate(error)
+    }
+  }
+}
+
+// The few methods that do no I/O and return no Promise.
+const SYNC_METHODS = { Workflows: ['register'], Worker: ['stop'] }
+
+function wrapMethods(prototype, sync = []) {
   for (const name of Object.getOwnPropertyNames(prototype)) {
     const descriptor = Object.getOwnPropertyDescriptor(prototype, name)
     if (name === 'constructor' || typeof descriptor.value !== 'function') continue
-    Object.defineProperty(prototype, name, { ...descriptor, value: wrap(descriptor.value) })
+    const wrapped = sync.includes(name) ? wrapSync(descriptor.value) : wrap(descriptor.value)
+    Object.defineProperty(prototype, name, { ...descriptor, value: wrapped })
   }
 }
 
@@ -67,8 +82,8 @@ function withWrappedStatics(cls) {
 }
 
 const classes = {}
-for (const name of ['MeshClient', 'Kv', 'Artifacts', 'Events', 'Subscription', 'Timeline']) {
-  wrapMethods(native[name].prototype)
+for (const name of ['MeshClient', 'Kv', 'Artifacts', 'Events', 'Subscription', 'Timeline', 'Workflows', 'Worker']) {
+  wrapMethods(native[name].prototype, SYNC_METHODS[name])
   classes[name] = withWrappedStatics(native[name])
 }
 
@@ -82,17 +97,6 @@ native.Subscription.prototype[Symbol.asyncIterator] = async function* () {
     }
   } finally {
     await this.close()
-  }
-}
-
-// Synchronous functions throw MeshError too.
-function wrapSync(fn) {
-  return function (...args) {
-    try {
-      return fn.apply(this, args)
-    } catch (error) {
-      throw translate(error)
-    }
   }
 }
 

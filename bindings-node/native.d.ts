@@ -80,6 +80,8 @@ export declare class MeshClient {
   get events(): Events
   /** The append-only timeline. */
   get timeline(): Timeline
+  /** Workflows: ASL state machines, executions, Task handlers and activity workers. */
+  get workflows(): Workflows
   /**
    * Runs an upstream MCP tool (`'mesh_kv_set'`, `'mesh_timeline_get'`, ...) with its
    * arguments and resolves to its JSON result.
@@ -109,6 +111,68 @@ export declare class Timeline {
   append(stream: string, data: any): Promise<TimelineEntry>
   /** One page of entries of every stream starting with `prefix`, newest first. */
   get(prefix?: string | undefined | null, query?: TimelineQuery | undefined | null): Promise<TimelinePage>
+}
+
+/** A running activity worker (from `workflows.worker`). */
+export declare class Worker {
+  /** Stops polling for tasks; a task being handled is abandoned. Idempotent. */
+  stop(): void
+  /** Whether the worker is still polling for tasks. */
+  get running(): boolean
+}
+
+/** The workflows namespace of a `MeshClient`. */
+export declare class Workflows {
+  /**
+   * Creates the state machine `name` from an ASL definition (an object or JSON text), or
+   * replaces its definition. Every problem of the definition rejects with `InvalidInput`
+   * naming the state and field.
+   */
+  create(name: string, definition: object | string): Promise<StateMachineInfo>
+  /**
+   * Starts an execution of the state machine `name` with `input` (an object or JSON text;
+   * `{}` when omitted).
+   */
+  start(name: string, input?: any, options?: StartOptions): Promise<ExecutionRef>
+  /** The execution's current state. */
+  describe(arn: string): Promise<Execution>
+  /**
+   * Waits until the execution is no longer running and resolves to it; with `timeoutMs`,
+   * resolves to it still `RUNNING` if it has not finished by then.
+   */
+  wait(arn: string, options?: WaitOptions | undefined | null): Promise<Execution>
+  /** Every history event of the execution, oldest first. */
+  history(arn: string): Promise<Array<HistoryEvent>>
+  /** Stops a running execution (`ABORTED`, with the optional error and cause); resolves to it. */
+  stop(arn: string, options?: StopOptions | undefined | null): Promise<Execution>
+  /** Executions of the state machine `name`, newest first, one page at a time. */
+  listExecutions(name: string, options?: ListExecutionsOptions | undefined | null): Promise<ExecutionPage>
+  /**
+   * Serves Task states in this process with `handler(input, context)`, which returns the
+   * result or a Promise of it, or throws (rejects) to fail the task with `error` =
+   * `err.error ?? err.name` and `cause` = `err.message`. `name` is matched against the
+   * Task's `Resource`, the `FunctionName` of `lambda:invoke` and the `TaskDefinition` of
+   * `ecs:runTask`. Local and memory backends only. The handler does not keep Node running.
+   */
+  register(name: string, handler: (input: any, context: any) => unknown): void
+  /** The ARN of the activity `name` (created if needed). */
+  createActivity(name: string): Promise<string>
+  /**
+   * Runs `handler(input, context)` for every task of the activity `activity` (a name or an
+   * activity ARN) until `worker.stop()`; results and throws complete the task as with
+   * `register`. `context.Task.Token` is the task token (for `sendTaskHeartbeat`). A worker
+   * does not keep Node running.
+   */
+  worker(activity: string, handler: (input: any, context: any) => unknown): Promise<Worker>
+  /**
+   * Completes the waiting task `token` (an activity task or a `.waitForTaskToken` callback)
+   * with `output` (a value, or JSON text).
+   */
+  sendTaskSuccess(token: string, output: any): Promise<void>
+  /** Fails the waiting task `token` with `error` (matched by `Retry`/`Catch`) and `cause`. */
+  sendTaskFailure(token: string, error: string, cause?: string | undefined | null): Promise<void>
+  /** Reports that the task `token` is still being worked on (resets `HeartbeatSeconds`). */
+  sendTaskHeartbeat(token: string): Promise<void>
 }
 
 /** An artifact read in full. */
@@ -159,6 +223,62 @@ export interface EventInput {
   stream?: string
 }
 
+/** One execution of a state machine. */
+export interface Execution {
+  /** The execution ARN. */
+  arn: string
+  /** The execution name. */
+  name: string
+  /** The state machine's name. */
+  stateMachine: string
+  /** Where it is. */
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED'
+  /** The input. */
+  input: any
+  /** The output (parsed JSON), once `SUCCEEDED`. */
+  output?: any
+  /** The error name, once `FAILED`, `TIMED_OUT` or `ABORTED` (if given). */
+  error?: string
+  /** The cause text that goes with `error`. */
+  cause?: string
+  /** When it started. */
+  startDate: Date
+  /** When it ended, or null while it runs. */
+  stopDate?: Date
+}
+
+/** One page of executions. */
+export interface ExecutionPage {
+  /** The executions, newest first. */
+  items: Array<Execution>
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor?: string
+}
+
+/** What `start` resolves to: enough to `describe`, `wait`, `history` or `stop` the execution. */
+export interface ExecutionRef {
+  /** The execution ARN. */
+  arn: string
+  /** The execution name. */
+  name: string
+  /** When it started. */
+  startDate: Date
+}
+
+/** One history event, named and detailed as Step Functions does. */
+export interface HistoryEvent {
+  /** 1, 2, 3, ... in order. */
+  id: number
+  /** The id of the event this one follows (0 for the first). */
+  previousEventId: number
+  /** When it happened. */
+  timestamp: Date
+  /** `'ExecutionStarted'`, `'PassStateEntered'`, `'TaskSucceeded'`, ... */
+  type: string
+  /** The event's details (Step Functions' `...EventDetails` object). */
+  details: any
+}
+
 /** A stored KV item. */
 export interface KvItem {
   /** The item's key. */
@@ -181,6 +301,16 @@ export interface KvPage {
   items: Array<KvItem>
   /** Pass as `cursor` for the next page; null on the last page. */
   nextCursor?: string
+}
+
+/** Options of `workflows.listExecutions`. */
+export interface ListExecutionsOptions {
+  /** Only executions with this status. */
+  status?: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED'
+  /** Most executions per page (default 100, at most 1000). */
+  limit?: number
+  /** The `nextCursor` of the previous page. */
+  cursor?: string
 }
 
 /** Options of a listing. */
@@ -249,6 +379,28 @@ export interface SetOptions {
   ifAbsent?: boolean
 }
 
+/** Options of `workflows.start`. */
+export interface StartOptions {
+  /** The execution name (1-80 letters, digits, `-`, `_`); a UUID when omitted. */
+  executionName?: string
+}
+
+/** A state machine as `create` stored it. */
+export interface StateMachineInfo {
+  /** The state machine ARN. */
+  arn: string
+  /** Its name. */
+  name: string
+}
+
+/** Options of `workflows.stop`. */
+export interface StopOptions {
+  /** The error name recorded on the aborted execution. */
+  error?: string
+  /** The cause text recorded with it. */
+  cause?: string
+}
+
 /** Options of `events.subscribe`. */
 export interface SubscribeOptions {
   /** A durable subscription's name: it resumes where it stopped. */
@@ -294,4 +446,10 @@ export interface TimelineQuery {
   until?: Date
   /** `'newest'` (default) or `'oldest'` first. */
   order?: string
+}
+
+/** Options of `workflows.wait`. */
+export interface WaitOptions {
+  /** Resolve with the execution still `RUNNING` if it has not finished after this long. */
+  timeoutMs?: number
 }

@@ -841,4 +841,6 @@ module.exports.Kv = nativeBinding.Kv
 module.exports.MeshClient = nativeBinding.MeshClient
 module.exports.Subscription = nativeBinding.Subscription
 module.exports.Timeline = nativeBinding.Timeline
+module.exports.Worker = nativeBinding.Worker
+module.exports.Workflows = nativeBinding.Workflows
 module.exports.testEventPattern = nativeBinding.testEventPattern

@@ -54,7 +54,7 @@ tests/with-moto.sh bash -c '
   cargo test -p agent-mesh --features moto-tests --test behaviour --test aws -- aws
   cargo test -p agent-mesh --features moto-tests --test aws_events
   (cd bindings-node && node --test test/*.test.js)
-  .venv/bin/python -m pytest -q bindings-python/tests tests/cross_language tests/aws
+  .venv/bin/python -m pytest -q bindings-python/tests tests/cross_language tests/aws tests/asl
 '
 echo "== cargo test"
 cargo test --workspace

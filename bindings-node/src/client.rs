@@ -1,4 +1,4 @@
-//! `MeshClient` with its `kv`, `artifacts`, `events` and `timeline` namespaces.
+//! `MeshClient` with its `kv`, `artifacts`, `events`, `timeline` and `workflows` namespaces.
 
 use napi::Env;
 use napi::bindgen_prelude::PromiseRaw;
@@ -11,6 +11,7 @@ use crate::events::Events;
 use crate::kv::Kv;
 use crate::promise::promise;
 use crate::timeline::Timeline;
+use crate::workflows::Workflows;
 
 /// A handle on one mesh. `await MeshClient.open()` opens the local default (or
 /// `AGENT_MESH_URL`); `MeshClient.open("local:///path" | "memory://" | "aws://?region=..")`.
@@ -54,6 +55,12 @@ impl MeshClient {
     #[napi(getter)]
     pub fn timeline(&self) -> Timeline {
         Timeline::new(self.inner.clone())
+    }
+
+    /// Workflows: ASL state machines, executions, Task handlers and activity workers.
+    #[napi(getter)]
+    pub fn workflows(&self) -> Workflows {
+        Workflows::new(self.inner.clone())
     }
 
     /// Runs an upstream MCP tool (`'mesh_kv_set'`, `'mesh_timeline_get'`, ...) with its

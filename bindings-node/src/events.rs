@@ -24,7 +24,7 @@ pub fn test_event_pattern(pattern: Value, event: Value) -> Result<bool> {
 }
 
 /// A JSON argument given as an object or as JSON text.
-fn json_text_or_value(operation: &str, what: &str, value: Value) -> Result<Value> {
+pub(crate) fn json_text_or_value(operation: &str, what: &str, value: Value) -> Result<Value> {
     match value {
         Value::String(text) => serde_json::from_str(&text)
             .map_err(|e| invalid(operation, what, format!("not valid JSON text: {e}"))),

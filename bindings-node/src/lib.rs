@@ -8,9 +8,11 @@ mod artifacts;
 mod client;
 mod errors;
 mod events;
+mod handler;
 mod kv;
 mod promise;
 mod timeline;
+mod workflows;
 
 pub use artifacts::{Artifact, ArtifactMeta, ArtifactPage, Artifacts, PutOptions};
 pub use client::MeshClient;
@@ -20,3 +22,7 @@ pub use events::{
 };
 pub use kv::{Kv, KvItem, KvPage, ListOptions, SetOptions};
 pub use timeline::{Timeline, TimelineEntry, TimelinePage, TimelineQuery};
+pub use workflows::{
+    Execution, ExecutionPage, ExecutionRef, HistoryEvent, ListExecutionsOptions, StartOptions,
+    StateMachineInfo, StopOptions, WaitOptions, Worker, Workflows,
+};

@@ -55,4 +55,4 @@ async function rejection(promise) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-module.exports = { behaviour, isAws, rejection, sleep, tempDir, BACKENDS }
+module.exports = { behaviour, isAws, openMesh, rejection, sleep, tempDir, BACKENDS }

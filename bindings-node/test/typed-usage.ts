@@ -1,5 +1,6 @@
 // Type-checked (tsc --strict) use of the whole API; a wrong or missing declaration fails it.
 import { MeshClient, MeshError, testEventPattern, type ErrorCode, type KvItem, type ArtifactMeta, type KvPage, type SendResult, type Subscription, type ReceivedEvent, type TimelineEntry, type TimelinePage } from '..'
+import type { Execution, ExecutionPage, ExecutionRef, ExecutionStatus, HistoryEvent, StateMachineInfo, TaskContext, TaskFailure, TaskHandler, Worker } from '..'
 
 async function usage(): Promise<void> {
   const mesh: MeshClient = await MeshClient.open('memory://')
@@ -30,6 +31,7 @@ async function usage(): Promise<void> {
   const timeline: TimelinePage = await mesh.timeline.get('user/', { limit: 10, order: 'oldest', since: new Date(0) })
   console.log(matched, eventId, failure, next?.id, entry.id, timeline.nextCursor)
   console.log(item.version, got?.value, page.nextCursor, many.length, deleted, size, when)
+  await workflows(mesh)
   try {
     await mesh.artifacts.getToFile('missing', '/tmp/x')
   } catch (e) {
@@ -38,6 +40,40 @@ async function usage(): Promise<void> {
       console.log(code, e.retryable, e.context)
     }
   }
+}
+
+async function workflows(mesh: MeshClient): Promise<void> {
+  const machine: StateMachineInfo = await mesh.workflows.create('flow', { StartAt: 'A', States: { A: { Type: 'Pass', End: true } } })
+  await mesh.workflows.create('flow', '{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}')
+  const review: TaskHandler = async (input: { text: string }, context: TaskContext) => {
+    if (input.text.length === 0) {
+      const failure: TaskFailure = Object.assign(new Error('empty'), { error: 'Review.Empty' })
+      throw failure
+    }
+    return { reviewed: context.Execution?.Input, token: context.Task.Token }
+  }
+  mesh.workflows.register('review', review)
+  mesh.workflows.register('sync', (input) => ({ echoed: input }))
+  const worker: Worker = await mesh.workflows.worker('activity', async () => ({ done: true }))
+  const running: boolean = worker.running
+  worker.stop()
+  const activityArn: string = await mesh.workflows.createActivity('activity')
+  const started: ExecutionRef = await mesh.workflows.start('flow', { text: 'hi' }, { executionName: 'run-1' })
+  await mesh.workflows.start('flow')
+  const when: Date = started.startDate
+  const done: Execution = await mesh.workflows.wait(started.arn, { timeoutMs: 1000 })
+  const status: ExecutionStatus = done.status
+  if (done.status === 'SUCCEEDED') console.log(done.output, done.stopDate?.getTime())
+  const described: Execution = await mesh.workflows.describe(started.arn)
+  const history: HistoryEvent[] = await mesh.workflows.history(started.arn)
+  const first: string = history[0].type
+  const stopped: Execution = await mesh.workflows.stop(started.arn, { error: 'Cancelled', cause: 'typed' })
+  const page: ExecutionPage = await mesh.workflows.listExecutions('flow', { status: 'SUCCEEDED', limit: 10, cursor: page0() })
+  await mesh.workflows.sendTaskSuccess('token', { ok: true })
+  await mesh.workflows.sendTaskFailure('token', 'Failed', 'cause')
+  await mesh.workflows.sendTaskFailure('token', 'Failed')
+  await mesh.workflows.sendTaskHeartbeat('token')
+  console.log(machine.arn, running, activityArn, when, status, described.error, first, stopped.cause, page.nextCursor, page.items[0]?.stateMachine)
 }
 
 function page0(): string | undefined {

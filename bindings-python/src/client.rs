@@ -1,5 +1,5 @@
-//! `MeshClient` and its namespaces `kv` and `artifacts` (`events` and `timeline` live in their
-//! own modules).
+//! `MeshClient` and its namespaces `kv` and `artifacts` (`events`, `timeline` and `workflows`
+//! live in their own modules).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -15,6 +15,7 @@ use crate::events::Events;
 use crate::runtime::block_on;
 use crate::timeline::Timeline;
 use crate::types::{Artifact, ArtifactMeta, KvItem, Page};
+use crate::workflows::Workflows;
 
 /// The client state shared by `MeshClient` and its namespaces.
 pub(crate) struct Shared {
@@ -93,6 +94,14 @@ impl MeshClient {
     #[getter]
     fn timeline(&self) -> Timeline {
         Timeline {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Workflows: ASL state machines, Task handlers and activity workers.
+    #[getter]
+    fn workflows(&self) -> Workflows {
+        Workflows {
             shared: self.shared.clone(),
         }
     }

@@ -8,9 +8,12 @@ mod client;
 mod convert;
 mod errors;
 mod events;
+mod handlers;
 mod runtime;
 mod timeline;
 mod types;
+mod workflow_types;
+mod workflows;
 
 use pyo3::prelude::*;
 
@@ -29,6 +32,12 @@ fn _agent_mesh(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<events::SendResult>()?;
     m.add_class::<timeline::Timeline>()?;
     m.add_class::<timeline::TimelineEntry>()?;
+    m.add_class::<workflows::Workflows>()?;
+    m.add_class::<workflows::ExecutionRef>()?;
+    m.add_class::<workflows::Worker>()?;
+    m.add_class::<workflow_types::StateMachineInfo>()?;
+    m.add_class::<workflow_types::Execution>()?;
+    m.add_class::<workflow_types::HistoryEvent>()?;
     m.add_function(wrap_pyfunction!(events::test_event_pattern, m)?)?;
     errors::register(m)?;
     Ok(())

@@ -3,7 +3,7 @@
 import asyncio
 
 import agent_mesh
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from agent_mesh import ArtifactMeta, AsyncMeshClient, KvItem, MeshClient, MeshError, Page
 
@@ -58,7 +58,60 @@ async def async_usage(mesh: AsyncMeshClient) -> None:
     print(item, head, entry.stream)
 
 
+def workflows_usage(mesh: MeshClient) -> None:
+    definition = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "shout", "End": True}}}
+    info: agent_mesh.StateMachineInfo = mesh.workflows.create("typed", definition)
+    mesh.workflows.create("typed-text", '{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}')
+
+    @mesh.workflows.handler("shout")
+    def shout(input: Dict[str, Any], context: Dict[str, Any]) -> str:
+        token: str = context["Task"]["Token"]
+        return str(input.get("word", token)).upper()
+
+    async def whisper(input: Any, context: Dict[str, Any]) -> str:
+        return str(input).lower()
+
+    mesh.workflows.register("whisper", whisper)
+    run: agent_mesh.ExecutionRef = mesh.workflows.start("typed", {"word": "hi"}, execution_name="typed-1")
+    done: agent_mesh.Execution = run.wait(timeout=10)
+    status: str = done.status
+    events: List[agent_mesh.HistoryEvent] = run.history()
+    first_type: str = events[0].type
+    again: agent_mesh.Execution = mesh.workflows.wait(run.arn, timeout=1.5)
+    page: Page = mesh.workflows.list_executions("typed", status="SUCCEEDED", limit=10, cursor=None)
+    activity: str = mesh.workflows.create_activity("review")
+    with mesh.workflows.worker(activity, lambda input, context: {"ok": True}) as worker:
+        running: bool = worker.running
+    try:
+        mesh.workflows.send_task_success("token", {"a": 1})
+        mesh.workflows.send_task_failure("token", "Some.Error", "why")
+        mesh.workflows.send_task_heartbeat("token")
+        mesh.workflows.stop(run.arn, error="Manual")
+    except MeshError as e:
+        print(e.kind)
+    print(info.arn, shout, status, first_type, again.output, page.items, running, done.stop_date, run.start_date)
+
+
+async def async_workflows_usage(mesh: AsyncMeshClient) -> None:
+    await mesh.workflows.create("typed", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+
+    @mesh.workflows.handler("async-shout")
+    async def shout(input: str, context: Dict[str, Any]) -> str:
+        return input.upper()
+
+    await mesh.workflows.register("plain", lambda input, context: input)
+    run: agent_mesh.AsyncExecutionRef = await mesh.workflows.start("typed", {"x": 1})
+    done: agent_mesh.Execution = await run.wait(timeout=5)
+    history: List[agent_mesh.HistoryEvent] = await run.history()
+    worker: agent_mesh.Worker = await mesh.workflows.worker("review", shout)
+    worker.stop()
+    described = await mesh.workflows.describe(run.arn)
+    print(done.output, history[-1].details, described.status)
+
+
 if __name__ == "__main__":
     sync_usage(MeshClient("memory://"))
     events_usage(MeshClient("memory://"))
     asyncio.run(async_usage(AsyncMeshClient("memory://")))
+    workflows_usage(MeshClient("memory://"))
+    asyncio.run(async_workflows_usage(AsyncMeshClient("memory://")))

@@ -67,30 +67,30 @@ async fn every_corpus_case_ends_as_documented_on_the_embedded_engine() {
             continue;
         }
         if done.status == ExecutionStatus::Succeeded {
-            if let Some(output) = expected.get("output") {
-                if done.output.as_ref() != Some(output) {
-                    failures.push(format!(
-                        "{name}: output {}\n    expected {output}",
-                        done.output.unwrap_or_default()
-                    ));
-                }
+            if let Some(output) = expected.get("output")
+                && done.output.as_ref() != Some(output)
+            {
+                failures.push(format!(
+                    "{name}: output {}\n    expected {output}",
+                    done.output.unwrap_or_default()
+                ));
             }
         } else {
-            if let Some(error) = expected.get("error").and_then(Value::as_str) {
-                if done.error.as_deref() != Some(error) {
-                    failures.push(format!(
-                        "{name}: error {:?} (cause {:?}), expected {error}",
-                        done.error, done.cause
-                    ));
-                }
+            if let Some(error) = expected.get("error").and_then(Value::as_str)
+                && done.error.as_deref() != Some(error)
+            {
+                failures.push(format!(
+                    "{name}: error {:?} (cause {:?}), expected {error}",
+                    done.error, done.cause
+                ));
             }
-            if let Some(part) = expected.get("cause_contains").and_then(Value::as_str) {
-                if !done.cause.as_deref().unwrap_or_default().contains(part) {
-                    failures.push(format!(
-                        "{name}: cause {:?} does not contain {part:?}",
-                        done.cause
-                    ));
-                }
+            if let Some(part) = expected.get("cause_contains").and_then(Value::as_str)
+                && !done.cause.as_deref().unwrap_or_default().contains(part)
+            {
+                failures.push(format!(
+                    "{name}: cause {:?} does not contain {part:?}",
+                    done.cause
+                ));
             }
         }
         // Every finished execution has an unbroken history from ExecutionStarted to its end.

@@ -148,3 +148,95 @@ async fn sigkill_during_writes_keeps_every_acknowledged_write() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
+
+/// Kills (SIGKILL) a process running a workflow, once during a Wait and once during a Task, and
+/// lets this process adopt and finish each execution: the history stays unbroken and no Task
+/// that had reported success runs again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_workflow_process_is_resumed_by_another_during_a_wait_and_during_a_task() {
+    for kill_in in ["WaitStateEntered", "TaskStarted:Slow"] {
+        let dir = tempfile::tempdir().unwrap();
+        let url = url(dir.path());
+        let mut child = worker(&["crash-workflow", &url]);
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert_eq!(line.trim(), "started");
+        let mesh = MeshClient::connect(&url).await.unwrap();
+        let arn = "arn:aws:states:local:000000000000:execution:crash:victim";
+        // Wait until the child is inside the Wait, or inside the Slow task.
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let history = mesh.workflows().history(arn).await.unwrap();
+            let reached = history.iter().any(|e| match kill_in.split_once(':') {
+                None => e.event_type == kill_in,
+                Some((t, _)) => {
+                    e.event_type == t
+                        && history.iter().any(|x| {
+                            x.event_type == "TaskStateEntered" && x.details["name"] == "Slow"
+                        })
+                }
+            });
+            if reached {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the child never reached {kill_in}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        // This process serves the same Tasks (its Slow is quick) and adopts the execution once
+        // the dead process's lease has run out.
+        agent_mesh_tests::register_crash_handlers(&mesh, 0);
+        let done = mesh
+            .workflows()
+            .wait(arn, Some(Duration::from_secs(30)))
+            .await
+            .unwrap();
+        assert_eq!(done.status.as_str(), "SUCCEEDED", "{kill_in}: {done:?}");
+        let runs = |state: &'static str| {
+            let mesh = mesh.clone();
+            async move {
+                mesh.kv()
+                    .get(&format!("runs:{state}"))
+                    .await
+                    .unwrap()
+                    .map(|i| i.value)
+            }
+        };
+        assert_eq!(
+            runs("Count1").await,
+            Some(json!(1)),
+            "{kill_in}: Count1 had succeeded before the kill and must not run again"
+        );
+        assert_eq!(runs("Count2").await, Some(json!(1)), "{kill_in}");
+        let slow_runs = if kill_in == "WaitStateEntered" { 1 } else { 2 };
+        assert_eq!(
+            runs("Slow").await,
+            Some(json!(slow_runs)),
+            "{kill_in}: Slow runs again only if it was killed mid-run"
+        );
+        let history = mesh.workflows().history(arn).await.unwrap();
+        let ids: Vec<u64> = history.iter().map(|e| e.id).collect();
+        assert_eq!(
+            ids,
+            (1..=history.len() as u64).collect::<Vec<_>>(),
+            "{kill_in}: history ids are unbroken"
+        );
+        let succeeded: Vec<&str> = history
+            .iter()
+            .filter(|e| e.event_type == "TaskStateExited")
+            .map(|e| e.details["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            succeeded,
+            vec!["Count1", "Slow", "Count2"],
+            "{kill_in}: each Task exited once"
+        );
+        assert_eq!(history.last().unwrap().event_type, "ExecutionSucceeded");
+    }
+}

@@ -8,9 +8,10 @@ sync ones below, so every method is defined once, in the native module.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import inspect
-from typing import Any, Callable, Dict, Optional, Type
+from typing import Any, Callable, Dict, List, Optional, Type, TypeVar
 
 from . import _agent_mesh
 from ._agent_mesh import (
@@ -20,6 +21,9 @@ from ._agent_mesh import (
     Config,
     Conflict,
     Events,
+    Execution,
+    ExecutionRef,
+    HistoryEvent,
     Internal,
     InvalidInput,
     Kv,
@@ -31,6 +35,7 @@ from ._agent_mesh import (
     PermissionDenied,
     ReceivedEvent,
     SendResult,
+    StateMachineInfo,
     Subscription,
     Throttled,
     Timeline,
@@ -38,6 +43,8 @@ from ._agent_mesh import (
     TooLarge,
     Unavailable,
     Unsupported,
+    Worker,
+    Workflows,
     test_event_pattern,
 )
 
@@ -47,13 +54,18 @@ __all__ = [
     "Artifacts",
     "AsyncArtifacts",
     "AsyncEvents",
+    "AsyncExecutionRef",
     "AsyncKv",
     "AsyncMeshClient",
     "AsyncSubscription",
     "AsyncTimeline",
+    "AsyncWorkflows",
     "Config",
     "Conflict",
     "Events",
+    "Execution",
+    "ExecutionRef",
+    "HistoryEvent",
     "Internal",
     "InvalidInput",
     "Kv",
@@ -65,6 +77,7 @@ __all__ = [
     "PermissionDenied",
     "ReceivedEvent",
     "SendResult",
+    "StateMachineInfo",
     "Subscription",
     "Throttled",
     "Timeline",
@@ -72,6 +85,8 @@ __all__ = [
     "TooLarge",
     "Unavailable",
     "Unsupported",
+    "Worker",
+    "Workflows",
     "test_event_pattern",
 ]
 
@@ -167,17 +182,149 @@ class AsyncEvents(_async_twin(Events, "AsyncEvents")):  # type: ignore[misc]
         return AsyncSubscription(sync)
 
 
+#: Seconds each wait of an async ``wait`` lasts in a worker thread (see ``AsyncSubscription``).
+_WAIT_SLICE = 0.5
+
+
+async def _wait_in_slices(wait: Callable[[Optional[float]], Execution], timeout: Optional[float]) -> Execution:
+    """Runs the blocking ``wait(slice)`` in worker threads, slice by slice, until the execution
+    is no longer running or ``timeout`` seconds have passed; a cancelled task frees its thread
+    within a slice."""
+    loop = asyncio.get_running_loop()
+    deadline = None if timeout is None else loop.time() + timeout
+    while True:
+        left = _WAIT_SLICE if deadline is None else min(_WAIT_SLICE, max(0.0, deadline - loop.time()))
+        execution = await asyncio.to_thread(wait, left)
+        if execution.status != "RUNNING" or (deadline is not None and loop.time() >= deadline):
+            return execution
+
+
+_Handler = TypeVar("_Handler", bound=Callable[..., Any])
+
+
+def _running_loop() -> Optional[asyncio.AbstractEventLoop]:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _on_loop(handler: Any, loop: Optional[asyncio.AbstractEventLoop]) -> Any:
+    """``handler`` with its coroutines run on ``loop`` (the event loop the async client was
+    used from, so they may use resources bound to it) while that loop runs; otherwise the
+    native binding runs them with ``asyncio.run`` in the handler's own thread."""
+    if loop is None or not callable(handler):
+        return handler
+
+    @functools.wraps(handler)
+    def call(input: Any, context: Any) -> Any:
+        result = handler(input, context)
+        if not inspect.iscoroutine(result) or loop.is_closed() or not loop.is_running():
+            return result
+        future = asyncio.run_coroutine_threadsafe(result, loop)
+        while True:
+            concurrent.futures.wait([future], timeout=_WAIT_SLICE)
+            if future.done():
+                return future.result()
+            if not loop.is_running():
+                future.cancel()
+                raise RuntimeError("the event loop running this async task handler stopped before it finished")
+
+    return call
+
+
+class AsyncExecutionRef:
+    """Asyncio twin of :class:`ExecutionRef`: ``.arn``, ``.name``, ``.start_date``, and
+    ``wait``, ``describe``, ``history`` and ``stop`` as coroutines."""
+
+    def __init__(self, sync: ExecutionRef) -> None:
+        self._sync = sync
+
+    @property
+    def arn(self) -> str:
+        """The execution ARN."""
+        return self._sync.arn
+
+    @property
+    def name(self) -> str:
+        """The execution name."""
+        return self._sync.name
+
+    @property
+    def start_date(self) -> Any:
+        """When it started (UTC)."""
+        return self._sync.start_date
+
+    async def wait(self, timeout: Optional[float] = None) -> Execution:
+        """Waits until the execution is no longer running (at most ``timeout`` seconds)."""
+        return await _wait_in_slices(self._sync.wait, timeout)
+
+    async def describe(self) -> Execution:
+        """The execution as it is now."""
+        return await asyncio.to_thread(self._sync.describe)
+
+    async def history(self) -> List[HistoryEvent]:
+        """Every history event of the execution, oldest first."""
+        return await asyncio.to_thread(self._sync.history)
+
+    async def stop(self, error: Optional[str] = None, cause: Optional[str] = None) -> Execution:
+        """Stops the execution (``ABORTED``, with optional error and cause)."""
+        return await asyncio.to_thread(self._sync.stop, error, cause)
+
+    def __repr__(self) -> str:
+        return "Async" + repr(self._sync)
+
+
+class AsyncWorkflows(_async_twin(Workflows, "AsyncWorkflows")):  # type: ignore[misc]
+    """Asyncio twin of :class:`Workflows`. ``start`` returns an :class:`AsyncExecutionRef`;
+    ``async def`` handlers given to ``register``, ``handler`` or ``worker`` from a running event
+    loop run on that loop; ``handler`` stays a plain (synchronous) decorator."""
+
+    async def start(self, name: str, input: Any = None, *, execution_name: Optional[str] = None) -> AsyncExecutionRef:
+        """Starts an execution of ``name``; returns an :class:`AsyncExecutionRef`."""
+        sync = await asyncio.to_thread(self._sync.start, name, input, execution_name=execution_name)
+        return AsyncExecutionRef(sync)
+
+    async def wait(self, arn: str, timeout: Optional[float] = None) -> Execution:
+        """Waits until the execution ``arn`` is no longer running (at most ``timeout`` seconds)."""
+        return await _wait_in_slices(functools.partial(self._sync.wait, arn), timeout)
+
+    async def register(self, name: str, handler: Callable[..., Any]) -> None:
+        """Serves Task states whose resource is ``name`` with ``handler(input, context)``."""
+        await asyncio.to_thread(self._sync.register, name, _on_loop(handler, asyncio.get_running_loop()))
+
+    def handler(self, name: str) -> Callable[[_Handler], _Handler]:
+        """Decorator form of ``register``: registers the function and returns it unchanged."""
+
+        def decorate(function: _Handler) -> _Handler:
+            self._sync.register(name, _on_loop(function, _running_loop()))
+            return function
+
+        return decorate
+
+    async def worker(self, activity: str, handler: Callable[..., Any]) -> Worker:
+        """Runs ``handler(input, context)`` for every task of the activity in the background
+        until the returned :class:`Worker` is stopped."""
+        return await asyncio.to_thread(self._sync.worker, activity, _on_loop(handler, asyncio.get_running_loop()))
+
+
 _AsyncMeshBase = _async_twin(
     MeshClient,
     "AsyncMeshClient",
-    {"kv": AsyncKv, "artifacts": AsyncArtifacts, "events": AsyncEvents, "timeline": AsyncTimeline},
+    {
+        "kv": AsyncKv,
+        "artifacts": AsyncArtifacts,
+        "events": AsyncEvents,
+        "timeline": AsyncTimeline,
+        "workflows": AsyncWorkflows,
+    },
 )
 
 
 class AsyncMeshClient(_AsyncMeshBase):  # type: ignore[misc,valid-type]
     """Asyncio client: ``AsyncMeshClient(url)`` opens like ``MeshClient(url)``; every method of
-    ``MeshClient``, ``mesh.kv``, ``mesh.artifacts``, ``mesh.events`` and ``mesh.timeline`` is a
-    coroutine here."""
+    ``MeshClient``, ``mesh.kv``, ``mesh.artifacts``, ``mesh.events``, ``mesh.timeline`` and
+    ``mesh.workflows`` is a coroutine here (except the ``workflows.handler`` decorator)."""
 
     def __init__(self, url: Optional[str] = None) -> None:
         super().__init__(MeshClient(url))

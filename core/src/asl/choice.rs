@@ -16,55 +16,42 @@ use super::{Failure, Scope};
 /// A parsed Choice Rule (its `Next`, if any, is returned by [`ChoiceRule::parse_top_level`]).
 #[derive(Debug, Clone)]
 pub struct ChoiceRule {
-    kind: Kind,
+    rule: Rule,
 }
 
 #[derive(Debug, Clone)]
-enum Kind {
+enum Rule {
     And(Vec<ChoiceRule>),
     Or(Vec<ChoiceRule>),
     Not(Box<ChoiceRule>),
-    Test { variable: Path, test: Test },
+    /// A data-test expression: the `Variable` and the test of its value.
+    Test(Path, Test),
 }
 
 #[derive(Debug, Clone)]
 enum Test {
-    /// `Is*`: the type test and the expected answer.
+    /// `IsPresent`: the expected answer.
+    Present(bool),
+    /// `IsNull`, `IsNumeric`, ...: the type test and the expected answer.
     Is(TypeTest, bool),
     /// `StringMatches`: the pattern, `None` standing for `*`.
     Matches(Vec<Option<char>>),
-    Compare {
-        kind: ValueKind,
-        order: Order,
-        operand: Operand,
-    },
+    /// `StringEquals`, `NumericLessThanPath`, ...: the type, the orders that pass, the operand.
+    Compare(ValueType, Accepts, Operand),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TypeTest {
-    Null,
-    Present,
-    Numeric,
-    String,
-    Boolean,
-    Timestamp,
-}
+/// An `Is*` operator's test of a value's type.
+type TypeTest = fn(&Value) -> bool;
+/// The orders a comparison operator accepts (`Ordering::is_le` for `...LessThanEquals`).
+type Accepts = fn(Ordering) -> bool;
 
+/// The type a comparison operator compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ValueKind {
+enum ValueType {
     String,
     Numeric,
     Boolean,
     Timestamp,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Order {
-    Equals,
-    LessThan,
-    GreaterThan,
-    LessThanEquals,
-    GreaterThanEquals,
 }
 
 #[derive(Debug, Clone)]
@@ -73,57 +60,60 @@ enum Operand {
     Path(Path),
 }
 
-const TYPE_TESTS: [(&str, TypeTest); 6] = [
-    ("IsNull", TypeTest::Null),
-    ("IsPresent", TypeTest::Present),
-    ("IsNumeric", TypeTest::Numeric),
-    ("IsString", TypeTest::String),
-    ("IsBoolean", TypeTest::Boolean),
-    ("IsTimestamp", TypeTest::Timestamp),
-];
-const KINDS: [(&str, ValueKind); 4] = [
-    ("String", ValueKind::String),
-    ("Numeric", ValueKind::Numeric),
-    ("Boolean", ValueKind::Boolean),
-    ("Timestamp", ValueKind::Timestamp),
-];
-const ORDERS: [(&str, Order); 5] = [
-    ("Equals", Order::Equals),
-    ("LessThan", Order::LessThan),
-    ("GreaterThan", Order::GreaterThan),
-    ("LessThanEquals", Order::LessThanEquals),
-    ("GreaterThanEquals", Order::GreaterThanEquals),
-];
-
-/// What an operator field name means.
+/// What an operator field means.
 enum Operator {
     And,
     Or,
     Not,
+    Present,
     Is(TypeTest),
     Matches,
-    Compare(ValueKind, Order, bool),
+    /// The type, the orders that pass and whether the operand is a path.
+    Compare(ValueType, Accepts, bool),
 }
 
+const TYPE_TESTS: [(&str, TypeTest); 5] = [
+    ("IsNull", Value::is_null),
+    ("IsNumeric", Value::is_number),
+    ("IsString", Value::is_string),
+    ("IsBoolean", Value::is_boolean),
+    ("IsTimestamp", is_timestamp),
+];
+const TYPES: [(&str, ValueType); 4] = [
+    ("String", ValueType::String),
+    ("Numeric", ValueType::Numeric),
+    ("Boolean", ValueType::Boolean),
+    ("Timestamp", ValueType::Timestamp),
+];
+const ORDERS: [(&str, Accepts); 5] = [
+    ("Equals", Ordering::is_eq),
+    ("LessThan", Ordering::is_lt),
+    ("GreaterThan", Ordering::is_gt),
+    ("LessThanEquals", Ordering::is_le),
+    ("GreaterThanEquals", Ordering::is_ge),
+];
+
+/// The operator a field name stands for; `None` when it is not one.
 fn operator(name: &str) -> Option<Operator> {
     match name {
         "And" => return Some(Operator::And),
         "Or" => return Some(Operator::Or),
         "Not" => return Some(Operator::Not),
+        "IsPresent" => return Some(Operator::Present),
         "StringMatches" => return Some(Operator::Matches),
         _ => {}
     }
     if let Some((_, test)) = TYPE_TESTS.iter().find(|(n, _)| *n == name) {
         return Some(Operator::Is(*test));
     }
-    let (kind_name, kind) = KINDS.iter().find(|(n, _)| name.starts_with(n))?;
-    let rest = &name[kind_name.len()..];
+    let (type_name, value_type) = TYPES.iter().find(|(n, _)| name.starts_with(n))?;
+    let rest = &name[type_name.len()..];
     let (rest, is_path) = rest
         .strip_suffix("Path")
         .map_or((rest, false), |rest| (rest, true));
-    let (_, order) = ORDERS.iter().find(|(n, _)| *n == rest)?;
-    (*kind != ValueKind::Boolean || *order == Order::Equals)
-        .then_some(Operator::Compare(*kind, *order, is_path))
+    let (order_name, accepts) = ORDERS.iter().find(|(n, _)| *n == rest)?;
+    let allowed = *value_type != ValueType::Boolean || *order_name == "Equals";
+    allowed.then_some(Operator::Compare(*value_type, *accepts, is_path))
 }
 
 impl ChoiceRule {
@@ -139,7 +129,7 @@ impl ChoiceRule {
         match parse(value, at, true)? {
             (rule, Some(next)) => Ok((rule, next)),
             (_, None) => Err(format!(
-                "{at}: a top-level Choice Rule must have a string 'Next' field"
+                "{at}: a top-level Choice Rule needs a 'Next' state name"
             )),
         }
     }
@@ -147,225 +137,175 @@ impl ChoiceRule {
     /// Evaluates the rule against the state's effective input (and the context and variables
     /// its paths may name).
     pub fn evaluate(&self, scope: &Scope) -> Result<bool, Failure> {
-        match &self.kind {
-            Kind::And(rules) => {
-                for rule in rules {
-                    if !rule.evaluate(scope)? {
-                        return Ok(false);
-                    }
-                }
-                Ok(true)
+        let (variable, test) = match &self.rule {
+            Rule::And(rules) => return all(rules, scope, true),
+            Rule::Or(rules) => return all(rules, scope, false).map(|none| !none),
+            Rule::Not(rule) => return Ok(!rule.evaluate(scope)?),
+            Rule::Test(variable, test) => (variable, test),
+        };
+        let value = variable.select_optional(scope);
+        if let Test::Present(expected) = test {
+            return Ok(value.is_some() == *expected);
+        }
+        let value = value.ok_or_else(|| invalid_path(variable))?;
+        Ok(match test {
+            Test::Present(_) => true,
+            Test::Is(test, expected) => test(&value) == *expected,
+            Test::Matches(pattern) => value.as_str().is_some_and(|text| matches(pattern, text)),
+            Test::Compare(value_type, accepts, Operand::Value(other)) => {
+                compare(*value_type, &value, other).is_some_and(accepts)
             }
-            Kind::Or(rules) => {
-                for rule in rules {
-                    if rule.evaluate(scope)? {
-                        return Ok(true);
-                    }
-                }
-                Ok(false)
+            Test::Compare(value_type, accepts, Operand::Path(path)) => {
+                let other = path
+                    .select_optional(scope)
+                    .ok_or_else(|| invalid_path(path))?;
+                compare(*value_type, &value, &other).is_some_and(accepts)
             }
-            Kind::Not(rule) => Ok(!rule.evaluate(scope)?),
-            Kind::Test { variable, test } => {
-                let value = variable.select_optional(scope);
-                if let Test::Is(TypeTest::Present, expected) = test {
-                    return Ok(value.is_some() == *expected);
-                }
-                let value = value.ok_or_else(|| invalid_path(variable))?;
-                Ok(match test {
-                    Test::Is(test, expected) => is(*test, &value) == *expected,
-                    Test::Matches(pattern) => {
-                        value.as_str().is_some_and(|text| matches(pattern, text))
-                    }
-                    Test::Compare {
-                        kind,
-                        order,
-                        operand,
-                    } => {
-                        let compared = match operand {
-                            Operand::Value(other) => compare(*kind, &value, other),
-                            Operand::Path(path) => compare(
-                                *kind,
-                                &value,
-                                &path
-                                    .select_optional(scope)
-                                    .ok_or_else(|| invalid_path(path))?,
-                            ),
-                        };
-                        compared.is_some_and(|o| match order {
-                            Order::Equals => o.is_eq(),
-                            Order::LessThan => o.is_lt(),
-                            Order::GreaterThan => o.is_gt(),
-                            Order::LessThanEquals => o.is_le(),
-                            Order::GreaterThanEquals => o.is_ge(),
-                        })
-                    }
-                })
-            }
+        })
+    }
+}
+
+/// Whether every rule evaluates to `expected`, stopping at the first that does not.
+fn all(rules: &[ChoiceRule], scope: &Scope, expected: bool) -> Result<bool, Failure> {
+    for rule in rules {
+        if rule.evaluate(scope)? != expected {
+            return Ok(false);
         }
     }
+    Ok(true)
 }
 
 fn parse(value: &Value, at: &str, top_level: bool) -> Result<(ChoiceRule, Option<String>), String> {
     let map = value
         .as_object()
-        .ok_or_else(|| format!("{at}: a Choice Rule must be a JSON object"))?;
+        .ok_or_else(|| format!("{at}: a Choice Rule must be an object"))?;
     let (mut found, mut variable, mut next): (Option<(&str, Operator, &Value)>, _, _) =
         (None, None, None);
     for (key, value) in map {
         match key.as_str() {
             "Variable" => variable = Some(value),
-            "Next" => next = Some(value),
+            "Next" if top_level => next = Some(value),
+            "Next" => {
+                return Err(format!(
+                    "{at}: 'Next' is only allowed in a top-level Choice Rule"
+                ));
+            }
             "Comment" => {}
             "Assign" if top_level => {}
             _ => match (operator(key), &found) {
                 (Some(op), None) => found = Some((key.as_str(), op, value)),
                 (Some(_), Some((first, ..))) => {
+                    let found = format!("found {first} and {key}");
                     return Err(format!(
-                        "{at}: a Choice Rule must have exactly one comparison operator, found {first} and {key}"
+                        "{at}: a Choice Rule needs exactly one operator, {found}"
                     ));
                 }
                 (None, _) => return Err(format!("{at}: unknown field '{key}' in a Choice Rule")),
             },
         }
     }
-    let next = match (next, top_level) {
-        (None, _) => None,
-        (Some(_), false) => {
-            return Err(format!(
-                "{at}: 'Next' is only allowed in a top-level Choice Rule"
-            ));
-        }
-        (Some(Value::String(next)), true) => Some(next.clone()),
-        (Some(other), true) => return Err(format!("{at}.Next: must be a state name, got {other}")),
+    let next = match next {
+        None | Some(Value::String(_)) => next.and_then(Value::as_str).map(str::to_string),
+        Some(other) => return Err(format!("{at}.Next: must be a state name, got {other}")),
     };
-    let (name, op, operand) = found.ok_or_else(|| {
-        format!("{at}: a Choice Rule needs a comparison operator or And, Or, Not")
-    })?;
+    let (name, op, operand) =
+        found.ok_or_else(|| format!("{at}: a Choice Rule needs an operator"))?;
     let here = format!("{at}.{name}");
-    let boolean = |value: &Value| {
-        value
-            .as_bool()
-            .ok_or_else(|| format!("{here}: must be true or false, got {value}"))
-    };
-    let string = |value: &Value| {
-        value
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| format!("{here}: must be a string, got {value}"))
-    };
-    let data_variable = || match variable {
-        None => Err(format!(
-            "{at}: a Choice Rule with {name} needs a 'Variable'"
-        )),
-        Some(Value::String(text)) => Path::parse(text).map_err(|e| format!("{at}.Variable: {e}")),
-        Some(other) => Err(format!("{at}.Variable: must be a path, got {other}")),
-    };
-    let kind = match op {
+    let wrong = |expected: &str| format!("{here}: must be {expected}, got {operand}");
+    let boolean = || operand.as_bool().ok_or_else(|| wrong("true or false"));
+    let string = || operand.as_str().ok_or_else(|| wrong("a string"));
+    let test = match op {
         Operator::And | Operator::Or | Operator::Not if variable.is_some() => {
             return Err(format!("{at}: 'Variable' is not allowed with {name}"));
         }
         Operator::And | Operator::Or => {
             let rules = operand.as_array().filter(|rules| !rules.is_empty());
             let rules = rules
-                .ok_or_else(|| format!("{here}: must be a non-empty array of Choice Rules"))?;
+                .ok_or_else(|| wrong("a non-empty array of Choice Rules"))?
+                .iter();
             let rules = rules
-                .iter()
                 .enumerate()
                 .map(|(i, rule)| ChoiceRule::parse(rule, &format!("{here}[{i}]")));
             let rules = rules.collect::<Result<_, _>>()?;
-            if matches!(op, Operator::And) {
-                Kind::And(rules)
+            let rule = if matches!(op, Operator::And) {
+                Rule::And(rules)
             } else {
-                Kind::Or(rules)
-            }
+                Rule::Or(rules)
+            };
+            return Ok((ChoiceRule { rule }, next));
         }
-        Operator::Not => Kind::Not(Box::new(ChoiceRule::parse(operand, &here)?)),
-        Operator::Is(test) => Kind::Test {
-            variable: data_variable()?,
-            test: Test::Is(test, boolean(operand)?),
-        },
-        Operator::Matches => {
-            let pattern = pattern(&string(operand)?).map_err(|e| format!("{here}: {e}"))?;
-            Kind::Test {
-                variable: data_variable()?,
-                test: Test::Matches(pattern),
-            }
+        Operator::Not => {
+            let rule = Rule::Not(Box::new(ChoiceRule::parse(operand, &here)?));
+            return Ok((ChoiceRule { rule }, next));
         }
-        Operator::Compare(kind, order, true) => {
-            let path = Path::parse(&string(operand)?).map_err(|e| format!("{here}: {e}"))?;
-            Kind::Test {
-                variable: data_variable()?,
-                test: Test::Compare {
-                    kind,
-                    order,
-                    operand: Operand::Path(path),
-                },
-            }
+        Operator::Present => Test::Present(boolean()?),
+        Operator::Is(test) => Test::Is(test, boolean()?),
+        Operator::Matches => Test::Matches(pattern(string()?).map_err(|e| format!("{here}: {e}"))?),
+        Operator::Compare(value_type, accepts, true) => {
+            let path = Path::parse(string()?).map_err(|e| format!("{here}: {e}"))?;
+            Test::Compare(value_type, accepts, Operand::Path(path))
         }
-        Operator::Compare(kind, order, false) => {
-            let (valid, expected) = match kind {
-                ValueKind::String => (operand.is_string(), "a string"),
-                ValueKind::Numeric => (operand.is_number(), "a number"),
-                ValueKind::Boolean => (operand.is_boolean(), "true or false"),
-                ValueKind::Timestamp => (
-                    operand.as_str().and_then(timestamp).is_some(),
-                    "an RFC 3339 timestamp",
-                ),
+        Operator::Compare(value_type, accepts, false) => {
+            let (valid, expected) = match value_type {
+                ValueType::String => (operand.is_string(), "a string"),
+                ValueType::Numeric => (operand.is_number(), "a number"),
+                ValueType::Boolean => (operand.is_boolean(), "true or false"),
+                ValueType::Timestamp => (is_timestamp(operand), "an RFC 3339 timestamp"),
             };
             if !valid {
-                return Err(format!("{here}: must be {expected}, got {operand}"));
+                return Err(wrong(expected));
             }
-            let test = Test::Compare {
-                kind,
-                order,
-                operand: Operand::Value(operand.clone()),
-            };
-            Kind::Test {
-                variable: data_variable()?,
-                test,
-            }
+            Test::Compare(value_type, accepts, Operand::Value(operand.clone()))
         }
     };
-    Ok((ChoiceRule { kind }, next))
+    let variable = match variable {
+        Some(Value::String(text)) => {
+            Path::parse(text).map_err(|e| format!("{at}.Variable: {e}"))?
+        }
+        Some(other) => return Err(format!("{at}.Variable: must be a path, got {other}")),
+        None => {
+            return Err(format!(
+                "{at}: a Choice Rule with {name} needs a 'Variable'"
+            ));
+        }
+    };
+    Ok((
+        ChoiceRule {
+            rule: Rule::Test(variable, test),
+        },
+        next,
+    ))
 }
 
 fn invalid_path(path: &Path) -> Failure {
     let text = path.text();
-    Failure::runtime(format!(
-        "Invalid path '{text}': The choice state's condition path references an invalid value."
-    ))
-}
-
-fn is(test: TypeTest, value: &Value) -> bool {
-    match test {
-        TypeTest::Null => value.is_null(),
-        TypeTest::Present => true,
-        TypeTest::Numeric => value.is_number(),
-        TypeTest::String => value.is_string(),
-        TypeTest::Boolean => value.is_boolean(),
-        TypeTest::Timestamp => value.as_str().and_then(timestamp).is_some(),
-    }
+    let why = "The choice state's condition path references an invalid value.";
+    Failure::runtime(format!("Invalid path '{text}': {why}"))
 }
 
 /// Orders two values of the operator's type; `None` when either has another type.
-fn compare(kind: ValueKind, a: &Value, b: &Value) -> Option<Ordering> {
-    match (kind, a, b) {
+fn compare(value_type: ValueType, a: &Value, b: &Value) -> Option<Ordering> {
+    match (value_type, a, b) {
         // Step Functions compares strings like Java's `String.compareTo`: by UTF-16 code unit.
-        (ValueKind::String, Value::String(a), Value::String(b)) => {
+        (ValueType::String, Value::String(a), Value::String(b)) => {
             Some(a.encode_utf16().cmp(b.encode_utf16()))
         }
-        (ValueKind::Numeric, Value::Number(a), Value::Number(b)) => {
+        (ValueType::Numeric, Value::Number(a), Value::Number(b)) => {
             match (a.as_i64(), b.as_i64()) {
                 (Some(a), Some(b)) => Some(a.cmp(&b)),
                 _ => a.as_f64()?.partial_cmp(&b.as_f64()?),
             }
         }
-        (ValueKind::Boolean, Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
-        (ValueKind::Timestamp, Value::String(a), Value::String(b)) => {
+        (ValueType::Boolean, Value::Bool(a), Value::Bool(b)) => Some(a.cmp(b)),
+        (ValueType::Timestamp, Value::String(a), Value::String(b)) => {
             Some(timestamp(a)?.cmp(&timestamp(b)?))
         }
         _ => None,
     }
+}
+
+fn is_timestamp(value: &Value) -> bool {
+    value.as_str().and_then(timestamp).is_some()
 }
 
 /// An RFC 3339 timestamp with the restrictions Step Functions adds: an uppercase `T` between
@@ -417,24 +357,23 @@ mod tests {
     use crate::asl::errors;
     use serde_json::{Map, json};
 
-    fn eval(rule: Value, input: Value) -> Result<bool, Failure> {
-        let (context, vars) = (
-            json!({"Execution": {"Name": "run-1"}}),
-            Map::from_iter([("limit".into(), json!(10))]),
-        );
-        ChoiceRule::parse(&rule, "S.Choices[0]")
-            .unwrap()
-            .evaluate(&Scope {
-                input: &input,
-                context: &context,
-                vars: &vars,
-            })
+    /// Evaluates a rule written as JSON text.
+    fn eval(rule: &str, input: &Value) -> Result<bool, Failure> {
+        let rule = ChoiceRule::parse(&serde_json::from_str(rule).unwrap(), "S.Choices[0]").unwrap();
+        let context = json!({"Execution": {"Name": "run-1"}});
+        let vars = Map::from_iter([("limit".into(), json!(10))]);
+        rule.evaluate(&Scope {
+            input,
+            context: &context,
+            vars: &vars,
+        })
     }
 
-    fn choose(choices: &Value, input: &Value) -> Option<String> {
+    /// The `Next` of the first matching rule.
+    fn choose(choices: &Value, input: Value) -> Option<String> {
         let (context, vars) = (json!({}), Map::new());
         let scope = Scope {
-            input,
+            input: &input,
             context: &context,
             vars: &vars,
         };
@@ -458,186 +397,97 @@ mod tests {
                 {"Variable": "$.value", "NumericLessThan": 30}
             ], "Next": "ValueInTwenties"}
         ]);
+        let next = |input| choose(&choices, input);
         assert_eq!(
-            choose(&choices, &json!({"type": "Private", "value": 22})).as_deref(),
-            Some("ValueInTwenties")
+            next(json!({"type": "Private", "value": 22})).unwrap(),
+            "ValueInTwenties"
         );
         assert_eq!(
-            choose(&choices, &json!({"type": "Public", "value": 22})).as_deref(),
-            Some("Public")
+            next(json!({"type": "Public", "value": 22})).unwrap(),
+            "Public"
         );
         assert_eq!(
-            choose(&choices, &json!({"type": "Private", "value": 0})).as_deref(),
-            Some("ValueIsZero")
+            next(json!({"type": "Private", "value": 0})).unwrap(),
+            "ValueIsZero"
         );
-        assert_eq!(
-            choose(&choices, &json!({"type": "Private", "value": 31})),
-            None
-        );
+        assert_eq!(next(json!({"type": "Private", "value": 31})), None);
         let choices = json!([
             {"And": [
                 {"Variable": "$.value", "IsPresent": true},
                 {"Variable": "$.value", "IsNumeric": true},
                 {"Variable": "$.value", "NumericGreaterThanEquals": 20}
             ], "Assign": {"range": "twenties"}, "Next": "ValueInTwenties"},
-            {"Variable": "$.rating", "NumericGreaterThanPath": "$.auditThreshold", "Next": "StartAudit"}
+            {"Variable": "$.rating", "NumericGreaterThanPath": "$.auditThreshold", "Next": "Audit"}
         ]);
+        let next = |input| choose(&choices, input);
         assert_eq!(
-            choose(
-                &choices,
-                &json!({"value": "22", "rating": 5, "auditThreshold": 3})
-            )
-            .as_deref(),
-            Some("StartAudit")
+            next(json!({"value": "22", "rating": 5, "auditThreshold": 3})).unwrap(),
+            "Audit"
         );
-        assert_eq!(
-            choose(&choices, &json!({"rating": 1, "auditThreshold": 3})),
-            None
-        );
+        assert_eq!(next(json!({"value": 22})).unwrap(), "ValueInTwenties");
+        assert_eq!(next(json!({"rating": 1, "auditThreshold": 3})), None);
     }
 
     #[test]
-    fn missing_variables_fail_except_under_is_present() {
-        let failure = eval(
-            json!({"Not": {"Variable": "$.type", "StringEquals": "Private"}}),
-            json!({}),
-        )
-        .unwrap_err();
-        assert_eq!(failure.error, errors::RUNTIME);
-        assert_eq!(
-            failure.cause,
-            "Invalid path '$.type': The choice state's condition path references an invalid value."
-        );
-        assert!(eval(json!({"Variable": "$.a", "IsNull": true}), json!({})).is_err());
-        assert!(
-            eval(
-                json!({"Variable": "$.a", "NumericEqualsPath": "$.b"}),
-                json!({"a": 1})
-            )
-            .is_err()
-        );
-        assert!(!eval(json!({"Variable": "$.a", "IsPresent": true}), json!({})).unwrap());
-        assert!(eval(json!({"Variable": "$.a", "IsPresent": false}), json!({})).unwrap());
-        assert!(
-            eval(
-                json!({"Variable": "$.a", "IsPresent": true}),
-                json!({"a": null})
-            )
-            .unwrap()
-        );
-        assert!(!eval(json!({"Variable": "$nope", "IsPresent": true}), json!({})).unwrap());
-    }
-
-    #[test]
-    fn type_mismatches_are_false() {
-        assert!(
-            !eval(
-                json!({"Variable": "$.a", "NumericEquals": 1}),
-                json!({"a": "1"})
-            )
-            .unwrap()
-        );
-        assert!(
-            !eval(
-                json!({"Variable": "$.a", "StringEquals": "1"}),
-                json!({"a": 1})
-            )
-            .unwrap()
-        );
-        assert!(
-            !eval(
-                json!({"Variable": "$.a", "BooleanEquals": true}),
-                json!({"a": "true"})
-            )
-            .unwrap()
-        );
-        assert!(
-            !eval(
-                json!({"Variable": "$.a", "TimestampEquals": "2001-01-01T12:00:00Z"}),
-                json!({"a": "x"})
-            )
-            .unwrap()
-        );
-        assert!(
-            eval(
-                json!({"Variable": "$.a", "StringEquals": "2001-01-01T12:00:00Z"}),
-                json!({"a": "2001-01-01T12:00:00Z"})
-            )
-            .unwrap()
-        );
-    }
-
-    #[test]
-    fn comparisons() {
-        let input = json!({"n": 5, "f": 5.5, "s": "b", "t": "2001-01-01T12:00:00Z", "b": true, "other": "2001-01-01T13:00:00+01:00"});
-        for (rule, expected) in [
-            (json!({"Variable": "$.n", "NumericEquals": 5.0}), true),
-            (json!({"Variable": "$.n", "NumericLessThan": 5.5}), true),
-            (
-                json!({"Variable": "$.f", "NumericGreaterThanEquals": 5.5}),
-                true,
-            ),
-            (
-                json!({"Variable": "$.n", "NumericLessThanEqualsPath": "$limit"}),
-                true,
-            ),
-            (
-                json!({"Variable": "$.n", "NumericGreaterThanPath": "$.f"}),
-                false,
-            ),
-            (json!({"Variable": "$.s", "StringGreaterThan": "a"}), true),
-            (
-                json!({"Variable": "$.s", "StringLessThanEquals": "b"}),
-                true,
-            ),
-            (json!({"Variable": "$.s", "StringLessThan": "B"}), false),
-            (
-                json!({"Variable": "$$.Execution.Name", "StringEqualsPath": "$$.Execution.Name"}),
-                true,
-            ),
-            (json!({"Variable": "$.b", "BooleanEquals": true}), true),
-            (json!({"Variable": "$.b", "BooleanEqualsPath": "$.b"}), true),
-            (
-                json!({"Variable": "$.t", "TimestampEqualsPath": "$.other"}),
-                true,
-            ),
-            (
-                json!({"Variable": "$.t", "TimestampLessThan": "2001-01-01T12:00:00.5Z"}),
-                true,
-            ),
-            (
-                json!({"Variable": "$.t", "TimestampGreaterThanEquals": "2001-01-01T11:00:00-01:00"}),
-                true,
-            ),
-            (
-                json!({"Variable": "$.t", "TimestampGreaterThan": "2001-01-01T11:00:01-01:00"}),
-                false,
-            ),
-            (
-                json!({"Or": [{"Variable": "$.n", "IsString": true}, {"Variable": "$.s", "IsString": true}]}),
-                true,
-            ),
-            (json!({"Variable": "$.t", "IsTimestamp": true}), true),
-            (json!({"Variable": "$.s", "IsTimestamp": false}), true),
-            (json!({"Variable": "$.b", "IsBoolean": true}), true),
-            (json!({"Variable": "$.n", "IsNull": false}), true),
+    fn operators() {
+        let input = json!({
+            "n": 5, "f": 5.5, "s": "b", "b": true, "null": null, "v": "foo23.log", "star": "log*",
+            "t": "2001-01-01T12:00:00Z", "other": "2001-01-01T13:00:00+01:00", "emoji": "\u{1F600}"
+        });
+        for line in [
+            r#"{"Variable": "$.n", "NumericEquals": 5.0} => true"#,
+            r#"{"Variable": "$.n", "NumericLessThan": 5.5} => true"#,
+            r#"{"Variable": "$.f", "NumericGreaterThanEquals": 5.5} => true"#,
+            r#"{"Variable": "$.n", "NumericLessThanEqualsPath": "$limit"} => true"#,
+            r#"{"Variable": "$.n", "NumericGreaterThanPath": "$.f"} => false"#,
+            r#"{"Variable": "$.s", "StringGreaterThan": "a"} => true"#,
+            r#"{"Variable": "$.s", "StringLessThanEquals": "b"} => true"#,
+            r#"{"Variable": "$.s", "StringLessThan": "B"} => false"#,
+            // Java's compareTo orders by UTF-16 code unit: U+1F600 (a surrogate pair) < U+FF61.
+            r#"{"Variable": "$.emoji", "StringLessThan": "\uff61"} => true"#,
+            r#"{"Variable": "$$.Execution.Name", "StringEqualsPath": "$$.Execution.Name"} => true"#,
+            r#"{"Variable": "$.b", "BooleanEquals": true} => true"#,
+            r#"{"Variable": "$.b", "BooleanEqualsPath": "$.b"} => true"#,
+            r#"{"Variable": "$.t", "TimestampEqualsPath": "$.other"} => true"#,
+            r#"{"Variable": "$.t", "TimestampLessThan": "2001-01-01T12:00:00.5Z"} => true"#,
+            r#"{"Variable": "$.t", "TimestampGreaterThanEquals": "2001-01-01T11:00:00-01:00"} => true"#,
+            r#"{"Variable": "$.t", "TimestampGreaterThan": "2001-01-01T11:00:01-01:00"} => false"#,
+            r#"{"Variable": "$.t", "StringEquals": "2001-01-01T12:00:00Z"} => true"#,
+            r#"{"Or": [{"Variable": "$.n", "IsString": true}, {"Variable": "$.s", "IsString": true}]} => true"#,
+            r#"{"And": [{"Variable": "$.n", "IsNumeric": true}, {"Variable": "$.s", "IsNull": true}]} => false"#,
+            r#"{"Variable": "$.t", "IsTimestamp": true} => true"#,
+            r#"{"Variable": "$.s", "IsTimestamp": false} => true"#,
+            r#"{"Variable": "$.b", "IsBoolean": true} => true"#,
+            r#"{"Variable": "$.null", "IsNull": true} => true"#,
+            r#"{"Variable": "$.n", "IsNull": false} => true"#,
+            r#"{"Variable": "$.null", "IsPresent": true} => true"#,
+            r#"{"Variable": "$.nope", "IsPresent": false} => true"#,
+            r#"{"Variable": "$nope", "IsPresent": true} => false"#,
+            // Type mismatches are false.
+            r#"{"Variable": "$.s", "NumericEquals": 1} => false"#,
+            r#"{"Variable": "$.n", "StringEquals": "5"} => false"#,
+            r#"{"Variable": "$.s", "BooleanEquals": true} => false"#,
+            r#"{"Variable": "$.s", "TimestampEquals": "2001-01-01T12:00:00Z"} => false"#,
+            r#"{"Variable": "$.n", "StringMatches": "*"} => false"#,
+            // The StringMatches examples of the specification, and escapes.
+            r#"{"Variable": "$.v", "StringMatches": "foo*.log"} => true"#,
+            r#"{"Variable": "$.v", "StringMatches": "*.log"} => true"#,
+            r#"{"Variable": "$.v", "StringMatches": "f*2*g"} => true"#,
+            r#"{"Variable": "$.v", "StringMatches": "f*2*x"} => false"#,
+            r#"{"Variable": "$.v", "StringMatches": "foo*.txt"} => false"#,
+            r#"{"Variable": "$.star", "StringMatches": "log\\*"} => true"#,
+            r#"{"Variable": "$.v", "StringMatches": "foo23\\*"} => false"#,
         ] {
-            assert_eq!(
-                eval(rule.clone(), input.clone()).unwrap(),
-                expected,
-                "{rule}"
-            );
+            let (rule, expected) = line.split_once(" => ").unwrap();
+            assert_eq!(eval(rule, &input).unwrap(), expected == "true", "{rule}");
         }
-        // Java's compareTo orders by UTF-16 code unit, which puts U+1F600 (a surrogate pair)
-        // before U+FF61; code-point order would not.
-        let emoji = json!({"Variable": "$.s", "StringLessThan": "\u{ff61}"});
-        assert!(eval(emoji, json!({"s": "\u{1F600}"})).unwrap());
+        let matches = |p: &str, t: &str| matches(&pattern(p).unwrap(), t);
+        assert!(matches("foo*.*", "foobar.zebra") && matches("*", "") && matches(r"a\\b", r"a\b"));
         assert!(timestamp("2016-03-14T01:59:00Z").is_some());
         for bad in [
             "2016-03-14t01:59:00Z",
             "2016-03-14T01:59:00z",
             "2016-03-14 01:59:00Z",
-            "2016-03-14T01:59Z",
             "2016-03-14",
         ] {
             assert!(timestamp(bad).is_none(), "{bad}");
@@ -645,124 +495,66 @@ mod tests {
     }
 
     #[test]
-    fn string_matches() {
-        for (pattern, text, expected) in [
-            ("foo*.log", "foo23.log", true),
-            ("*.log", "zebra.log", true),
-            ("foo*.*", "foobar.zebra", true),
-            ("foo*.log", "foo23.txt", false),
-            ("*", "", true),
-            ("a*b*c", "aXbYbZc", true),
-            ("a*b*c", "aXbYbZ", false),
-            (r"log\*", "log*", true),
-            (r"log\*", "logs", false),
-            (r"a\\b", r"a\b", true),
-        ] {
-            let rule = json!({"Variable": "$.v", "StringMatches": pattern});
-            assert_eq!(
-                eval(rule, json!({"v": text})).unwrap(),
-                expected,
-                "{pattern} vs {text}"
-            );
-        }
+    fn missing_paths_fail_except_under_is_present() {
+        let failure = eval(
+            r#"{"Not": {"Variable": "$.type", "StringEquals": "x"}}"#,
+            &json!({}),
+        );
+        let failure = failure.unwrap_err();
+        assert_eq!(failure.error, errors::RUNTIME);
+        let why = "The choice state's condition path references an invalid value.";
+        assert_eq!(failure.cause, format!("Invalid path '$.type': {why}"));
+        assert!(eval(r#"{"Variable": "$.a", "IsNull": true}"#, &json!({})).is_err());
         assert!(
-            !eval(
-                json!({"Variable": "$.v", "StringMatches": "*"}),
-                json!({"v": 3})
+            eval(
+                r#"{"Variable": "$.a", "NumericEqualsPath": "$.b"}"#,
+                &json!({"a": 1})
             )
-            .unwrap()
+            .is_err()
         );
     }
 
     #[test]
     fn invalid_rules() {
-        for (rule, expected) in [
-            (
-                json!([]),
-                "S.Choices[0]: a Choice Rule must be a JSON object",
-            ),
-            (json!({"Variable": "$.a"}), "needs a comparison operator"),
-            (
-                json!({"Variable": "$.a", "StringEquals": "x", "NumericEquals": 1}),
-                "exactly one comparison operator, found StringEquals and NumericEquals",
-            ),
-            (json!({"StringEquals": "x"}), "needs a 'Variable'"),
-            (
-                json!({"Variable": "a", "StringEquals": "x"}),
-                "S.Choices[0].Variable: invalid JSONPath",
-            ),
-            (
-                json!({"Variable": "$.a", "StringEquals": 1}),
-                "S.Choices[0].StringEquals: must be a string",
-            ),
-            (
-                json!({"Variable": "$.a", "NumericLessThan": "1"}),
-                "must be a number",
-            ),
-            (
-                json!({"Variable": "$.a", "BooleanEquals": 1}),
-                "must be true or false",
-            ),
-            (
-                json!({"Variable": "$.a", "TimestampEquals": "2001-01-01"}),
-                "RFC 3339",
-            ),
-            (
-                json!({"Variable": "$.a", "IsNull": "yes"}),
-                "must be true or false",
-            ),
-            (
-                json!({"Variable": "$.a", "StringMatches": r"a\b"}),
-                "escape backslash",
-            ),
-            (
-                json!({"Variable": "$.a", "BooleanLessThan": true}),
-                "unknown field 'BooleanLessThan'",
-            ),
-            (
-                json!({"Variable": "$.a", "NumericEqualsPath": "x"}),
-                "S.Choices[0].NumericEqualsPath: invalid JSONPath",
-            ),
-            (
-                json!({"Variable": "$.a", "And": [{"Variable": "$.a", "IsNull": true}]}),
-                "'Variable' is not allowed with And",
-            ),
-            (
-                json!({"And": []}),
-                "S.Choices[0].And: must be a non-empty array",
-            ),
-            (
-                json!({"Or": [{"Variable": "$.a", "IsNull": true, "Next": "X"}]}),
-                "S.Choices[0].Or[0]: 'Next' is only allowed",
-            ),
-            (
-                json!({"Not": {"Variable": "$.a"}}),
-                "S.Choices[0].Not: a Choice Rule needs",
-            ),
-            (
-                json!({"Variable": "$.a", "IsNull": true, "Assign": {}}),
-                "unknown field 'Assign'",
-            ),
-            (
-                json!({"Variable": "$.a", "IsNull": true, "Next": "X"}),
-                "'Next' is only allowed",
-            ),
+        for line in [
+            r#"[] => S.Choices[0]: a Choice Rule must be an object"#,
+            r#"{"Variable": "$.a"} => needs an operator"#,
+            r#"{"Variable": "$.a", "StringEquals": "x", "IsNull": true} => StringEquals and IsNull"#,
+            r#"{"StringEquals": "x"} => S.Choices[0]: a Choice Rule with StringEquals needs"#,
+            r#"{"Variable": "a", "StringEquals": "x"} => S.Choices[0].Variable: invalid JSONPath"#,
+            r#"{"Variable": 1, "StringEquals": "x"} => S.Choices[0].Variable: must be a path"#,
+            r#"{"Variable": "$.a", "StringEquals": 1} => S.Choices[0].StringEquals: must be"#,
+            r#"{"Variable": "$.a", "NumericLessThan": "1"} => must be a number"#,
+            r#"{"Variable": "$.a", "BooleanEquals": 1} => must be true or false"#,
+            r#"{"Variable": "$.a", "TimestampEquals": "2001-01-01"} => RFC 3339"#,
+            r#"{"Variable": "$.a", "IsNull": "yes"} => must be true or false"#,
+            r#"{"Variable": "$.a", "StringMatches": "a\\b"} => escape backslash"#,
+            r#"{"Variable": "$.a", "BooleanLessThan": true} => unknown field 'BooleanLessThan'"#,
+            r#"{"Variable": "$.a", "NumericEqualsPath": "x"} => Choices[0].NumericEqualsPath: invalid"#,
+            r#"{"Variable": "$.a", "And": [{"Variable": "$.a", "IsNull": true}]} => not allowed"#,
+            r#"{"And": []} => S.Choices[0].And: must be a non-empty array"#,
+            r#"{"Or": [{"Variable": "$.a", "IsNull": true, "Next": "X"}]} => Choices[0].Or[0]: 'Next'"#,
+            r#"{"Not": {"Variable": "$.a"}} => S.Choices[0].Not: a Choice Rule needs an operator"#,
+            r#"{"Variable": "$.a", "IsNull": true, "Assign": {}} => unknown field 'Assign'"#,
+            r#"{"Variable": "$.a", "IsNull": true, "Next": "X"} => 'Next' is only allowed"#,
         ] {
-            let error = ChoiceRule::parse(&rule, "S.Choices[0]").unwrap_err();
+            let (rule, expected) = line.split_once(" => ").unwrap();
+            let error = ChoiceRule::parse(&serde_json::from_str(rule).unwrap(), "S.Choices[0]");
+            let error = error.unwrap_err();
             assert!(error.contains(expected), "{rule}: {error}");
         }
-        let top = json!({"Variable": "$.a", "IsNull": true, "Assign": {"x": 1}, "Comment": "c", "Next": "Done"});
+        let top =
+            json!({"Variable": "$.a", "IsNull": true, "Assign": {}, "Comment": "", "Next": "Done"});
         assert_eq!(ChoiceRule::parse_top_level(&top, "S").unwrap().1, "Done");
-        let missing_next =
-            ChoiceRule::parse_top_level(&json!({"Variable": "$.a", "IsNull": true}), "S")
-                .unwrap_err();
-        assert!(missing_next.contains("'Next'"), "{missing_next}");
-        assert!(
-            ChoiceRule::parse_top_level(
-                &json!({"Variable": "$.a", "IsNull": true, "Next": 1}),
-                "S"
-            )
-            .is_err()
-        );
+        for rule in [
+            json!({"Variable": "$.a", "IsNull": true}),
+            json!({"Variable": "$.a", "IsNull": true, "Next": 1}),
+        ] {
+            assert!(
+                ChoiceRule::parse_top_level(&rule, "S")
+                    .unwrap_err()
+                    .contains("Next")
+            );
+        }
     }
 }

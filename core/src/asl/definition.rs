@@ -702,19 +702,19 @@ fn dynamic(
         }
         return Some(Dynamic::Literal(v.clone()));
     }
-    if let Some(text) = obj.get(&path_field_name).and_then(Value::as_str) {
-        if super::intrinsics::looks_like_intrinsic(text) {
-            return match super::intrinsics::Intrinsic::parse(text) {
-                Ok(i) => Some(Dynamic::Intrinsic(i)),
-                Err(e) => {
-                    problems.add(
-                        &format!("{at}/{path_field_name}"),
-                        format!("invalid intrinsic function '{text}': {e}"),
-                    );
-                    None
-                }
-            };
-        }
+    if let Some(text) = obj.get(&path_field_name).and_then(Value::as_str)
+        && super::intrinsics::looks_like_intrinsic(text)
+    {
+        return match super::intrinsics::Intrinsic::parse(text) {
+            Ok(i) => Some(Dynamic::Intrinsic(i)),
+            Err(e) => {
+                problems.add(
+                    &format!("{at}/{path_field_name}"),
+                    format!("invalid intrinsic function '{text}': {e}"),
+                );
+                None
+            }
+        };
     }
     path_field(obj, &path_field_name, at, problems).map(Dynamic::Path)
 }
@@ -1041,13 +1041,13 @@ fn parse_map(
         .get("ProcessorConfig")
         .and_then(|c| c.get("Mode"))
         .and_then(Value::as_str)
+        && mode != "INLINE"
+        && mode != "DISTRIBUTED"
     {
-        if mode != "INLINE" && mode != "DISTRIBUTED" {
-            problems.add(
-                &format!("{pat}/ProcessorConfig/Mode"),
-                format!("'{mode}' must be INLINE or DISTRIBUTED"),
-            );
-        }
+        problems.add(
+            &format!("{pat}/ProcessorConfig/Mode"),
+            format!("'{mode}' must be INLINE or DISTRIBUTED"),
+        );
     }
     let distributed = pobj
         .get("ProcessorConfig")

@@ -408,15 +408,15 @@ impl Run {
             }
             Ok(t)
         });
-        if let Ok(Transition::Next { output, .. } | Transition::End(output)) = &transition {
-            if !matches!(state.kind, Kind::Fail { .. }) {
-                let kind = type_name(&state.kind);
-                self.record(
-                    frame_id,
-                    &format!("{kind}StateExited"),
-                    json!({"name": state.name, "output": output.to_string()}),
-                );
-            }
+        if let Ok(Transition::Next { output, .. } | Transition::End(output)) = &transition
+            && !matches!(state.kind, Kind::Fail { .. })
+        {
+            let kind = type_name(&state.kind);
+            self.record(
+                frame_id,
+                &format!("{kind}StateExited"),
+                json!({"name": state.name, "output": output.to_string()}),
+            );
         }
         transition
     }
@@ -473,13 +473,18 @@ impl Run {
             if let Some(until) = frame.wait_until_ms.take() {
                 self.sleep_until(until).await?;
             }
-            let ctx = self.state_context(state, frame);
+            let attempt = frame.retries.iter().sum::<u32>();
+            let mut ctx = self.state_context(state, frame);
+            if matches!(state.kind, Kind::Task(_)) {
+                // Parameters may read $$.Task.Token (the callback pattern).
+                ctx["Task"] =
+                    json!({"Token": task_token(&self.context, frame_id, frame.step, attempt)});
+            }
             let env = Env {
                 context: &ctx,
                 vars: &frame.vars,
             };
             let raw = frame.input.clone();
-            let attempt = frame.retries.iter().sum::<u32>();
             let result = match dataflow::effective_input(state, &raw, env) {
                 Ok(effective) => {
                     self.work(frame_id, state, &raw, effective, &ctx, frame, attempt)
@@ -562,29 +567,18 @@ impl Run {
                     (Ok(t), Ok(h)) => (t, h),
                     (Err(f), _) | (_, Err(f)) => return Ok(Err(f)),
                 };
-                let token = task_token(&self.context, frame_id, frame.step, attempt);
-                let mut context = ctx.clone();
-                context["Task"] = json!({"Token": token});
-                // Parameters may read $$.Task.Token (callback pattern): render them again with it.
-                let payload = if task.resource.ends_with(".waitForTaskToken") {
-                    match dataflow::effective_input(
-                        state,
-                        raw,
-                        Env {
-                            context: &context,
-                            vars,
-                        },
-                    ) {
-                        Ok(p) => p,
-                        Err(f) => return Ok(Err(f)),
-                    }
-                } else {
-                    effective
-                };
+                let token = ctx["Task"]["Token"].as_str().unwrap_or_default().to_owned();
+                let context = ctx.clone();
+                let payload = effective;
                 if let Err(f) = check_size(&state.name, "the task input", &payload) {
                     return Ok(Err(f));
                 }
                 self.record(frame_id, "TaskScheduled", json!({"resource": task.resource, "resourceType": resource_type(&task.resource), "parameters": payload.to_string(), "timeoutInSeconds": timeout, "heartbeatInSeconds": heartbeat}));
+                self.record(
+                    frame_id,
+                    "TaskStarted",
+                    json!({"resource": task.resource, "resourceType": resource_type(&task.resource)}),
+                );
                 self.flush(vec![(frame_id.to_owned(), frame.clone())], None)
                     .await?;
                 let call = TaskCall {
@@ -686,7 +680,7 @@ impl Run {
     ) -> Result<Step, Halt> {
         let vars = &frame.vars;
         let env = Env { context: ctx, vars };
-        let prepared = (|| -> Result<(Vec<Value>, usize, Option<u64>, Option<f64>), Failure> {
+        let prepared = (|| -> Result<MapPlan, Failure> {
             let items = map_items(state, map, raw, &effective, env)?;
             let inputs = items
                 .into_iter()
@@ -785,6 +779,9 @@ impl Run {
         Ok(Ok(Value::Array(outputs)))
     }
 }
+
+/// A Map state's item inputs, concurrency and tolerated failure count and percentage.
+type MapPlan = (Vec<Value>, usize, Option<u64>, Option<f64>);
 
 fn next_or_end(state: &State, output: Value, vars: Map<String, Value>) -> Transition {
     match &state.next {

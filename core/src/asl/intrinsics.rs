@@ -488,7 +488,9 @@ fn evaluate(call: &Call, scope: &Scope) -> Result<Value, Failure> {
         }
         (Function::JsonMerge, [first, second, deep]) => {
             if deep != &Value::Bool(false) {
-                return Err(f.fail(format!("only shallow merging is supported: the third argument must be false, got {deep}")));
+                let message =
+                    format!("only shallow merging is supported, the third argument is {deep}");
+                return Err(f.fail(message));
             }
             let mut merged = f.object(first, "the first argument")?.clone();
             merged.extend(f.object(second, "the second argument")?.clone());
@@ -595,262 +597,114 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn eval(text: &str, input: Value) -> Result<Value, Failure> {
-        let (context, vars) = (
-            json!({"DayOfWeek": "TUESDAY"}),
-            Map::from_iter([("greeting".into(), json!("hi"))]),
-        );
-        Intrinsic::parse(text).unwrap().evaluate(&Scope {
+    /// Evaluates `text` against one input holding the data of every example in the docs.
+    fn eval(text: &str) -> Result<Value, Failure> {
+        let input = json!({
+            "name": "Arnav", "template": "Hello, my name is {}.", "n": 3, "s": "x".repeat(10_001),
+            "someString": "{\"number\": 20}", "someJson": {"name": "Foo", "year": 2020}, "bad": "{",
+            "inputArray": [1, 2, 3, 4, 5, 6, 7, 8, 9], "lookingFor": 5, "index": 5,
+            "dups": [1, 2, 3, 3, 3, 3, 3, 3, 4, 1.0, {"x": 1, "y": [2]}, {"y": [2], "x": 1}],
+            "json1": {"a": {"a1": 1, "a2": 2}, "b": 2}, "json2": {"a": {"a3": 1}, "c": 3},
+            "input": "Data to encode", "base64": "RGF0YSB0byBlbmNvZGU=",
+            "Data": "input data", "Algorithm": "SHA-1",
+            "value1": 111, "step": -1, "start": 1, "end": 999,
+            "inputString": "1,2,3,4,5", "splitter": ",", "list": [1, "a"], "map": {"k": [true]},
+            "ImageRecipe": {"Arn": "arn:aws:imagebuilder:us-east-1:1:image-recipe/r/1.2.3"},
+            "items": [{"n": 1}, {"n": 2}], "a,b": 7
+        });
+        let context = json!({"Day": "TUESDAY"});
+        let vars = Map::from_iter([("hi".into(), json!("hi"))]);
+        let scope = Scope {
             input: &input,
             context: &context,
             vars: &vars,
-        })
+        };
+        Intrinsic::parse(text)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .evaluate(&scope)
     }
 
-    fn ok(text: &str, input: Value) -> Value {
-        eval(text, input).unwrap_or_else(|e| panic!("{text}: {e}"))
-    }
-
-    fn intrinsic_failure(text: &str, input: Value) -> String {
-        let failure = eval(text, input).unwrap_err();
-        assert_eq!(
-            failure.error,
-            errors::INTRINSIC_FAILURE,
-            "{text}: {failure}"
-        );
-        failure.cause
+    /// Splits a `left => right` test case.
+    fn case(line: &str) -> (&str, &str) {
+        line.split_once(" => ").unwrap()
     }
 
     #[test]
-    fn format_examples_from_the_docs() {
-        let input = json!({"name": "Arnav", "template": "Hello, my name is {}."});
+    fn examples_from_the_docs_and_more() {
+        let part = |i: usize| {
+            let arn = "States.ArrayGetItem(States.StringSplit($.ImageRecipe.Arn, '/'), 2)";
+            format!("States.ArrayGetItem(States.StringSplit({arn}, '.'), {i})")
+        };
+        let nested = format!(
+            "States.Format('{{}}.{{}}', {}, {}) => \"1.2\"",
+            part(0),
+            part(1)
+        );
+        for line in [
+            r#"States.Format('Hello, my name is {}.', $.name) => "Hello, my name is Arnav.""#,
+            r#"States.Format($.template, $.name) => "Hello, my name is Arnav.""#,
+            r#"States.Format('Name {}, year {}', $.name, 2020) => "Name Arnav, year 2020""#,
+            r#"States.Format('Welcome to {}\'s list.', $.name) => "Welcome to Arnav's list.""#,
+            r#"States.Format('Today is {}', $$.Day) => "Today is TUESDAY""#,
+            r#"States.Format('\{{}\} \\ {} {} {}', $hi, true, null, 2.5) => "{hi} \\ true null 2.5""#,
+            r#"States.Format('{} {}', $.list, $.map) => "[1, a] {k=[true]}""#,
+            r#"States.StringToJson($.someString) => {"number": 20}"#,
+            r#"States.JsonToString($.someJson) => "{\"name\":\"Foo\",\"year\":2020}""#,
+            r#"States.Array('Foo', 2020, $.n, null) => ["Foo", 2020, 3, null]"#,
+            r#"States.Array() => []"#,
+            r#"States.ArrayPartition($.inputArray,4) => [[1, 2, 3, 4], [5, 6, 7, 8], [9]]"#,
+            r#"States.ArrayContains($.inputArray, $.lookingFor) => true"#,
+            r#"States.ArrayContains($.inputArray, 'x') => false"#,
+            r#"States.ArrayRange(1, 9, 2) => [1, 3, 5, 7, 9]"#,
+            r#"States.ArrayRange(9, 1, -4) => [9, 5, 1]"#,
+            r#"States.ArrayRange(1, 0, 2) => []"#,
+            r#"States.ArrayRange(3, 3, -1) => [3]"#,
+            r#"States.ArrayRange(0.6, 2.4, 1) => [1, 2]"#,
+            r#"States.ArrayGetItem($.inputArray, $.index) => 6"#,
+            r#"States.ArrayLength($.inputArray) => 9"#,
+            r#"States.ArrayUnique($.dups) => [1, 2, 3, 4, {"x": 1, "y": [2]}]"#,
+            r#"States.Base64Encode($.input) => "RGF0YSB0byBlbmNvZGU=""#,
+            // The docs print "Decoded data" here, but the text decodes to "Data to encode".
+            r#"States.Base64Decode($.base64) => "Data to encode""#,
+            // The docs print this SHA-1 digest with a digit missing.
+            r#"States.Hash($.Data, $.Algorithm) => "aaff4a450a104cd177d28d18d74485e8cae074b7""#,
+            r#"States.Hash('input data', 'MD5') => "812f45842bc6d66ee14572ce20db8e86""#,
+            r#"States.JsonMerge($.json1, $.json2, false) => {"a": {"a3": 1}, "b": 2, "c": 3}"#,
+            r#"States.MathAdd($.value1, $.step) => 110"#,
+            r#"States.MathAdd(1.5, -0.4) => 2"#,
+            r#"States.StringSplit($.inputString, $.splitter) => ["1", "2", "3", "4", "5"]"#,
+            r#"States.StringSplit('This.is+a,test', '.+,') => ["This", "is", "a", "test"]"#,
+            r#"States.Array($.items[?(@.n > 1)].n, $['a,b'], States.ArrayLength($.items)) => [[2], 7, 2]"#,
+            &nested,
+        ] {
+            let (text, expected) = case(line);
+            let expected: Value = serde_json::from_str(expected).unwrap();
+            assert_eq!(
+                eval(text).unwrap_or_else(|e| panic!("{text}: {e}")),
+                expected,
+                "{text}"
+            );
+        }
+        for (algorithm, len) in [("SHA-256", 64), ("SHA-384", 96), ("SHA-512", 128)] {
+            let digest = eval(&format!("States.Hash('x', '{algorithm}')")).unwrap();
+            assert_eq!(digest.as_str().unwrap().len(), len);
+        }
         assert_eq!(
-            ok(
-                "States.Format('Hello, my name is {}.', $.name)",
-                input.clone()
-            ),
-            json!("Hello, my name is Arnav.")
-        );
-        assert_eq!(
-            ok("States.Format($.template, $.name)", input),
-            json!("Hello, my name is Arnav.")
-        );
-        let input = json!({"name": "Foo", "zebra": "stripe"});
-        let text = "States.Format('Your name is {}, we are in the year {}', $.name, 2020)";
-        assert_eq!(
-            ok(text, input),
-            json!("Your name is Foo, we are in the year 2020")
-        );
-        let text = r"States.Format('Welcome to {} {}\'s playlist.', $.firstName, $.lastName)";
-        assert_eq!(
-            ok(text, json!({"firstName": "Ada", "lastName": "L"})),
-            json!("Welcome to Ada L's playlist.")
-        );
-        assert_eq!(
-            ok("States.Format('Today is {}', $$.DayOfWeek)", json!({})),
-            json!("Today is TUESDAY")
-        );
-        let text = r"States.Format('\{{}\} \\ {} {} {}', $greeting, true, null, 1.5)";
-        assert_eq!(ok(text, json!({})), json!(r"{hi} \ true null 1.5"));
-        let text = "States.Format('{} {}', $.list, $.map)";
-        assert_eq!(
-            ok(text, json!({"list": [1, "a"], "map": {"k": [true]}})),
-            json!("[1, a] {k=[true]}")
-        );
-        assert!(
-            intrinsic_failure("States.Format('{} {}', 1)", json!({}))
-                .contains("2 placeholder(s) but 1 value(s)")
-        );
-        assert!(
-            intrinsic_failure("States.Format($.n)", json!({"n": 3})).contains("must be a string")
-        );
-    }
-
-    #[test]
-    fn json_functions() {
-        let input = json!({"someString": "{\"number\": 20}", "someJson": {"name": "Foo", "year": 2020}, "bad": "{"});
-        assert_eq!(
-            ok("States.StringToJson($.someString)", input.clone()),
-            json!({"number": 20})
-        );
-        assert_eq!(
-            ok("States.JsonToString($.someJson)", input.clone()),
-            json!(r#"{"name":"Foo","year":2020}"#)
-        );
-        assert!(intrinsic_failure("States.StringToJson($.bad)", input).contains("not valid JSON"));
-        let input = json!({"someJson": {"random": "abcdefg"}});
-        let expected = json!(["Foo", 2020, {"random": "abcdefg"}, null]);
-        assert_eq!(
-            ok("States.Array('Foo', 2020, $.someJson, null)", input),
-            expected
-        );
-        assert_eq!(ok("States.Array()", json!({})), json!([]));
-        let input = json!({"json1": {"a": {"a1": 1, "a2": 2}, "b": 2}, "json2": {"a": {"a3": 1, "a4": 2}, "c": 3}});
-        let merged = ok("States.JsonMerge($.json1, $.json2, false)", input.clone());
-        assert_eq!(merged, json!({"a": {"a3": 1, "a4": 2}, "b": 2, "c": 3}));
-        assert!(
-            intrinsic_failure("States.JsonMerge($.json1, $.json1.b, false)", input.clone())
-                .contains("JSON object")
-        );
-        assert!(
-            intrinsic_failure("States.JsonMerge($.json1, $.json2, $.json1.b)", input)
-                .contains("shallow")
-        );
-    }
-
-    #[test]
-    fn array_functions_from_the_docs() {
-        let input = json!({"inputArray": [1, 2, 3, 4, 5, 6, 7, 8, 9], "lookingFor": 5, "index": 5});
-        let chunks = ok("States.ArrayPartition($.inputArray,4)", input.clone());
-        assert_eq!(chunks, json!([[1, 2, 3, 4], [5, 6, 7, 8], [9]]));
-        assert_eq!(
-            ok(
-                "States.ArrayContains($.inputArray, $.lookingFor)",
-                input.clone()
-            ),
-            json!(true)
-        );
-        assert_eq!(
-            ok("States.ArrayContains($.inputArray, 'x')", input.clone()),
-            json!(false)
-        );
-        assert_eq!(
-            ok("States.ArrayRange(1, 9, 2)", json!({})),
-            json!([1, 3, 5, 7, 9])
-        );
-        assert_eq!(
-            ok("States.ArrayRange(9, 1, -4)", json!({})),
-            json!([9, 5, 1])
-        );
-        assert_eq!(ok("States.ArrayRange(1, 0, 1)", json!({})), json!([]));
-        assert_eq!(ok("States.ArrayRange(1, 0, 2)", json!({})), json!([]));
-        assert_eq!(ok("States.ArrayRange(3, 3, -1)", json!({})), json!([3]));
-        assert_eq!(
-            ok("States.ArrayRange(0.6, 2.4, 1)", json!({})),
-            json!([1, 2])
-        );
-        assert_eq!(
-            ok("States.ArrayGetItem($.inputArray, $.index)", input.clone()),
-            json!(6)
-        );
-        assert_eq!(
-            ok("States.ArrayLength($.inputArray)", input.clone()),
-            json!(9)
-        );
-        let unique = ok(
-            "States.ArrayUnique($.a)",
-            json!({"a": [1, 2, 3, 3, 3, 3, 3, 3, 4, 1.0, {"x": 1, "y": 2}, {"y": 2, "x": 1}]}),
-        );
-        assert_eq!(unique, json!([1, 2, 3, 4, {"x": 1, "y": 2}]));
-        assert_eq!(
-            ok("States.ArrayRange(1, 1000, 1)", json!({}))
+            eval("States.ArrayRange(1, 1000, 1)")
+                .unwrap()
                 .as_array()
                 .unwrap()
                 .len(),
             1000
         );
-        assert!(
-            intrinsic_failure("States.ArrayRange(0, 1000, 1)", json!({})).contains("1001 items")
-        );
-        assert!(
-            intrinsic_failure("States.ArrayRange(0, 10, 0)", json!({})).contains("must not be 0")
-        );
-        assert!(
-            intrinsic_failure("States.ArrayGetItem($.inputArray, 9)", input.clone())
-                .contains("out of bounds")
-        );
-        assert!(
-            intrinsic_failure("States.ArrayGetItem($.inputArray, 1.5)", input.clone())
-                .contains("integer")
-        );
-        assert!(
-            intrinsic_failure("States.ArrayPartition($.inputArray, 0)", input.clone())
-                .contains("positive")
-        );
-        assert!(
-            intrinsic_failure("States.ArrayLength($.index)", input).contains("must be an array")
-        );
-    }
-
-    #[test]
-    fn encoding_and_hashing() {
-        assert_eq!(
-            ok(
-                "States.Base64Encode($.input)",
-                json!({"input": "Data to encode"})
-            ),
-            json!("RGF0YSB0byBlbmNvZGU=")
-        );
-        // The docs print "Decoded data" here, but this Base64 text decodes to "Data to encode".
-        assert_eq!(
-            ok(
-                "States.Base64Decode($.base64)",
-                json!({"base64": "RGF0YSB0byBlbmNvZGU="})
-            ),
-            json!("Data to encode")
-        );
-        assert!(
-            intrinsic_failure("States.Base64Decode('%%%')", json!({})).contains("invalid Base64")
-        );
-        // The docs print this SHA-1 digest with a digit missing.
-        let hash = ok(
-            "States.Hash($.Data, $.Algorithm)",
-            json!({"Data": "input data", "Algorithm": "SHA-1"}),
-        );
-        assert_eq!(hash, json!("aaff4a450a104cd177d28d18d74485e8cae074b7"));
-        assert_eq!(
-            ok("States.Hash('input data', 'MD5')", json!({})),
-            json!("812f45842bc6d66ee14572ce20db8e86")
-        );
-        for (algorithm, len) in [("SHA-256", 64), ("SHA-384", 96), ("SHA-512", 128)] {
-            let digest = ok(&format!("States.Hash('x', '{algorithm}')"), json!({}));
-            assert_eq!(digest.as_str().unwrap().len(), len);
-        }
-        assert!(
-            intrinsic_failure("States.Hash('x', 'SHA-2')", json!({})).contains("unknown algorithm")
-        );
-        let long = json!({"s": "x".repeat(10_001)});
-        assert!(
-            intrinsic_failure("States.Hash($.s, 'MD5')", long.clone()).contains("at most 10000")
-        );
-        assert!(intrinsic_failure("States.Base64Encode($.s)", long).contains("at most 10000"));
-    }
-
-    #[test]
-    fn math_strings_and_uuids() {
-        assert_eq!(
-            ok(
-                "States.MathAdd($.value1, $.step)",
-                json!({"value1": 111, "step": -1})
-            ),
-            json!(110)
-        );
-        assert_eq!(ok("States.MathAdd(1.5, -0.4)", json!({})), json!(2));
-        assert!(
-            intrinsic_failure("States.MathAdd(2147483648, 1)", json!({}))
-                .contains("outside the range")
-        );
-        let random = ok(
-            "States.MathRandom($.start, $.end)",
-            json!({"start": 1, "end": 999}),
-        )
-        .as_i64()
-        .unwrap();
+        let random = eval("States.MathRandom($.start, $.end)")
+            .unwrap()
+            .as_i64()
+            .unwrap();
         assert!((1..=999).contains(&random));
         let seeded = "States.MathRandom(1, 1000000, 7)";
-        assert_eq!(ok(seeded, json!({})), ok(seeded, json!({})));
-        assert!(intrinsic_failure("States.MathRandom(5, 1)", json!({})).contains("greater than"));
-        let split = ok(
-            "States.StringSplit($.inputString, $.splitter)",
-            json!({"inputString": "1,2,3,4,5", "splitter": ","}),
-        );
-        assert_eq!(split, json!(["1", "2", "3", "4", "5"]));
-        let split = ok(
-            "States.StringSplit('This.is+a,test=string', '.+,=')",
-            json!({}),
-        );
-        assert_eq!(split, json!(["This", "is", "a", "test", "string"]));
-        let uuid = ok("States.UUID()", json!({}));
+        assert_eq!(eval(seeded).unwrap(), eval(seeded).unwrap());
+        let uuid = eval("States.UUID()").unwrap();
         assert_eq!(
             uuid::Uuid::parse_str(uuid.as_str().unwrap())
                 .unwrap()
@@ -860,53 +714,68 @@ mod tests {
     }
 
     #[test]
-    fn nested_calls_and_paths() {
-        let input = json!({"ImageRecipe": {"Arn": "arn:aws:imagebuilder:us-east-1:123456789012:image-recipe/r/1.2.3"}});
-        let part = |i: usize| {
-            format!(
-                "States.ArrayGetItem(States.StringSplit(States.ArrayGetItem(States.StringSplit($.ImageRecipe.Arn, '/'), 2), '.'), {i})"
-            )
-        };
-        let text = format!("States.Format('{{}}.{{}}', {}, {})", part(0), part(1));
-        assert_eq!(ok(&text, input), json!("1.2"));
-        let text = "States.Array($.items[?(@.n > 1)].n, $['a,b'], States.ArrayLength($.items))";
-        let input = json!({"items": [{"n": 1}, {"n": 2}], "a,b": "comma"});
-        assert_eq!(ok(text, input), json!([[2], "comma", 2]));
-        let missing = eval("States.Array($.nope)", json!({})).unwrap_err();
-        assert_eq!(missing.error, errors::RUNTIME);
+    fn evaluation_failures() {
+        for line in [
+            "States.Format('{} {}', 1) => 2 placeholder(s) but 1 value(s)",
+            "States.Format($.n) => must be a string",
+            "States.StringToJson($.bad) => not valid JSON",
+            "States.JsonMerge($.json1, $.n, false) => must be a JSON object",
+            "States.JsonMerge($.json1, $.json2, $.n) => only shallow merging",
+            "States.ArrayRange(0, 1000, 1) => 1001 items",
+            "States.ArrayRange(0, 10, 0) => must not be 0",
+            "States.ArrayGetItem($.inputArray, 9) => out of bounds",
+            "States.ArrayGetItem($.inputArray, 1.5) => must be an integer",
+            "States.ArrayPartition($.inputArray, 0) => positive",
+            "States.ArrayLength($.index) => must be an array",
+            "States.Base64Decode('%%%') => invalid Base64",
+            "States.Base64Encode($.s) => at most 10000",
+            "States.Hash($.s, 'MD5') => at most 10000",
+            "States.Hash('x', 'SHA-2') => unknown algorithm",
+            "States.MathAdd(2147483648, 1) => outside the range",
+            "States.MathRandom(5, 1) => greater than",
+            "States.StringSplit($.n, ',') => must be a string",
+        ] {
+            let (text, expected) = case(line);
+            let failure = eval(text).unwrap_err();
+            assert_eq!(failure.error, errors::INTRINSIC_FAILURE, "{text}");
+            assert!(
+                failure.cause.contains(expected),
+                "{text}: {}",
+                failure.cause
+            );
+        }
+        assert_eq!(
+            eval("States.Array($.nope)").unwrap_err().error,
+            errors::RUNTIME
+        );
     }
 
     #[test]
     fn parse_errors() {
-        let deep = format!("{}1{}", "States.Array(".repeat(11), ")".repeat(11));
-        assert!(
-            Intrinsic::parse(&format!(
-                "{}1{}",
-                "States.Array(".repeat(10),
-                ")".repeat(10)
-            ))
-            .is_ok()
-        );
-        for (text, expected) in [
-            ("States.Nope()", "unknown intrinsic function"),
-            ("States.UUID(1)", "takes 0 argument"),
-            ("States.ArrayRange(1, 2)", "takes 3 argument"),
-            ("States.MathRandom(1)", "takes 2 to 3"),
-            ("States.Format()", "at least 1"),
-            ("States.Format(1, 2)", "must be a string"),
-            ("States.JsonToString('x')", "takes a path"),
-            ("States.JsonMerge($.a, $.b, true)", "shallow"),
-            ("States.Array('abc", "unterminated"),
-            (r"States.Array('a\b')", "escape backslash"),
-            ("States.Array('{')", "must be escaped"),
-            ("States.Array('}')", "must be escaped"),
-            ("States.Array(1 2)", "expected ','"),
-            ("States.Array(nope)", "expected a string"),
-            ("States.Array(1) x", "unexpected 'x'"),
-            ("States.Array($.a[)", "invalid JSONPath"),
-            ("States.Array", "expected '('"),
-            (&deep, "nested at most 10"),
+        let nest = |depth| format!("{}1{}", "States.Array(".repeat(depth), ")".repeat(depth));
+        assert!(Intrinsic::parse(&nest(10)).is_ok());
+        let too_deep = format!("{} => nested at most 10", nest(11));
+        for line in [
+            "States.Nope() => unknown intrinsic function",
+            "States.UUID(1) => takes 0 argument",
+            "States.ArrayRange(1, 2) => takes 3 argument",
+            "States.MathRandom(1) => takes 2 to 3",
+            "States.Format() => at least 1",
+            "States.Format(1, 2) => must be a string",
+            "States.JsonToString('x') => takes a path",
+            "States.JsonMerge($.a, $.b, true) => shallow",
+            "States.Array('abc => unterminated",
+            r"States.Array('a\b') => escape backslash",
+            "States.Array('{') => must be escaped",
+            "States.Array('}') => must be escaped",
+            "States.Array(1 2) => expected ','",
+            "States.Array(nope) => expected a string",
+            "States.Array(1) x => unexpected 'x'",
+            "States.Array($.a[) => invalid JSONPath",
+            "States.Array => expected '('",
+            &too_deep,
         ] {
+            let (text, expected) = case(line);
             let error = Intrinsic::parse(text).unwrap_err();
             assert!(error.contains(expected), "{text}: {error}");
         }

@@ -66,30 +66,26 @@ const OPS: [&str; 8] = ["==", "!=", "<=", ">=", "<", ">", "in", "nin"];
 impl Path {
     /// Parses `$...`, `$$...` or `$name...`.
     pub fn parse(text: &str) -> Result<Path, String> {
+        let fail = |e: String| format!("invalid JSONPath '{text}': {e}");
         let mut cur = Cursor { rest: text };
-        let root = if !cur.eat('$') {
-            Err("a path must start with '$'".to_string())
-        } else if cur.eat('$') {
-            Ok(Root::Context)
+        if !cur.eat('$') {
+            return Err(fail("a path must start with '$'".into()));
+        }
+        let root = if cur.eat('$') {
+            Root::Context
         } else if cur.peek().is_some_and(|c| c.is_alphabetic() || c == '_') {
-            Ok(Root::Variable(
-                cur.take(|c| c.is_alphanumeric() || c == '_').to_string(),
-            ))
+            Root::Variable(cur.take(|c| c.is_alphanumeric() || c == '_').into())
         } else {
-            Ok(Root::Input)
+            Root::Input
         };
-        let steps = root.and_then(|root| Ok((root, parse_steps(&mut cur, false)?)));
-        match (steps, cur.peek()) {
-            (Ok((root, steps)), None) => Ok(Path {
-                text: text.to_string(),
+        let steps = parse_steps(&mut cur, false).map_err(fail)?;
+        match cur.peek() {
+            Some(c) => Err(fail(cur.error(&format!("unexpected '{c}'")))),
+            None => Ok(Path {
+                text: text.into(),
                 root,
                 steps,
             }),
-            (Ok(_), Some(c)) => Err(format!(
-                "invalid JSONPath '{text}': {}",
-                cur.error(&format!("unexpected '{c}'"))
-            )),
-            (Err(e), _) => Err(format!("invalid JSONPath '{text}': {e}")),
         }
     }
 
@@ -123,14 +119,11 @@ impl Path {
     fn select_in(&self, scope: &Scope, field: Option<&str>) -> Result<Value, Failure> {
         let doc = self.document(scope)?;
         evaluate(&self.steps, doc, doc).ok_or_else(|| {
-            let (text, field) = (
-                &self.text,
-                field.map(|f| format!(" specified for the field '{f}'")),
-            );
+            let text = &self.text;
+            let field = field.map(|f| format!(" specified for the field '{f}'"));
             let field = field.unwrap_or_default();
-            Failure::runtime(format!(
-                "The JSONPath '{text}'{field} could not be found in the input '{doc}'"
-            ))
+            let cause = format!("The JSONPath '{text}'{field} could not be found in the input");
+            Failure::runtime(format!("{cause} '{doc}'"))
         })
     }
 
@@ -524,11 +517,14 @@ fn union(mut steps: Vec<Step>) -> Step {
     }
 }
 
+/// Builds `Expr::Or` or `Expr::And`.
+type Join = fn(Box<Expr>, Box<Expr>) -> Expr;
+
 /// A filter expression: `level` 0 parses `||`, 1 parses `&&`, 2 a negation, a parenthesised
 /// expression or a comparison.
 fn parse_expr(cur: &mut Cursor, level: u8) -> Result<Expr, String> {
     if level < 2 {
-        let (token, join): (_, fn(Box<Expr>, Box<Expr>) -> Expr) = match level {
+        let (token, join): (_, Join) = match level {
             0 => ("||", Expr::Or),
             _ => ("&&", Expr::And),
         };
@@ -623,81 +619,79 @@ mod tests {
     use serde_json::json;
 
     fn select(path: &str, input: &Value) -> Result<Value, Failure> {
-        let (context, vars) = (json!({"Execution": {"Id": "exec-1"}}), Map::new());
-        Path::parse(path).unwrap().select(&Scope {
+        let (context, vars) = (json!({}), Map::new());
+        let scope = Scope {
             input,
             context: &context,
             vars: &vars,
-        })
+        };
+        Path::parse(path).unwrap().select(&scope)
     }
 
     #[test]
     fn selects_like_step_functions() {
-        let docs = json!({"foo": 123, "bar": ["a", "b", "c"], "car": {"cdr": true}});
-        let odd = json!({"store.book": 1, "a b": {"c\"d": 2}, "x": {"@y": 3}});
-        let nums = json!({"a": [1, 2, 3, 4], "v": [0, 10, 20, 30, 40, 50]});
-        let store = json!({"book": [{"by": "A", "price": 8}, {"by": "B", "price": 12}], "bike": {"price": 19}});
-        let items = json!({"i": [
-            {"n": "a", "p": 5, "tags": ["x"]},
-            {"n": "b", "p": 15, "isbn": null},
-            {"n": "c", "p": 25, "tags": []}
-        ], "limit": 20});
-        for (path, input, expected) in [
+        let input = json!({
+            "foo": 123, "bar": ["a", "b", "c"], "car": {"cdr": true},
+            "store.book": 1, "a b": {"c\"d": 2}, "x": {"@y": 3},
+            "a": [1, 2, 3, 4], "v": [0, 10, 20, 30, 40, 50],
+            "s": {"book": [{"by": "A", "p": 8}, {"by": "B", "p": 12}], "car": {"p": 19}},
+            "i": [
+                {"n": "a", "p": 5, "tags": ["x"]},
+                {"n": "b", "p": 15, "isbn": null},
+                {"n": "c", "p": 25, "tags": []}
+            ],
+            "limit": 20
+        });
+        for line in [
             // Reference paths from the docs.
-            ("$.foo", &docs, json!(123)),
-            ("$.bar", &docs, json!(["a", "b", "c"])),
-            ("$.car.cdr", &docs, json!(true)),
-            ("$['car'][\"cdr\"]", &docs, json!(true)),
-            ("$.bar[-1]", &docs, json!("c")),
-            ("$", &docs, docs.clone()),
+            r#"$.foo => 123"#,
+            r#"$.bar => ["a", "b", "c"]"#,
+            r#"$.car.cdr => true"#,
+            r#"$['car']["cdr"] => true"#,
+            r#"$.bar[-1] => "c""#,
             // Escapes and brackets.
-            ("$.store\\.book", &odd, json!(1)),
-            ("$['a b']['c\\\"d']", &odd, json!(2)),
-            ("$.x.\\@y", &odd, json!(3)),
-            ("$.['store.book']", &odd, json!(1)),
+            r#"$.store\.book => 1"#,
+            r#"$['a b']['c\"d'] => 2"#,
+            r#"$.x.\@y => 3"#,
+            r#"$.['store.book'] => 1"#,
             // Indefinite paths collect arrays (`$.a[0:2]` is the docs' example).
-            ("$.a[0:2]", &nums, json!([1, 2])),
-            ("$.a[0, 1]", &nums, json!([1, 2])),
-            ("$.v[-3:]", &nums, json!([30, 40, 50])),
-            ("$.v[::-2]", &nums, json!([50, 30, 10])),
-            ("$.v[4:1:-1]", &nums, json!([40, 30, 20])),
-            ("$.a[*]", &nums, json!([1, 2, 3, 4])),
-            ("$.a[9:]", &nums, json!([])),
-            ("$.*", &docs, json!([123, ["a", "b", "c"], {"cdr": true}])),
-            ("$..by", &store, json!(["A", "B"])),
-            ("$..price", &store, json!([8, 12, 19])),
-            ("$['bike','book'][0].by", &store, json!(["A"])),
-            ("$.bike[?(@.price > 10)].price", &store, json!([19])),
+            r#"$.a[0:2] => [1, 2]"#,
+            r#"$.a[0, 1] => [1, 2]"#,
+            r#"$.v[-3:] => [30, 40, 50]"#,
+            r#"$.v[::-2] => [50, 30, 10]"#,
+            r#"$.v[4:1:-1] => [40, 30, 20]"#,
+            r#"$.a[*] => [1, 2, 3, 4]"#,
+            r#"$.a[9:] => []"#,
+            r#"$.car.* => [true]"#,
+            r#"$.s..by => ["A", "B"]"#,
+            r#"$.s..p => [8, 12, 19]"#,
+            r#"$.s['car','book'][0].by => ["A"]"#,
+            r#"$.s.car[?(@.p > 10)].p => [19]"#,
             // Filters.
-            ("$.i[?(@.p > 10)].n", &items, json!(["b", "c"])),
-            (
-                "$.i[?(@.p >= 5 && @.n != 'c')].n",
-                &items,
-                json!(["a", "b"]),
-            ),
-            (
-                "$.i[?(@.p < 10 || @.n == \"c\")].n",
-                &items,
-                json!(["a", "c"]),
-            ),
-            ("$.i[?(@.isbn)].n", &items, json!(["b"])),
-            ("$.i[?(!@.tags)].n", &items, json!(["b"])),
-            ("$.i[?(@.p > $.limit)].n", &items, json!(["c"])),
-            ("$.i[?(@.n in ['a', 'c'])].p", &items, json!([5, 25])),
-            ("$.i[?(@.n nin ['a', 'c'])].p", &items, json!([15])),
-            ("$.i[?((@.p == 5.0))].n", &items, json!(["a"])),
-            ("$.i[?(@.isbn != 1)].n", &items, json!(["a", "b", "c"])),
-            ("$.i[?(@.p > 100)]", &items, json!([])),
-            ("$.i[*].isbn", &items, json!([null])),
+            r#"$.i[?(@.p > 10)].n => ["b", "c"]"#,
+            r#"$.i[?(@.p >= 5 && @.n != 'c')].n => ["a", "b"]"#,
+            r#"$.i[?(@.p < 9 || @.n == "c")].n => ["a", "c"]"#,
+            r#"$.i[?(@.isbn)].n => ["b"]"#,
+            r#"$.i[?(!@.tags)].n => ["b"]"#,
+            r#"$.i[?(@.p > $.limit)].n => ["c"]"#,
+            r#"$.i[?(@.n in ['a', 'c'])].p => [5, 25]"#,
+            r#"$.i[?(@.n nin ['a', 'c'])].p => [15]"#,
+            r#"$.i[?((@.p == 5.0))].n => ["a"]"#,
+            r#"$.i[?(@.isbn != 1)].n => ["a", "b", "c"]"#,
+            r#"$.i[?(@.p > 100)] => []"#,
+            r#"$.i[*].isbn => [null]"#,
         ] {
-            assert_eq!(select(path, input).unwrap(), expected, "{path}");
+            let (path, expected) = line.split_once(" => ").unwrap();
+            let expected: Value = serde_json::from_str(expected).unwrap();
+            assert_eq!(select(path, &input).unwrap(), expected, "{path}");
         }
+        assert_eq!(select("$", &input).unwrap(), input);
         for text in [
             "$.foo",
-            "$.bar[0]",
-            "$['a b'][2].c",
-            "$.a\\.b",
-            "$$.Execution.Id",
+            "$.b[0]",
+            "$['a b'][2]",
+            r"$.a\.b",
+            "$$.Execution",
             "$v.x",
         ] {
             assert!(Path::parse(text).unwrap().is_reference(), "{text}");
@@ -739,31 +733,26 @@ mod tests {
             vars: &vars,
         };
         let path = |t: &str| Path::parse(t).unwrap();
-        assert_eq!(
-            path("$$.Execution.Id").select(&scope).unwrap(),
-            json!("exec-1")
-        );
-        assert_eq!(path("$$").select(&scope).unwrap(), context);
-        assert_eq!(path("$order.items[0].id").select(&scope).unwrap(), json!(7));
+        for (text, expected) in [
+            ("$$.Execution.Id", Some(json!("exec-1"))),
+            ("$$", Some(context.clone())),
+            ("$order.items[0].id", Some(json!(7))),
+            ("$order.items[*].id", Some(json!([7]))),
+            ("$order.missing", None),
+            ("$order.items[?(@.id > 9)]", None),
+            ("$nope", None),
+        ] {
+            assert_eq!(path(text).select_optional(&scope), expected, "{text}");
+        }
         assert_eq!(path("$order").root(), &Root::Variable("order".into()));
         assert_eq!(path("$$.x").root(), &Root::Context);
         let unknown = path("$nope.x").select(&scope).unwrap_err();
         assert!(unknown.cause.contains("'nope'"), "{}", unknown.cause);
-        assert_eq!(path("$nope").select_optional(&scope), None);
-        assert_eq!(path("$order.missing").select_optional(&scope), None);
-        assert_eq!(
-            path("$order.items[?(@.id > 9)]").select_optional(&scope),
-            None
-        );
-        assert_eq!(
-            path("$order.items[0].id").select_optional(&scope),
-            Some(json!(7))
-        );
-        let field = path("$.x").select_for_field(&scope, "x.$").unwrap_err();
-        assert_eq!(
-            field.cause,
-            "The JSONPath '$.x' specified for the field 'x.$' could not be found in the input '{}'"
-        );
+        let field = path("$.x")
+            .select_for_field(&scope, "x.$")
+            .unwrap_err()
+            .cause;
+        assert!(field.starts_with("The JSONPath '$.x' specified for the field 'x.$' could not"));
     }
 
     #[test]
@@ -792,58 +781,59 @@ mod tests {
         }
     }
 
+    /// Applies `path` as a ResultPath writing 6 into `target`.
+    fn set(path: &str, mut target: Value) -> Result<Value, Failure> {
+        let path = Path::parse(path).unwrap();
+        path.set_reference(&mut target, json!(6)).map(|()| target)
+    }
+
     #[test]
     fn result_paths() {
-        let set = |path: &str, mut target: Value, value: Value| {
-            Path::parse(path)
-                .unwrap()
-                .set_reference(&mut target, value)
-                .map(|()| target)
-        };
-        // The examples of the specification.
         let raw = json!({"master": {"detail": [1, 2, 3]}});
-        assert_eq!(
-            set("$.master.detail", raw.clone(), json!(6)).unwrap(),
-            json!({"master": {"detail": 6}})
-        );
         let sum = json!({"master": {"detail": [1, 2, 3], "result": {"sum": 6}}});
-        assert_eq!(
-            set("$.master.result.sum", raw.clone(), json!(6)).unwrap(),
-            sum
-        );
-        assert_eq!(
-            set("$.b.greeting", json!({"a": 1}), json!("Hi!")).unwrap(),
-            json!({"a": 1, "b": {"greeting": "Hi!"}})
-        );
-        let failure = set("$.x", json!("foo"), json!(1)).unwrap_err();
+        for (path, target, expected) in [
+            // The examples of the specification.
+            (
+                "$.master.detail",
+                raw.clone(),
+                json!({"master": {"detail": 6}}),
+            ),
+            ("$.master.result.sum", raw.clone(), sum),
+            (
+                "$.b.greeting",
+                json!({"a": 1}),
+                json!({"a": 1, "b": {"greeting": 6}}),
+            ),
+            ("$", raw.clone(), json!(6)),
+            (
+                "$.master.detail[-2]",
+                raw.clone(),
+                json!({"master": {"detail": [1, 6, 3]}}),
+            ),
+            ("$.n.x", json!({"n": null}), json!({"n": {"x": 6}})),
+        ] {
+            assert_eq!(set(path, target).unwrap(), expected, "{path}");
+        }
+        let failure = set("$.x", json!("foo")).unwrap_err();
         assert_eq!(failure.error, errors::RESULT_PATH_MATCH_FAILURE);
-        assert_eq!(
-            failure.cause,
-            r#"Unable to apply ReferencePath '$.x' to input '"foo"'"#
-        );
-        assert_eq!(set("$", raw.clone(), json!(7)).unwrap(), json!(7));
-        assert_eq!(
-            set("$.master.detail[-2]", raw.clone(), json!(9)).unwrap(),
-            json!({"master": {"detail": [1, 9, 3]}})
-        );
-        assert_eq!(
-            set("$.n.x", json!({"n": null}), json!(1)).unwrap(),
-            json!({"n": {"x": 1}})
-        );
+        let cause = r#"Unable to apply ReferencePath '$.x' to input '"foo"'"#;
+        assert_eq!(failure.cause, cause);
         for bad in [
-            "$.master.detail.sum",
+            "$.master.detail.x",
             "$.master.detail[5]",
-            "$.master.new[0]",
+            "$.master.y[0]",
             "$$.x",
-            "$v.x",
-            "$.a[*]",
+            "$v",
         ] {
             let mut target = raw.clone();
             let failure = Path::parse(bad)
                 .unwrap()
-                .set_reference(&mut target, json!(1))
-                .unwrap_err();
-            assert_eq!(failure.error, errors::RESULT_PATH_MATCH_FAILURE, "{bad}");
+                .set_reference(&mut target, json!(1));
+            assert_eq!(
+                failure.unwrap_err().error,
+                errors::RESULT_PATH_MATCH_FAILURE,
+                "{bad}"
+            );
             assert_eq!(target, raw, "{bad} must leave the target untouched");
         }
     }

@@ -114,7 +114,8 @@ fn dynamic(key: &str, value: &Value, here: &str) -> Result<Node, String> {
         None => format!("{value} is not a string"),
     };
     Err(format!(
-        "The value for the field '{here}' must be a valid JSONPath or a valid intrinsic function call: {reason}"
+        "The value for the field '{here}' must be a valid JSONPath or a valid intrinsic function \
+         call: {reason}"
     ))
 }
 
@@ -154,11 +155,12 @@ mod tests {
     fn render(template: Value, input: Value) -> Result<Value, Failure> {
         let context = json!({"DayOfWeek": "TUESDAY", "Map": {"Item": {"Index": 2}}});
         let vars = Map::from_iter([("limit".to_string(), json!({"max": 5}))]);
-        Template::compile(&template).unwrap().render(&Scope {
+        let scope = Scope {
             input: &input,
             context: &context,
             vars: &vars,
-        })
+        };
+        Template::compile(&template).unwrap().render(&scope)
     }
 
     #[test]
@@ -204,47 +206,35 @@ mod tests {
 
     #[test]
     fn render_failures_name_the_field() {
-        let failure = render(json!({"a": {"x.$": "$.missing"}}), json!({"y": 1})).unwrap_err();
+        let failure = render(json!({"a": {"x.$": "$.nope"}}), json!({"y": 1})).unwrap_err();
         assert_eq!(failure.error, errors::RUNTIME);
+        let field = "specified for the field 'x.$' could not be found in the input";
         assert_eq!(
             failure.cause,
-            r#"The JSONPath '$.missing' specified for the field 'x.$' could not be found in the input '{"y":1}'"#
+            format!(r#"The JSONPath '$.nope' {field} '{{"y":1}}'"#)
         );
-        let failure = render(
-            json!({"v.$": "States.ArrayGetItem($.a, 3)"}),
-            json!({"a": [1]}),
-        )
-        .unwrap_err();
+        let template = json!({"v.$": "States.ArrayGetItem($.a, 3)"});
+        let failure = render(template, json!({"a": [1]})).unwrap_err();
         assert_eq!(failure.error, errors::INTRINSIC_FAILURE);
-        assert!(
-            failure.cause.starts_with(
-                "The intrinsic function for the field 'v.$' failed: States.ArrayGetItem"
-            )
-        );
+        let prefix = "The intrinsic function for the field 'v.$' failed: States.ArrayGetItem";
+        assert!(failure.cause.starts_with(prefix), "{}", failure.cause);
         let failure = render(json!({"v.$": "$undefined"}), json!({})).unwrap_err();
         assert!(failure.cause.contains("'undefined'"), "{}", failure.cause);
     }
 
     #[test]
     fn compile_errors_name_the_field() {
-        for (template, expected) in [
-            (
-                json!({"a": {"b.$": 3}}),
-                "The value for the field 'a.b.$' must be a valid JSONPath or a valid intrinsic function call: 3 is not a string",
-            ),
-            (json!({"a.$": "hello"}), "field 'a.$' must be"),
-            (json!({"a.$": "$.["}), "invalid JSONPath"),
-            (
-                json!({"a.$": "States.Nope()"}),
-                "unknown intrinsic function",
-            ),
-            (json!({"list": [{"c.$": ""}]}), "field 'list[0].c.$'"),
-            (
-                json!({"a": 1, "a.$": "$.x"}),
-                "The field 'a.$' has the same name as another field",
-            ),
+        for line in [
+            r#"{"a": {"b.$": 3}} => The value for the field 'a.b.$' must be a valid JSONPath or a"#,
+            r#"{"a": {"b.$": 3}} => intrinsic function call: 3 is not a string"#,
+            r#"{"a.$": "hello"} => field 'a.$' must be"#,
+            r#"{"a.$": "$.["} => invalid JSONPath"#,
+            r#"{"a.$": "States.Nope()"} => unknown intrinsic function"#,
+            r#"{"list": [{"c.$": ""}]} => field 'list[0].c.$'"#,
+            r#"{"a": 1, "a.$": "$.x"} => The field 'a.$' has the same name as another field"#,
         ] {
-            let error = Template::compile(&template).unwrap_err();
+            let (template, expected) = line.split_once(" => ").unwrap();
+            let error = Template::compile(&serde_json::from_str(template).unwrap()).unwrap_err();
             assert!(error.contains(expected), "{template}: {error}");
         }
     }

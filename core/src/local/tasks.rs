@@ -497,16 +497,16 @@ async fn wait_for_completion(
         {
             return outcome;
         }
-        if let Some(every) = heartbeat {
-            if now_ms() - row.4 > every.as_millis() as i64 {
-                return Err(Failure::new(
-                    errors::HEARTBEAT_TIMEOUT,
-                    format!(
-                        "no heartbeat for the task token within {} s (HeartbeatSeconds)",
-                        every.as_secs()
-                    ),
-                ));
-            }
+        if let Some(every) = heartbeat
+            && now_ms() - row.4 > every.as_millis() as i64
+        {
+            return Err(Failure::new(
+                errors::HEARTBEAT_TIMEOUT,
+                format!(
+                    "no heartbeat for the task token within {} s (HeartbeatSeconds)",
+                    every.as_secs()
+                ),
+            ));
         }
         let _ = tokio::time::timeout(POLL, notified).await;
     }

@@ -14,6 +14,10 @@
 //! for even `i` and `Ping` for odd: in `send_batch` calls of 10 when `pause-ms` is 0, else one
 //! `send` every `pause-ms` milliseconds. Prints the number sent.
 //!
+//! `mesh-worker crash-workflow <url>`: registers the crash workflow's handlers (its `slow` Task
+//! sleeping 60 s), creates it and starts the execution `victim`, prints `started`, then waits
+//! to be killed.
+//!
 //! `mesh-worker write-loop <url> <artifact-bytes>`: forever, writes KV item `w:<i>` and artifact
 //! `a/<i>` (content from `content(i)`), then prints `i` once both writes have returned.
 
@@ -22,6 +26,25 @@ use std::io::Write;
 use agent_mesh::{ErrorKind, Event, MeshClient, PutOptions, SetOptions};
 use agent_mesh_tests::content;
 use serde_json::json;
+
+async fn crash_workflow(url: &str) {
+    let mesh = MeshClient::connect(url).await.expect("open mesh");
+    agent_mesh_tests::register_crash_handlers(&mesh, 60_000);
+    let wf = mesh.workflows();
+    wf.create("crash", agent_mesh_tests::crash_definition())
+        .await
+        .expect("create");
+    wf.start(
+        "crash",
+        json!({}),
+        agent_mesh::StartOptions::named("victim"),
+    )
+    .await
+    .expect("start");
+    println!("started");
+    std::io::stdout().flush().unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+}
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -39,6 +62,7 @@ async fn main() {
         ["bench-get", url, n, keys] => {
             bench_get(url, n.parse().expect("n"), keys.parse().expect("keys")).await
         }
+        ["crash-workflow", url] => crash_workflow(url).await,
         _ => {
             eprintln!(
                 "usage: mesh-worker incr <url> <key> <n> | write-loop <url> <artifact-bytes>"

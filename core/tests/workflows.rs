@@ -1,0 +1,485 @@
+//! Workflows on the embedded engine (local backend): the seed's content-moderation definition
+//! with Rust handlers, validation, Task resolution, Retry/Catch with handler errors, activities,
+//! task tokens, heartbeats, stop, listing, history and the mesh integrations.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use agent_mesh::workflows::handler;
+use agent_mesh::{
+    AwsNames, ErrorKind, ExecutionStatus, ListExecutionsOptions, ListOptions, MeshClient,
+    StartOptions, TaskError,
+};
+use serde_json::{Value, json};
+
+async fn local_mesh() -> (tempfile::TempDir, MeshClient) {
+    let dir = tempfile::tempdir().unwrap();
+    let mesh = MeshClient::connect(&format!("local://{}", dir.path().display()))
+        .await
+        .unwrap();
+    (dir, mesh)
+}
+
+fn content_moderation() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/workflows/content-moderation.json"
+    );
+    serde_json::from_str(
+        &std::fs::read_to_string(path).expect("examples/workflows/content-moderation.json"),
+    )
+    .unwrap()
+}
+
+const WAIT: Option<Duration> = Some(Duration::from_secs(20));
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn content_moderation_runs_with_rust_handlers_and_takes_both_branches() {
+    let (_dir, mesh) = local_mesh().await;
+    let wf = mesh.workflows();
+    let extracted = Arc::new(AtomicU32::new(0));
+    let counter = extracted.clone();
+    wf.register(
+        "content-extractor",
+        handler(move |task| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let input = &task.input["Input"];
+                Ok(json!({"content_id": input["content_id"], "words": input["text"].as_str().unwrap_or("").split(' ').count()}))
+            }
+        }),
+    )
+    .unwrap();
+    // The policy checker gets only {"TaskDefinition": ...}: it reads the text from the context.
+    wf.register(
+        "policy-checker",
+        handler(|task| async move {
+            let text = task.context["Execution"]["Input"]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let verdict = if text.contains("spam") {
+                "unsafe"
+            } else {
+                "safe"
+            };
+            Ok(json!({"policy_result": verdict}))
+        }),
+    )
+    .unwrap();
+    wf.create("content-moderation", content_moderation())
+        .await
+        .unwrap();
+    for (text, status) in [("hello world", "published"), ("buy spam now", "flagged")] {
+        let run = wf
+            .start(
+                "content-moderation",
+                json!({"content_id": "c1", "text": text}),
+                StartOptions::default(),
+            )
+            .await
+            .unwrap();
+        let done = wf.wait(&run.arn, WAIT).await.unwrap();
+        assert_eq!(done.status, ExecutionStatus::Succeeded, "{done:?}");
+        assert_eq!(done.output.unwrap()["status"], status);
+        let types: Vec<String> = wf
+            .history(&run.arn)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event_type)
+            .collect();
+        assert_eq!(types.first().map(String::as_str), Some("ExecutionStarted"));
+        assert_eq!(types.last().map(String::as_str), Some("ExecutionSucceeded"));
+        assert_eq!(
+            types.iter().filter(|t| *t == "TaskSucceeded").count(),
+            2,
+            "{types:?}"
+        );
+        assert!(types.contains(&"ChoiceStateExited".to_owned()));
+    }
+    assert_eq!(extracted.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn bad_definitions_are_rejected_at_create_naming_state_and_field() {
+    let (_dir, mesh) = local_mesh().await;
+    let cases = [
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}),
+            "/States/A/Next",
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}, "B": {"Type": "Pass", "End": true}}}),
+            "/States/B: the state is unreachable",
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass"}}}),
+            "/States/A: has neither Next nor End",
+        ),
+        (
+            json!({"StartAt": "Missing", "States": {"A": {"Type": "Pass", "End": true}}}),
+            "/StartAt",
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "InputPath": "$.a[", "End": true}}}),
+            "/States/A/InputPath",
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"x.$": "States.Nope(1)"}, "End": true}}}),
+            "/States/A/Parameters",
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"x.$": "States.ArrayLength()"}, "End": true}}}),
+            "/States/A/Parameters",
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Task", "End": true}}}),
+            "/States/A/Resource",
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Resullt": 1, "End": true}}}),
+            "/States/A/Resullt",
+        ),
+    ];
+    for (definition, expected) in cases {
+        let err = mesh
+            .workflows()
+            .create("bad", definition.clone())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidInput, "{definition}");
+        assert!(
+            err.message.contains(expected),
+            "{expected:?} not in {:?}",
+            err.message
+        );
+    }
+    let err = mesh
+        .workflows()
+        .create("bad", json!("{not json"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidInput);
+    let err = mesh
+        .workflows()
+        .start("never-created", json!({}), StartOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+    mesh.workflows()
+        .create(
+            "ok",
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}),
+        )
+        .await
+        .unwrap();
+    let big = json!({"blob": "x".repeat(300 * 1024)});
+    let err = mesh
+        .workflows()
+        .start("ok", big, StartOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::TooLarge);
+}
+
+#[tokio::test]
+async fn tasks_resolve_by_function_name_and_fail_clearly_without_a_handler() {
+    let (_dir, mesh) = local_mesh().await;
+    let wf = mesh.workflows();
+    wf.register(
+        "double",
+        handler(|t| async move { Ok(json!(t.input["n"].as_i64().unwrap() * 2)) }),
+    )
+    .unwrap();
+    wf.create(
+        "lambda",
+        json!({"StartAt": "Call", "States": {"Call": {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:double:live", "Payload": {"n.$": "$.n"}},
+            "ResultSelector": {"value.$": "$.Payload", "code.$": "$.StatusCode"}, "End": true}}}),
+    )
+    .await
+    .unwrap();
+    let run = wf
+        .start("lambda", json!({"n": 21}), StartOptions::default())
+        .await
+        .unwrap();
+    let done = wf.wait(&run.arn, WAIT).await.unwrap();
+    assert_eq!(done.output, Some(json!({"value": 42, "code": 200})));
+
+    wf.create("orphan", json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "summarise", "End": true}}})).await.unwrap();
+    let run = wf
+        .start("orphan", json!({}), StartOptions::default())
+        .await
+        .unwrap();
+    let done = wf.wait(&run.arn, WAIT).await.unwrap();
+    assert_eq!(done.status, ExecutionStatus::Failed);
+    assert_eq!(done.error.as_deref(), Some("States.TaskFailed"));
+    assert!(done.cause.unwrap().contains("'summarise'"));
+}
+
+#[tokio::test]
+async fn handler_errors_are_retried_then_caught_by_name() {
+    let (_dir, mesh) = local_mesh().await;
+    let wf = mesh.workflows();
+    let calls = Arc::new(AtomicU32::new(0));
+    let c = calls.clone();
+    wf.register(
+        "flaky",
+        handler(move |_| {
+            let c = c.clone();
+            async move {
+                c.fetch_add(1, Ordering::SeqCst);
+                Err::<Value, _>(TaskError::new("Flaky.Error", "always fails"))
+            }
+        }),
+    )
+    .unwrap();
+    wf.create(
+        "retry",
+        json!({"StartAt": "T", "States": {
+            "T": {"Type": "Task", "Resource": "flaky",
+                  "Retry": [{"ErrorEquals": ["Flaky.Error"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1, "MaxDelaySeconds": 1}],
+                  "Catch": [{"ErrorEquals": ["Flaky.Error"], "ResultPath": "$.err", "Next": "Recovered"}], "End": true},
+            "Recovered": {"Type": "Pass", "End": true}}}),
+    )
+    .await
+    .unwrap();
+    let run = wf
+        .start("retry", json!({"k": 1}), StartOptions::default())
+        .await
+        .unwrap();
+    let done = wf.wait(&run.arn, WAIT).await.unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 3, "one call and two retries");
+    assert_eq!(
+        done.output,
+        Some(json!({"k": 1, "err": {"Error": "Flaky.Error", "Cause": "always fails"}}))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activities_task_tokens_and_heartbeats() {
+    let (_dir, mesh) = local_mesh().await;
+    let wf = mesh.workflows();
+    let arn = wf.create_activity("review").await.unwrap();
+    let _worker = wf
+        .worker(
+            &arn,
+            handler(
+                |t| async move { Ok(json!({"approved": t.input["score"].as_i64() > Some(5)})) },
+            ),
+        )
+        .await
+        .unwrap();
+    // The definition names the activity with a real AWS ARN: matched by name.
+    wf.create(
+        "activity",
+        json!({"StartAt": "Review", "States": {"Review": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:activity:review", "End": true}}}),
+    )
+    .await
+    .unwrap();
+    let run = wf
+        .start("activity", json!({"score": 9}), StartOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        wf.wait(&run.arn, WAIT).await.unwrap().output,
+        Some(json!({"approved": true}))
+    );
+
+    // Callback: the handler hands the token on; send_task_success completes the task.
+    let tokens = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let t2 = tokens.clone();
+    wf.register(
+        "notify",
+        handler(move |t| {
+            let t2 = t2.clone();
+            async move {
+                t2.lock()
+                    .unwrap()
+                    .push(t.input["token"].as_str().unwrap().to_owned());
+                Ok(Value::Null)
+            }
+        }),
+    )
+    .unwrap();
+    wf.create(
+        "callback",
+        json!({"StartAt": "Ask", "States": {"Ask": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {"FunctionName": "notify", "Payload": {"token.$": "$$.Task.Token"}}, "End": true}}}),
+    )
+    .await
+    .unwrap();
+    let run = wf
+        .start("callback", json!({}), StartOptions::default())
+        .await
+        .unwrap();
+    let token = loop {
+        if let Some(t) = tokens.lock().unwrap().first().cloned() {
+            break t;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!(
+        wf.describe(&run.arn).await.unwrap().status,
+        ExecutionStatus::Running
+    );
+    wf.send_task_heartbeat(&token).await.unwrap();
+    wf.send_task_success(&token, json!({"answer": "yes"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        wf.wait(&run.arn, WAIT).await.unwrap().output,
+        Some(json!({"answer": "yes"}))
+    );
+    let again = wf.send_task_success(&token, json!(1)).await.unwrap_err();
+    assert_eq!(again.kind, ErrorKind::Conflict);
+    assert_eq!(
+        wf.send_task_success("no-such-token", json!(1))
+            .await
+            .unwrap_err()
+            .kind,
+        ErrorKind::NotFound
+    );
+
+    // No heartbeat within HeartbeatSeconds: States.HeartbeatTimeout.
+    wf.create(
+        "silent",
+        json!({"StartAt": "Ask", "States": {"Ask": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "HeartbeatSeconds": 1, "Parameters": {"FunctionName": "notify", "Payload": {"token.$": "$$.Task.Token"}}, "End": true}}}),
+    )
+    .await
+    .unwrap();
+    let run = wf
+        .start("silent", json!({}), StartOptions::default())
+        .await
+        .unwrap();
+    let done = wf.wait(&run.arn, WAIT).await.unwrap();
+    assert_eq!(
+        done.error.as_deref(),
+        Some("States.HeartbeatTimeout"),
+        "{done:?}"
+    );
+}
+
+#[tokio::test]
+async fn stop_list_and_history() {
+    let (_dir, mesh) = local_mesh().await;
+    let wf = mesh.workflows();
+    wf.create(
+        "sleepy",
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}}),
+    )
+    .await
+    .unwrap();
+    let mut arns = Vec::new();
+    for i in 0..5 {
+        arns.push(
+            wf.start(
+                "sleepy",
+                json!({"i": i}),
+                StartOptions::named(format!("run-{i}")),
+            )
+            .await
+            .unwrap()
+            .arn,
+        );
+    }
+    // Same name and input: the same execution; another input: a conflict.
+    let again = wf
+        .start("sleepy", json!({"i": 0}), StartOptions::named("run-0"))
+        .await
+        .unwrap();
+    assert_eq!(again.arn, arns[0]);
+    assert_eq!(
+        wf.start("sleepy", json!({"i": 9}), StartOptions::named("run-0"))
+            .await
+            .unwrap_err()
+            .kind,
+        ErrorKind::Conflict
+    );
+    let stopped = wf
+        .stop(&arns[0], Some("Manual"), Some("stopped by the test"))
+        .await
+        .unwrap();
+    assert_eq!(stopped.status, ExecutionStatus::Aborted);
+    assert_eq!(stopped.error.as_deref(), Some("Manual"));
+    let history = wf.history(&arns[0]).await.unwrap();
+    assert_eq!(history.last().unwrap().event_type, "ExecutionAborted");
+    assert_eq!(
+        history.iter().map(|e| e.id).collect::<Vec<_>>(),
+        (1..=history.len() as u64).collect::<Vec<_>>()
+    );
+
+    let mut seen = Vec::new();
+    let mut options = ListExecutionsOptions {
+        status: None,
+        page: ListOptions::limit(2),
+    };
+    loop {
+        let page = wf.list_executions("sleepy", options.clone()).await.unwrap();
+        seen.extend(page.items.into_iter().map(|e| e.name));
+        match page.next_cursor {
+            Some(c) => options.page.cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec!["run-4", "run-3", "run-2", "run-1", "run-0"]);
+    let aborted = wf
+        .list_executions(
+            "sleepy",
+            ListExecutionsOptions {
+                status: Some(ExecutionStatus::Aborted),
+                page: ListOptions::default(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(aborted.items.len(), 1);
+    for arn in &arns[1..] {
+        wf.stop(arn, None, None).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn integrations_use_the_mesh_kv_and_events() {
+    let (_dir, mesh) = local_mesh().await;
+    let table = AwsNames::resolve(&Default::default()).kv_table;
+    let wf = mesh.workflows();
+    wf.create(
+        "store",
+        json!({"StartAt": "Put", "States": {
+            "Put": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+                    "Parameters": {"TableName": table, "Item": {"key": {"S.$": "$.key"}, "value": {"S.$": "States.JsonToString($.doc)"}}},
+                    "ResultPath": null, "Next": "Announce"},
+            "Announce": {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents",
+                    "Parameters": {"Entries": [{"DetailType": "DocStored", "Source": "workflow", "Detail": {"key.$": "$.key"}}]},
+                    "ResultSelector": {"failed.$": "$.FailedEntryCount"}, "End": true}}}),
+    )
+    .await
+    .unwrap();
+    let run = wf
+        .start(
+            "store",
+            json!({"key": "doc:1", "doc": {"pages": 3}}),
+            StartOptions::default(),
+        )
+        .await
+        .unwrap();
+    let done = wf.wait(&run.arn, WAIT).await.unwrap();
+    assert_eq!(done.output, Some(json!({"failed": 0})), "{done:?}");
+    assert_eq!(
+        mesh.kv().get("doc:1").await.unwrap().unwrap().value,
+        json!({"pages": 3})
+    );
+    let events = mesh
+        .timeline()
+        .get("events/workflow/", Default::default())
+        .await
+        .unwrap();
+    assert_eq!(events.items.len(), 1);
+    assert_eq!(events.items[0].data["detail"], json!({"key": "doc:1"}));
+}
