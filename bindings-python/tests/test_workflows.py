@@ -18,7 +18,16 @@ import pytest
 import agent_mesh
 from agent_mesh import AsyncMeshClient, InvalidInput, MeshClient, NotFound
 
-from conftest import BACKENDS, open_mesh, url_for
+import importlib.util
+import pathlib
+
+# Loaded by path: when pytest collects several test folders, the module name `conftest` may be
+# another folder's conftest.
+_spec = importlib.util.spec_from_file_location("agent_mesh_binding_conftest", pathlib.Path(__file__).with_name("conftest.py"))
+assert _spec is not None and _spec.loader is not None
+_conftest = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_conftest)
+BACKENDS, open_mesh, url_for = _conftest.BACKENDS, _conftest.open_mesh, _conftest.url_for
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CONTENT_MODERATION = json.loads((ROOT / "examples" / "workflows" / "content-moderation.json").read_text())

@@ -6,7 +6,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 MODULE = (ROOT / "infra/modules/agent-mesh/main.tf").read_text()
 KV = (ROOT / "core/src/aws/kv.rs").read_text()
-AWS = (ROOT / "core/src/aws/mod.rs").read_text()
+# The resource names live in config.rs (shared with the local workflow integrations).
+AWS = (ROOT / "core/src/config.rs").read_text()
 TIMELINE = (ROOT / "core/src/aws/timeline.rs").read_text()
 EVENTS = (ROOT / "core/src/aws/events.rs").read_text()
 SUBSCRIPTION = (ROOT / "core/src/aws/subscription.rs").read_text()
