@@ -3,6 +3,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use agent_mesh::validate::json_text_or_value;
 use agent_mesh::{
     Error, ExecutionStatus, ListExecutionsOptions, ListOptions, MeshClient as CoreClient,
     StartOptions,
@@ -126,7 +127,8 @@ impl Workflows {
             .map(Into::into)
     }
 
-    /// Starts an execution of the state machine `name` with `input` (JSON-compatible; `{}` when
+    /// Starts an execution of the state machine `name` with `input` (JSON-compatible, a str is
+    /// JSON text; `{}` when
     /// None), named `execution_name` (a UUID when None). Returns an ExecutionRef.
     #[pyo3(signature = (name, input=None, *, execution_name=None))]
     fn start(
@@ -137,7 +139,13 @@ impl Workflows {
         execution_name: Option<String>,
     ) -> PyResult<ExecutionRef> {
         let input = match input {
-            Some(input) => from_py("workflows.start", name, input)?,
+            Some(input) => json_text_or_value(
+                "workflows.start",
+                name,
+                "input",
+                from_py("workflows.start", name, input)?,
+            )
+            .py()?,
             None => Value::Object(Default::default()),
         };
         let client = self.shared.client(py)?;
@@ -270,7 +278,13 @@ impl Workflows {
         token: &str,
         output: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
-        let output = from_py("workflows.send_task_success", token, output)?;
+        let output = json_text_or_value(
+            "workflows.send_task_success",
+            token,
+            "output",
+            from_py("workflows.send_task_success", token, output)?,
+        )
+        .py()?;
         let client = self.shared.client(py)?;
         block_on(py, client.workflows().send_task_success(token, output)).py()
     }

@@ -97,6 +97,13 @@ def test_pass_and_choice_output(mesh: MeshClient) -> None:
     assert finished(mesh.workflows.start("echo")).output == {}
 
 
+def test_str_inputs_and_outputs_are_json_text_as_in_node(mesh: MeshClient) -> None:
+    mesh.workflows.create("echo", '{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}')
+    assert mesh.workflows.start("echo", '{"n": 1, "tags": ["a"]}').wait().output == {"n": 1, "tags": ["a"]}
+    with pytest.raises(InvalidInput, match="input is not valid JSON text"):
+        mesh.workflows.start("echo", "not json")
+
+
 def test_content_moderation_with_sync_handlers_takes_both_branches(mesh: MeshClient) -> None:
     seen: List[Dict[str, Any]] = []
 

@@ -69,7 +69,7 @@ impl ListRequest {
     /// Turns a backend page into a public page, with a cursor after its last item.
     pub fn finish<T>(page: BackendPage<T>, key_of: impl Fn(&T) -> &str) -> Page<T> {
         let next_cursor = match (page.more, page.items.last()) {
-            (true, Some(last)) => Some(URL_SAFE_NO_PAD.encode(key_of(last))),
+            (true, Some(last)) => Some(encode_cursor(key_of(last))),
             _ => None,
         };
         Page {
@@ -79,7 +79,13 @@ impl ListRequest {
     }
 }
 
-fn decode_cursor(operation: &str, prefix: &str, cursor: &str) -> Result<String> {
+/// The opaque cursor for a listing that continues after `position`.
+pub(crate) fn encode_cursor(position: &str) -> String {
+    URL_SAFE_NO_PAD.encode(position)
+}
+
+/// The position a cursor from [`encode_cursor`] stands for; `InvalidInput` for anything else.
+pub(crate) fn decode_cursor(operation: &str, prefix: &str, cursor: &str) -> Result<String> {
     URL_SAFE_NO_PAD
         .decode(cursor)
         .ok()

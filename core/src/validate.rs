@@ -131,6 +131,26 @@ pub fn page_limit(operation: &str, prefix: &str, limit: Option<usize>) -> Result
     }
 }
 
+/// A JSON argument given either as a value or as JSON text (a string value), as the bindings
+/// accept definitions, inputs, patterns and task outputs.
+pub fn json_text_or_value(
+    operation: &str,
+    key: &str,
+    what: &str,
+    value: serde_json::Value,
+) -> Result<serde_json::Value> {
+    match value {
+        serde_json::Value::String(text) => serde_json::from_str(&text).map_err(|e| {
+            Error::invalid_input(
+                operation,
+                key,
+                format!("the {what} is not valid JSON text: {e}"),
+            )
+        }),
+        other => Ok(other),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -266,20 +266,6 @@ impl fmt::Debug for Workflows {
     }
 }
 
-/// Parses a definition given as a JSON object or as JSON text (a string value).
-pub fn definition_value(operation: &str, name: &str, definition: Value) -> Result<Value> {
-    match definition {
-        Value::String(text) => serde_json::from_str(&text).map_err(|e| {
-            Error::invalid_input(
-                operation,
-                name,
-                format!("the definition is not valid JSON: {e}"),
-            )
-        }),
-        other => Ok(other),
-    }
-}
-
 /// Validates an ASL definition the way `create` does, without storing it.
 pub fn validate_definition(name: &str, definition: &Value) -> Result<StateMachine> {
     StateMachine::parse(definition).map_err(|problems| {
@@ -321,7 +307,7 @@ impl Workflows {
     pub async fn create(&self, name: &str, definition: Value) -> Result<StateMachineInfo> {
         const OP: &str = "workflows.create";
         check_name(OP, "a state machine name", name)?;
-        let definition = definition_value(OP, name, definition)?;
+        let definition = validate::json_text_or_value(OP, name, "definition", definition)?;
         validate_definition(name, &definition)?;
         self.backend.create(name, &definition).await
     }

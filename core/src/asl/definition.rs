@@ -79,7 +79,7 @@ pub struct State {
     pub output_path: Option<Option<Path>>,
     /// `ResultPath` (`None` = `$`; `Some(None)` = discard the result).
     pub result_path: Option<Option<Path>>,
-    /// `Parameters` (JSONPath) or `Arguments` (JSONata).
+    /// `Parameters` (JSONPath mode).
     pub parameters: Option<Template>,
     /// `Arguments` in JSONata mode.
     pub arguments: Option<Value>,

@@ -89,6 +89,22 @@ pub struct Frame {
     pub step: u64,
 }
 
+impl Frame {
+    /// A frame about to enter `state` (not yet entered) with `input`, after `step` transitions.
+    fn at(state: String, input: Value, vars: Map<String, Value>, step: u64) -> Frame {
+        Frame {
+            state,
+            input,
+            vars,
+            retries: Vec::new(),
+            entered: false,
+            wait_until_ms: None,
+            done: None,
+            step,
+        }
+    }
+}
+
 /// One atomic write: history events, frame checkpoints and, at the end, the final status.
 #[derive(Debug, Default)]
 pub struct Commit {
@@ -222,17 +238,8 @@ impl Run {
         input: Value,
         deadline_ms: Option<i64>,
     ) -> Result<Finish, Halt> {
-        let top = self.resumed.get("").cloned().unwrap_or_else(|| Frame {
-            state: self.machine.block.start_at.clone(),
-            input,
-            vars: Map::new(),
-            retries: Vec::new(),
-            entered: false,
-            wait_until_ms: None,
-            done: None,
-            step: 0,
-        });
         let machine = self.machine.clone();
+        let top = self.child_frame("", &machine.block, input, &Map::new());
         let body = self.run_block(String::new(), &machine.block, top);
         let outcome = match deadline_ms {
             None => body.await,
@@ -314,16 +321,7 @@ impl Run {
                         output,
                         vars,
                     }) => {
-                        frame = Frame {
-                            state: next,
-                            input: output,
-                            vars,
-                            retries: Vec::new(),
-                            entered: false,
-                            wait_until_ms: None,
-                            done: None,
-                            step: frame.step + 1,
-                        };
+                        frame = Frame::at(next, output, vars, frame.step + 1);
                         self.flush(vec![(frame_id.clone(), frame.clone())], None)
                             .await?;
                     }
@@ -647,6 +645,7 @@ impl Run {
         }
     }
 
+    /// The frame `id` as checkpointed before a restart, or a new one at the start of `block`.
     fn child_frame(
         &self,
         id: &str,
@@ -654,16 +653,10 @@ impl Run {
         input: Value,
         vars: &Map<String, Value>,
     ) -> Frame {
-        self.resumed.get(id).cloned().unwrap_or_else(|| Frame {
-            state: block.start_at.clone(),
-            input,
-            vars: vars.clone(),
-            retries: Vec::new(),
-            entered: false,
-            wait_until_ms: None,
-            done: None,
-            step: 0,
-        })
+        self.resumed
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| Frame::at(block.start_at.clone(), input, vars.clone(), 0))
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -57,14 +57,15 @@ fn activity_name(resource: &str) -> Option<&str> {
     (kind == "activity").then_some(name)
 }
 
-/// The names a handler may be registered under for a Lambda function reference (name, ARN,
-/// partial ARN, with or without a version/alias qualifier).
-fn lambda_names(function: &str) -> Vec<String> {
-    let mut names = vec![function.to_owned()];
-    let tail = function
-        .rsplit_once(":function:")
-        .map(|(_, t)| t)
-        .unwrap_or(function);
+const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
+const ECS_RUN_TASK: &str = "arn:aws:states:::ecs:runTask";
+
+/// The names a handler may be registered under for a qualified reference: the reference itself,
+/// the part after `marker` (`:function:` of a Lambda ARN, `task-definition/` of an ECS ARN), and
+/// that part without its `:version`/`:alias`/`:revision` qualifier.
+fn qualified_names(reference: &str, marker: &str) -> Vec<String> {
+    let mut names = vec![reference.to_owned()];
+    let tail = reference.rsplit_once(marker).map_or(reference, |(_, t)| t);
     let bare = tail.split(':').next().unwrap_or(tail);
     for n in [tail, bare] {
         if !names.iter().any(|x| x == n) {
@@ -74,21 +75,34 @@ fn lambda_names(function: &str) -> Vec<String> {
     names
 }
 
-/// The names a handler may be registered under for an ECS task definition (ARN,
-/// `family:revision`, family).
-fn task_definition_names(definition: &str) -> Vec<String> {
-    let mut names = vec![definition.to_owned()];
-    let tail = definition
-        .rsplit_once("task-definition/")
-        .map(|(_, t)| t)
-        .unwrap_or(definition);
-    let family = tail.split(':').next().unwrap_or(tail);
-    for n in [tail, family] {
-        if !names.iter().any(|x| x == n) {
-            names.push(n.to_owned());
-        }
-    }
-    names
+/// The handler names a Task resource derives from its parameters: the Lambda `FunctionName` of
+/// `lambda:invoke`, the `TaskDefinition` of `ecs:runTask`, or the function of a Lambda ARN.
+/// `Ok(None)` for other resources; an error when the parameter the resource needs is missing
+/// (or computed at run time, when `params` is the raw definition).
+fn derived_names(base: &str, params: Option<&Value>) -> Result<Option<Vec<String>>, Failure> {
+    let param = |field: &str, what: &str| {
+        params
+            .and_then(|p| p.get(field))
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                Failure::new(
+                    errors::TASK_FAILED,
+                    format!("{base} needs Parameters.{field} ({what})"),
+                )
+            })
+    };
+    Ok(Some(match base {
+        LAMBDA_INVOKE => qualified_names(
+            param("FunctionName", "a function name or ARN")?,
+            ":function:",
+        ),
+        ECS_RUN_TASK => qualified_names(
+            param("TaskDefinition", "a family, family:revision or ARN")?,
+            "task-definition/",
+        ),
+        b if b.starts_with("arn:aws:lambda:") => qualified_names(b, ":function:"),
+        _ => return Ok(None),
+    }))
 }
 
 fn lookup(inner: &Inner, names: &[String]) -> Option<TaskHandler> {
@@ -112,7 +126,7 @@ fn no_handler(resource: &str, names: &[String]) -> Failure {
 }
 
 fn resolve(inner: &Inner, resource: &str, base: &str, payload: &Value) -> Result<Target, Failure> {
-    let direct = vec![resource.to_owned(), base.to_owned()];
+    let direct = [resource.to_owned(), base.to_owned()];
     if let Some(handler) = lookup(inner, &direct) {
         return Ok(Target::Handler {
             handler,
@@ -120,44 +134,18 @@ fn resolve(inner: &Inner, resource: &str, base: &str, payload: &Value) -> Result
             lambda: false,
         });
     }
-    if base == "arn:aws:states:::lambda:invoke" {
-        let function = payload
-            .get("FunctionName")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                Failure::new(
-                    errors::TASK_FAILED,
-                    "lambda:invoke needs Parameters.FunctionName (a function name or ARN)",
-                )
-            })?;
-        let names = lambda_names(function);
+    if let Some(names) = derived_names(base, Some(payload))? {
         let handler = lookup(inner, &names).ok_or_else(|| no_handler(resource, &names))?;
-        let input = payload.get("Payload").cloned().unwrap_or_else(|| json!({}));
+        let lambda = base == LAMBDA_INVOKE;
+        let input = if lambda {
+            payload.get("Payload").cloned().unwrap_or_else(|| json!({}))
+        } else {
+            payload.clone()
+        };
         return Ok(Target::Handler {
             handler,
             input,
-            lambda: true,
-        });
-    }
-    if base == "arn:aws:states:::ecs:runTask" {
-        let definition = payload.get("TaskDefinition").and_then(Value::as_str).ok_or_else(|| {
-            Failure::new(errors::TASK_FAILED, "ecs:runTask needs Parameters.TaskDefinition (a family, family:revision or ARN)")
-        })?;
-        let names = task_definition_names(definition);
-        let handler = lookup(inner, &names).ok_or_else(|| no_handler(resource, &names))?;
-        return Ok(Target::Handler {
-            handler,
-            input: payload.clone(),
-            lambda: false,
-        });
-    }
-    if base.starts_with("arn:aws:lambda:") {
-        let names = lambda_names(base);
-        let handler = lookup(inner, &names).ok_or_else(|| no_handler(resource, &names))?;
-        return Ok(Target::Handler {
-            handler,
-            input: payload.clone(),
-            lambda: false,
+            lambda,
         });
     }
     if let Some(integration) = Integration::of(base) {
@@ -184,39 +172,20 @@ pub(crate) fn can_serve(inner: &Inner, definition: &Value) -> bool {
         if Integration::of(base).is_some() || activity_name(base).is_some() {
             return true;
         }
-        let params = task.get("Parameters").or_else(|| task.get("Arguments"));
-        let mut names = vec![resource.to_owned(), base.to_owned()];
-        match base {
-            "arn:aws:states:::lambda:invoke" => match params
-                .and_then(|p| p.get("FunctionName"))
-                .and_then(Value::as_str)
-            {
-                Some(f) => names.extend(lambda_names(f)),
-                None => {
-                    return !inner
-                        .handlers
-                        .read()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .is_empty();
-                }
-            },
-            "arn:aws:states:::ecs:runTask" => match params
-                .and_then(|p| p.get("TaskDefinition"))
-                .and_then(Value::as_str)
-            {
-                Some(d) => names.extend(task_definition_names(d)),
-                None => {
-                    return !inner
-                        .handlers
-                        .read()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .is_empty();
-                }
-            },
-            b if b.starts_with("arn:aws:lambda:") => names.extend(lambda_names(b)),
-            _ => {}
+        if lookup(inner, &[resource.to_owned(), base.to_owned()]).is_some() {
+            return true;
         }
-        lookup(inner, &names).is_some()
+        let params = task.get("Parameters").or_else(|| task.get("Arguments"));
+        match derived_names(base, params) {
+            Ok(Some(names)) => lookup(inner, &names).is_some(),
+            Ok(None) => false,
+            // The name is computed from the input (`FunctionName.$`): any handler may serve it.
+            Err(_) => !inner
+                .handlers
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty(),
+        }
     })
 }
 

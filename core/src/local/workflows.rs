@@ -12,8 +12,6 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rusqlite::{OptionalExtension, params};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
@@ -22,10 +20,10 @@ use super::integrations::Services;
 use super::{Db, decode_json, tasks};
 use crate::asl::engine::{Commit, Finish, Frame, Halt, Host, Run, TaskCall};
 use crate::asl::{Failure, StateMachine};
-use crate::backend::WorkflowBackend;
+use crate::backend::{BackendPage, WorkflowBackend};
 use crate::clock::{from_ms, now_ms};
 use crate::error::{Error, ErrorKind, Result};
-use crate::page::Page;
+use crate::page::{Page, decode_cursor, encode_cursor};
 use crate::workflows::{
     ActivityTask, Execution, ExecutionRef, ExecutionStatus, HistoryEvent, StateMachineInfo,
     TaskHandler, validate_definition,
@@ -638,17 +636,17 @@ impl WorkflowBackend for LocalWorkflows {
         let after = match cursor {
             None => None,
             Some(c) => {
-                let bad = || {
+                let position = decode_cursor(OP, name, c)?;
+                let parsed = position
+                    .split_once('|')
+                    .and_then(|(ms, arn)| Some((ms.parse::<i64>().ok()?, arn.to_owned())));
+                Some(parsed.ok_or_else(|| {
                     Error::invalid_input(
                         OP,
                         name,
                         "the cursor is not one this API returned; pass next_cursor unchanged",
                     )
-                };
-                let text = String::from_utf8(URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?)
-                    .map_err(|_| bad())?;
-                let (ms, arn) = text.split_once('|').ok_or_else(bad)?;
-                Some((ms.parse::<i64>().map_err(|_| bad())?, arn.to_owned()))
+                })?)
             }
         };
         let (after_ms, after_arn) = after.unwrap_or((i64::MAX, String::new()));
@@ -666,20 +664,16 @@ impl WorkflowBackend for LocalWorkflows {
             )?;
             rows.collect()
         })?;
-        let more = rows.len() > limit;
-        let items = rows
-            .into_iter()
-            .take(limit)
-            .map(|r| to_execution(OP, r))
-            .collect::<Result<Vec<_>>>()?;
-        let next_cursor = match (more, items.last()) {
-            (true, Some(last)) => Some(URL_SAFE_NO_PAD.encode(format!(
+        let page = BackendPage::from_rows(rows, limit).try_map(|r| to_execution(OP, r))?;
+        let next_cursor = match (page.more, page.items.last()) {
+            (true, Some(last)) => Some(encode_cursor(&format!(
                 "{}|{}",
                 last.start_date.timestamp_millis(),
                 last.arn
             ))),
             _ => None,
         };
+        let items = page.items;
         Ok(Page { items, next_cursor })
     }
 
