@@ -13,7 +13,7 @@ use crate::kv::Kv;
 use crate::local::integrations::Services;
 use crate::local::workflows::LocalWorkflows;
 use crate::timeline::Timeline;
-use crate::workflows::{UnsupportedWorkflows, Workflows};
+use crate::workflows::Workflows;
 use crate::{local, memory};
 
 /// A handle on one mesh. Cheap to clone; clones share the backend.
@@ -41,8 +41,17 @@ pub(crate) struct Backends {
     pub artifacts: Arc<dyn ArtifactBackend>,
     pub events: Arc<dyn EventBackend>,
     pub timeline: Arc<dyn TimelineBackend>,
-    /// The database the embedded workflow engine keeps its state in (local and memory).
-    pub workflow_db: Option<Arc<local::Db>>,
+    /// Who runs the workflows.
+    pub workflows: WorkflowEngine,
+}
+
+/// Who runs a configuration's workflows.
+pub(crate) enum WorkflowEngine {
+    /// The embedded ASL engine, keeping its state in this database (local and memory).
+    Embedded(Arc<local::Db>),
+    /// A remote service (AWS Step Functions).
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
+    Remote(Arc<dyn WorkflowBackend>),
 }
 
 impl MeshClient {
@@ -83,8 +92,8 @@ impl MeshClient {
         let kv = Kv::new(backends.kv);
         let artifacts = Artifacts::new(backends.artifacts);
         let events = Events::new(backends.events, timeline.clone());
-        let workflow_backend: Arc<dyn WorkflowBackend> = match backends.workflow_db {
-            Some(db) => {
+        let workflow_backend: Arc<dyn WorkflowBackend> = match backends.workflows {
+            WorkflowEngine::Embedded(db) => {
                 let services = Services {
                     kv: kv.clone(),
                     artifacts: artifacts.clone(),
@@ -93,7 +102,7 @@ impl MeshClient {
                 };
                 Arc::new(LocalWorkflows::new(db, services))
             }
-            None => Arc::new(UnsupportedWorkflows),
+            WorkflowEngine::Remote(backend) => backend,
         };
         Ok(MeshClient {
             inner: Arc::new(Inner {

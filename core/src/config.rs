@@ -261,6 +261,14 @@ pub struct AwsNames {
     /// What the names of subscription queues and rules start with (then the subscription's
     /// name, or a random id for an ephemeral one).
     pub subscription_prefix: String,
+    /// What the names of Step Functions state machines start with (then the name given to
+    /// `workflows.create`).
+    pub state_machine_prefix: String,
+    /// The IAM role Step Functions runs the state machines with: `AGENT_MESH_WORKFLOW_ROLE_ARN`,
+    /// else `None` for the role named [`AwsNames::workflow_role_name`] in the caller's account.
+    pub workflow_role_arn: Option<String>,
+    /// The name of the default workflow role (the Terraform in `infra/` creates it).
+    pub workflow_role_name: String,
 }
 
 impl AwsNames {
@@ -283,6 +291,9 @@ impl AwsNames {
             timeline_table: var("AGENT_MESH_TIMELINE_TABLE")
                 .unwrap_or_else(|| format!("{prefix}agent-mesh-{env}-timeline")),
             subscription_prefix: format!("{prefix}agent-mesh-{env}-sub-"),
+            state_machine_prefix: format!("{prefix}agent-mesh-{env}-"),
+            workflow_role_arn: var("AGENT_MESH_WORKFLOW_ROLE_ARN"),
+            workflow_role_name: format!("{prefix}agent-mesh-{env}-workflows"),
         }
     }
 }

@@ -39,6 +39,46 @@ where
             ),
         ),
         "NoSuchKey" | "NotFound" | "NoSuchUpload" => (ErrorKind::NotFound, "check the key".into()),
+        "StateMachineDoesNotExist" => (
+            ErrorKind::NotFound,
+            "create the state machine with workflows.create first".into(),
+        ),
+        "ExecutionDoesNotExist" | "ActivityDoesNotExist" => (
+            ErrorKind::NotFound,
+            "check the ARN (it must name an existing execution or activity)".into(),
+        ),
+        "TaskDoesNotExist" => (
+            ErrorKind::NotFound,
+            "no task has this token; pass the token the task received".into(),
+        ),
+        "TaskTimedOut" => (
+            ErrorKind::Conflict,
+            "the task is no longer waiting: it was completed already, timed out or its execution stopped".into(),
+        ),
+        "ExecutionAlreadyExists" => (
+            ErrorKind::Conflict,
+            "an execution of this name already exists with another input; start with another name".into(),
+        ),
+        "StateMachineDeleting" => (
+            ErrorKind::Conflict,
+            "the state machine is being deleted; create it again once it is gone".into(),
+        ),
+        "InvalidDefinition" | "InvalidArn" | "InvalidName" | "InvalidExecutionInput"
+        | "InvalidOutput" | "InvalidToken" => (
+            ErrorKind::InvalidInput,
+            "check the request against Step Functions' rules".into(),
+        ),
+        "ActivityWorkerLimitExceeded" => (
+            ErrorKind::Throttled,
+            "too many workers poll this activity; retry later or run fewer workers".into(),
+        ),
+        "ExecutionLimitExceeded" | "StateMachineLimitExceeded" | "ActivityLimitExceeded" => (
+            ErrorKind::Config,
+            format!(
+                "a Step Functions quota of {} is reached: stop or delete unused executions, state machines or activities, or raise the quota",
+                target.resource
+            ),
+        ),
         "QueueDoesNotExist" | "AWS.SimpleQueueService.NonExistentQueue" => (
             ErrorKind::NotFound,
             format!(

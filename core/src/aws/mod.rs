@@ -1,5 +1,5 @@
 //! The `aws://` backend: KV and the timeline on DynamoDB, artifacts on S3, events on
-//! EventBridge with subscriptions through SQS.
+//! EventBridge with subscriptions through SQS, workflows on Step Functions.
 //!
 //! Resource names resolve from the upstream variables first (`AGENT_MESH_KV_TABLE`,
 //! `AGENT_MESH_ARTIFACTS_BUCKET`, `AGENT_MESH_EVENT_BUS`, `AGENT_MESH_TIMELINE_TABLE`), else
@@ -13,17 +13,19 @@
 mod artifacts;
 mod errors;
 mod events;
+mod history;
 mod kv;
 mod subscription;
 mod tables;
 mod timeline;
+mod workflows;
 
 use std::sync::Arc;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 
-use crate::client::Backends;
+use crate::client::{Backends, WorkflowEngine};
 use crate::config::{AwsNames, AwsOptions};
 use crate::error::Result;
 
@@ -34,6 +36,7 @@ pub(crate) struct AwsBackend {
     artifacts: Arc<artifacts::S3Artifacts>,
     events: Arc<events::EventBridgeEvents>,
     timeline: Arc<timeline::DynamoTimeline>,
+    workflows: Arc<workflows::StepFunctionsWorkflows>,
 }
 
 impl AwsBackend {
@@ -54,7 +57,14 @@ impl AwsBackend {
             // Emulators and custom endpoints serve buckets by path, not by host name.
             .force_path_style(sdk.endpoint_url().is_some())
             .build();
+        let workflows = workflows::StepFunctionsWorkflows::new(
+            aws_sdk_sfn::Client::new(&sdk),
+            aws_sdk_sts::Client::new(&sdk),
+            sdk.region().map(|r| r.to_string()),
+            names.clone(),
+        );
         Ok(AwsBackend {
+            workflows: Arc::new(workflows),
             kv: Arc::new(kv::DynamoKv::new(dynamo.clone(), names.kv_table)),
             timeline: Arc::new(timeline::DynamoTimeline::new(dynamo, names.timeline_table)),
             events: Arc::new(events::EventBridgeEvents::new(
@@ -77,7 +87,7 @@ impl AwsBackend {
             artifacts: self.artifacts.clone(),
             events: self.events.clone(),
             timeline: self.timeline.clone(),
-            workflow_db: None,
+            workflows: WorkflowEngine::Remote(self.workflows.clone()),
         }
     }
 

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavior};
 
-use crate::client::Backends;
+use crate::client::{Backends, WorkflowEngine};
 use crate::config::SyncMode;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -149,7 +149,7 @@ pub(crate) async fn open(dir: &Path, sync: SyncMode) -> Result<Backends> {
             artifacts: Arc::new(artifacts),
             events: Arc::new(events::LocalEvents::new(db.clone())),
             timeline: Arc::new(timeline::LocalTimeline::new(db.clone())),
-            workflow_db: Some(db),
+            workflows: WorkflowEngine::Embedded(db),
         })
     })
     .await

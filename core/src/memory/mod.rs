@@ -9,7 +9,7 @@ mod timeline;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::client::Backends;
+use crate::client::{Backends, WorkflowEngine};
 use crate::config::SyncMode;
 use crate::error::{Error, Result};
 use crate::local::Db;
@@ -59,7 +59,7 @@ pub(crate) fn open(name: Option<&str>) -> Result<Backends> {
         artifacts: mesh.artifacts.clone(),
         events: mesh.events.clone(),
         timeline: mesh.timeline.clone(),
-        workflow_db: Some(mesh.workflow_db()?),
+        workflows: WorkflowEngine::Embedded(mesh.workflow_db()?),
     })
 }
 
