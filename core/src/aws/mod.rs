@@ -18,6 +18,8 @@ mod kv;
 mod subscription;
 mod tables;
 mod timeline;
+#[cfg(test)]
+mod workflow_worker_tests;
 mod workflows;
 
 use std::sync::Arc;

@@ -198,7 +198,8 @@ impl StepFunctionsWorkflows {
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         let about_role = matches!(e.code(), Some("InvalidArn" | "AccessDeniedException"))
-            && e.message().is_some_and(|m| m.to_lowercase().contains("role"));
+            && e.message()
+                .is_some_and(|m| m.to_lowercase().contains("role"));
         let error = map_sdk_error(target, e);
         if !about_role {
             return error;
