@@ -12,6 +12,7 @@ TIMELINE = (ROOT / "core/src/aws/timeline.rs").read_text()
 EVENTS = (ROOT / "core/src/aws/events.rs").read_text()
 SUBSCRIPTION = (ROOT / "core/src/aws/subscription.rs").read_text()
 TABLES = (ROOT / "core/src/aws/tables.rs").read_text()
+WORKFLOWS = (ROOT / "core/src/aws/workflows.rs").read_text()
 
 
 def test_resource_names_match() -> None:
@@ -94,3 +95,21 @@ def test_every_workspace_uses_the_module() -> None:
     for size in ("small", "medium", "large"):
         text = (ROOT / f"infra/workspaces/{size}/main.tf").read_text()
         assert 'source = "../../modules/agent-mesh"' in text, size
+
+
+def test_workflow_names_and_permissions_match() -> None:
+    assert 'state_machines   = "${var.prefix}agent-mesh-${var.env}-"' in MODULE
+    assert 'workflow_role    = "${var.prefix}agent-mesh-${var.env}-workflows"' in MODULE
+    assert 'format!("{prefix}agent-mesh-{env}-")' in AWS
+    assert 'format!("{prefix}agent-mesh-{env}-workflows")' in AWS
+    assert 'var("AGENT_MESH_WORKFLOW_ROLE_ARN")' in AWS and 'description = "AGENT_MESH_WORKFLOW_ROLE_ARN"' in MODULE
+    role = _block("aws_iam_role", "workflows")
+    assert "name               = local.workflow_role" in role
+    assert '"states.amazonaws.com"' in MODULE
+    # The client policy covers every Step Functions call the backend makes.
+    calls = set(re.findall(r"\.(create_state_machine|update_state_machine|start_execution|describe_execution|get_execution_history|stop_execution|list_executions|create_activity|get_activity_task|send_task_success|send_task_failure|send_task_heartbeat)\(\)", WORKFLOWS))
+    assert len(calls) == 12, calls
+    for call in calls:
+        action = "".join(part.capitalize() for part in call.split("_"))
+        assert f'"states:{action}"' in MODULE, call
+    assert '"iam:PassRole"' in MODULE

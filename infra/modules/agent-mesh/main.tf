@@ -3,6 +3,8 @@
 # (core/src/aws/); a test (tests/aws/test_infra_matches_code.py) checks that they agree.
 # Subscriptions create their own SQS queue and EventBridge rule at run time, named
 # <prefix>agent-mesh-<env>-sub-<name>; the client_policy_json output grants what that needs.
+# Workflows: `workflows.create` makes Step Functions state machines named
+# <prefix>agent-mesh-<env>-<name>, run with the role <prefix>agent-mesh-<env>-workflows below.
 
 terraform {
   required_version = ">= 1.5"
@@ -46,6 +48,12 @@ variable "point_in_time_recovery" {
   default = false
 }
 
+variable "workflow_lambda_arns" {
+  description = "Lambda functions the state machines may invoke (arn:aws:states:::lambda:invoke)."
+  type        = list(string)
+  default     = []
+}
+
 variable "artifact_noncurrent_days" {
   description = "Days to keep replaced artifact versions when versioning is on (0 = versioning off)."
   type        = number
@@ -58,6 +66,8 @@ locals {
   timeline_table   = "${var.prefix}agent-mesh-${var.env}-timeline"
   event_bus        = "${var.prefix}agent-mesh-${var.env}"
   subscriptions    = "${var.prefix}agent-mesh-${var.env}-sub-"
+  state_machines   = "${var.prefix}agent-mesh-${var.env}-"
+  workflow_role    = "${var.prefix}agent-mesh-${var.env}-workflows"
   provisioned      = var.billing_mode == "PROVISIONED"
 }
 
@@ -175,6 +185,58 @@ resource "aws_cloudwatch_event_bus" "events" {
 }
 
 data "aws_caller_identity" "current" {}
+
+# The role Step Functions runs the state machines with: the mesh integrations (DynamoDB on the
+# KV table, S3 on the artifacts bucket, events:putEvents on the bus) and the listed Lambdas.
+data "aws_iam_policy_document" "workflows_trust" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["states.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "workflows" {
+  name               = local.workflow_role
+  assume_role_policy = data.aws_iam_policy_document.workflows_trust.json
+}
+
+data "aws_iam_policy_document" "workflows" {
+  statement {
+    sid       = "KvIntegration"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.kv.arn]
+  }
+
+  statement {
+    sid       = "ArtifactsIntegration"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["${aws_s3_bucket.artifacts.arn}/*"]
+  }
+
+  statement {
+    sid       = "EventsIntegration"
+    actions   = ["events:PutEvents"]
+    resources = [aws_cloudwatch_event_bus.events.arn]
+  }
+
+  dynamic "statement" {
+    for_each = length(var.workflow_lambda_arns) > 0 ? [1] : []
+    content {
+      sid       = "Lambdas"
+      actions   = ["lambda:InvokeFunction"]
+      resources = var.workflow_lambda_arns
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "workflows" {
+  name   = "agent-mesh-integrations"
+  role   = aws_iam_role.workflows.id
+  policy = data.aws_iam_policy_document.workflows.json
+}
 data "aws_region" "current" {}
 data "aws_partition" "current" {}
 
@@ -207,8 +269,8 @@ data "aws_iam_policy_document" "client" {
   }
 
   statement {
-    sid     = "Events"
-    actions = ["events:PutEvents"]
+    sid       = "Events"
+    actions   = ["events:PutEvents"]
     resources = [aws_cloudwatch_event_bus.events.arn]
   }
 
@@ -218,6 +280,40 @@ data "aws_iam_policy_document" "client" {
     resources = [
       "arn:${data.aws_partition.current.partition}:events:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:rule/${local.event_bus}/${local.subscriptions}*",
     ]
+  }
+
+  statement {
+    sid = "Workflows"
+    actions = [
+      "states:CreateStateMachine", "states:UpdateStateMachine", "states:StartExecution",
+      "states:ListExecutions",
+    ]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:states:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:stateMachine:${local.state_machines}*",
+    ]
+  }
+
+  statement {
+    sid     = "WorkflowExecutions"
+    actions = ["states:DescribeExecution", "states:GetExecutionHistory", "states:StopExecution"]
+    resources = [
+      "arn:${data.aws_partition.current.partition}:states:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:execution:${local.state_machines}*",
+    ]
+  }
+
+  statement {
+    sid = "Activities"
+    actions = [
+      "states:CreateActivity", "states:GetActivityTask", "states:SendTaskSuccess",
+      "states:SendTaskFailure", "states:SendTaskHeartbeat",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid       = "PassWorkflowRole"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.workflows.arn]
   }
 
   statement {
@@ -231,6 +327,11 @@ data "aws_iam_policy_document" "client" {
       "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:${local.subscriptions}*",
     ]
   }
+}
+
+output "workflow_role_arn" {
+  description = "AGENT_MESH_WORKFLOW_ROLE_ARN"
+  value       = aws_iam_role.workflows.arn
 }
 
 output "kv_table" {
