@@ -169,6 +169,17 @@ behaviour('call keeps the upstream MCP tools', async (mesh) => {
   assert.equal(timeline.count, 1)
   assert.equal(timeline.entries[0].data.id, sent.event_id)
   assert.equal((await mesh.call('mesh_status')).status, 'ok')
+  await mesh.workflows.create('tool-echo', { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } })
+  const started = await mesh.call('mesh_workflow_start', { name: 'tool-echo', input: { x: 1 } })
+  assert.equal(started.status, 'RUNNING')
+  let status
+  for (let i = 0; i < 1000; i++) {
+    status = await mesh.call('mesh_workflow_status', { execution_arn: started.execution_arn })
+    if (status.status !== 'RUNNING') break
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  assert.equal(status.status, 'SUCCEEDED')
+  assert.deepEqual(status.output, { x: 1 })
   const e = await rejection(mesh.call('mesh_nope', {}))
   assert.equal(e.code, 'InvalidInput')
   assert.match(e.message, /mesh_kv_get/)

@@ -5,6 +5,7 @@ import asyncio
 import datetime as dt
 import json
 import pathlib
+import time
 import uuid
 
 import pytest
@@ -174,6 +175,14 @@ def test_upstream_tools(mesh: MeshClient) -> None:
     assert mesh.call("mesh_artifacts_get", {"key": "notes/a.md"})["content"] == "# hi"
     assert mesh.call("mesh_artifacts_list", {"prefix": "notes/", "max_keys": 10})["count"] == 1
     assert mesh.call("mesh_status")["status"] == "ok"
+    mesh.workflows.create("tool-echo", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    started = mesh.call("mesh_workflow_start", {"name": "tool-echo", "input": {"x": 1}})
+    assert started["status"] == "RUNNING" and started["state_machine"] == "tool-echo"
+    deadline = time.monotonic() + 20
+    while (status := mesh.call("mesh_workflow_status", {"execution_arn": started["execution_arn"]}))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, status
+        time.sleep(0.02)
+    assert (status["status"], status["output"]) == ("SUCCEEDED", {"x": 1})
     with pytest.raises(InvalidInput, match="mesh_kv_get"):
         mesh.call("mesh_nope", {})
 

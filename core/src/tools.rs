@@ -16,6 +16,7 @@ use crate::events::Event;
 use crate::kv::{KvItem, SetOptions};
 use crate::page::ListOptions;
 use crate::timeline::TimelineQuery;
+use crate::workflows::StartOptions;
 use crate::{ArtifactMeta, PutOptions};
 
 /// The tool names `call` accepts.
@@ -29,6 +30,8 @@ pub const TOOLS: &[&str] = &[
     "mesh_artifacts_put",
     "mesh_event_send",
     "mesh_timeline_get",
+    "mesh_workflow_start",
+    "mesh_workflow_status",
     "mesh_status",
 ];
 
@@ -254,6 +257,36 @@ impl MeshClient {
                 Ok(
                     json!({"prefix": prefix, "count": entries.len(), "entries": entries, "next_cursor": page.next_cursor}),
                 )
+            }
+            "mesh_workflow_start" => {
+                let machine = a.str("name")?;
+                let input = a.map.get("input").cloned().unwrap_or_else(|| json!({}));
+                let options = StartOptions {
+                    name: a.opt_str("execution_name")?.map(str::to_owned),
+                };
+                let run = self.workflows().start(machine, input, options).await?;
+                Ok(json!({
+                    "execution_arn": run.arn,
+                    "name": run.name,
+                    "state_machine": machine,
+                    "start_date": time(run.start_date),
+                    "status": "RUNNING",
+                }))
+            }
+            "mesh_workflow_status" => {
+                let execution = self.workflows().describe(a.str("execution_arn")?).await?;
+                Ok(json!({
+                    "execution_arn": execution.arn,
+                    "name": execution.name,
+                    "state_machine": execution.state_machine,
+                    "status": execution.status.as_str(),
+                    "input": execution.input,
+                    "output": execution.output,
+                    "error": execution.error,
+                    "cause": execution.cause,
+                    "start_date": time(execution.start_date),
+                    "stop_date": execution.stop_date.map(time),
+                }))
             }
             "mesh_status" => {
                 let backend = match self.config() {

@@ -112,6 +112,44 @@ pub async fn upstream_tools_roundtrip(mesh: &crate::TestMesh) {
     let status = mesh.call("mesh_status", json!({})).await.unwrap();
     assert_eq!(status["status"], "ok");
 
+    // Workflows: start by state machine name, then poll the status.
+    mesh.workflows()
+        .create(
+            "tool-echo",
+            json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
+        )
+        .await
+        .unwrap();
+    let started = mesh
+        .call(
+            "mesh_workflow_start",
+            json!({"name": "tool-echo", "input": {"x": 1}, "execution_name": "tool-run"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(started["name"], "tool-run");
+    assert_eq!(started["status"], "RUNNING");
+    let arn = started["execution_arn"].as_str().unwrap().to_owned();
+    let mut status = json!(null);
+    for _ in 0..300 {
+        status = mesh
+            .call("mesh_workflow_status", json!({"execution_arn": arn}))
+            .await
+            .unwrap();
+        if status["status"] != "RUNNING" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(status["status"], "SUCCEEDED", "{status}");
+    assert_eq!(status["output"], json!({"x": 1}));
+    assert_eq!(status["state_machine"], "tool-echo");
+    let e = mesh
+        .call("mesh_workflow_start", json!({"input": {}}))
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("\"name\""), "{e}");
+
     let e = mesh.call("mesh_nope", json!({})).await.unwrap_err();
     assert!(
         e.kind == ErrorKind::InvalidInput && e.message.contains("mesh_kv_get"),
