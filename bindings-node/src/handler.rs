@@ -18,7 +18,7 @@ use napi::bindgen_prelude::{
 };
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, JsError, JsValue, Status, ValueType};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::oneshot;
 
 /// The arguments a handler is called with: the task input and the context object.
@@ -57,13 +57,7 @@ pub fn task_handler(handler: JsHandlerFn<'_>) -> napi::Result<TaskHandler> {
 
 /// Calls the handler on the JavaScript thread and waits for its (possibly asynchronous) result.
 async fn call(tsfn: &JsHandler, request: TaskRequest) -> Outcome {
-    // Activity tasks come without a context object: give the handler the token the same way
-    // Task states do (`context.Task.Token`), e.g. for `sendTaskHeartbeat`.
-    let context = if request.context.is_null() {
-        json!({ "Task": { "Token": request.token } })
-    } else {
-        request.context
-    };
+    let context = request.context;
     // A value napi cannot convert would be a fatal exception on the JavaScript thread.
     if too_deep(&request.input, MAX_DEPTH) || too_deep(&context, MAX_DEPTH) {
         return Err(TaskError::new(

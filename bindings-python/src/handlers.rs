@@ -6,7 +6,7 @@ use std::sync::Arc;
 use agent_mesh::workflows::handler;
 use agent_mesh::{TaskError, TaskHandler, TaskRequest};
 use pyo3::prelude::*;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::convert::{from_py, to_py};
 
@@ -40,7 +40,7 @@ fn call(callable: &Py<PyAny>, request: &TaskRequest) -> Result<Value, TaskError>
 
 fn run(py: Python<'_>, callable: &Py<PyAny>, request: &TaskRequest) -> PyResult<Value> {
     let input = to_py(py, &request.input)?;
-    let context = to_py(py, &context_of(request))?;
+    let context = to_py(py, &request.context)?;
     let mut result = callable.bind(py).call1((input, context))?;
     let is_coroutine = py
         .import("inspect")?
@@ -50,23 +50,6 @@ fn run(py: Python<'_>, callable: &Py<PyAny>, request: &TaskRequest) -> PyResult<
         result = py.import("asyncio")?.call_method1("run", (result,))?;
     }
     from_py("workflows.handler", &request.resource, &result)
-}
-
-/// The context object the handler gets: the engine's (`Execution`, `State`, `StateMachine`,
-/// `Task`), or `{"Task": {"Token": ...}}` for activity tasks, which come without one; always
-/// with `Task.Token`.
-fn context_of(request: &TaskRequest) -> Value {
-    let mut context = match &request.context {
-        Value::Object(_) => request.context.clone(),
-        _ => json!({}),
-    };
-    if !context["Task"].is_object() {
-        context["Task"] = json!({});
-    }
-    if context["Task"]["Token"].is_null() {
-        context["Task"]["Token"] = Value::String(request.token.clone());
-    }
-    context
 }
 
 /// How a Python exception fails the task: the error name is the exception's `error` attribute

@@ -162,7 +162,8 @@ pub struct TaskRequest {
     /// The task input: the effective `Parameters`/`Arguments` (for `lambda:invoke`, the
     /// `Payload`).
     pub input: Value,
-    /// The context object (`Execution`, `State`, `StateMachine`, `Task.Token`).
+    /// The context object (`Execution`, `State`, `StateMachine`, `Task.Token`); for activity
+    /// tasks only `{"Task": {"Token": ...}}`.
     pub context: Value,
     /// The task token.
     pub token: String,
@@ -424,10 +425,12 @@ impl Workflows {
                 };
                 let beat_backend = backend.clone();
                 let beat_token = task.token.clone();
+                // Activity tasks carry no context object: give the handler the token where
+                // Task states have it (`Task.Token`), e.g. to send heartbeats.
                 let request = TaskRequest::new(
                     arn.clone(),
                     task.input,
-                    Value::Null,
+                    serde_json::json!({"Task": {"Token": task.token}}),
                     task.token.clone(),
                     Arc::new(move || {
                         let b = beat_backend.clone();
