@@ -7,7 +7,7 @@ mod corpus;
 
 use std::time::Duration;
 
-use agent_mesh::{AwsNames, MeshClient, StartOptions};
+use agent_mesh::{AwsNames, MeshClient};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_corpus_case_ends_as_documented_on_the_embedded_engine() {
@@ -32,19 +32,18 @@ async fn every_corpus_case_ends_as_documented_on_the_embedded_engine() {
             failures.push(format!("{name}: create failed: {e}"));
             continue;
         }
-        let run = mesh
-            .workflows()
-            .start(&machine, case["input"].clone(), StartOptions::named("run"))
-            .await
-            .unwrap();
-        let done = mesh
-            .workflows()
-            .wait(&run.arn, Some(Duration::from_secs(30)))
-            .await
-            .unwrap();
-        failures.extend(corpus::differences(name, &case["expected"], &done));
-        let history = mesh.workflows().history(&run.arn).await.unwrap();
-        failures.extend(corpus::history_differences(name, &done, &history));
+        let timeout = Duration::from_secs(30);
+        failures.extend(
+            corpus::run(
+                &mesh,
+                name,
+                &machine,
+                &case["input"],
+                &case["expected"],
+                timeout,
+            )
+            .await,
+        );
     }
     assert!(
         failures.is_empty(),

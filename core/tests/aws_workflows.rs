@@ -97,20 +97,8 @@ async fn aws_corpus_runs_on_step_functions_through_the_aws_backend() {
                         .replace(&format!("\"{machine}\""), &format!("\"{full_name}\"")),
                 )
                 .unwrap();
-                let run = mesh
-                    .workflows()
-                    .start(&machine, case["input"].clone(), StartOptions::named("run"))
-                    .await
-                    .unwrap();
-                let done = mesh
-                    .workflows()
-                    .wait(&run.arn, Some(Duration::from_secs(60)))
-                    .await
-                    .unwrap();
-                let mut failures = corpus::differences(&name, &expected, &done);
-                let history = mesh.workflows().history(&run.arn).await.unwrap();
-                failures.extend(corpus::history_differences(&name, &done, &history));
-                failures
+                let timeout = Duration::from_secs(60);
+                corpus::run(&mesh, &name, &machine, &case["input"], &expected, timeout).await
             }
         })
         .buffer_unordered(6)

@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use agent_mesh::{Execution, ExecutionStatus, HistoryEvent};
+use std::time::Duration;
+
+use agent_mesh::{Execution, ExecutionStatus, HistoryEvent, MeshClient, StartOptions};
 use serde_json::Value;
 
 /// One corpus file: its name (without `.json`) and contents.
@@ -106,4 +108,30 @@ pub fn history_differences(name: &str, done: &Execution, history: &[HistoryEvent
     } else {
         Vec::new()
     }
+}
+
+/// Runs the created state machine `machine` with `input` (execution `run`), waits up to
+/// `timeout`, and returns how the execution and its history differ from `expected`.
+pub async fn run(
+    mesh: &MeshClient,
+    name: &str,
+    machine: &str,
+    input: &Value,
+    expected: &Value,
+    timeout: Duration,
+) -> Vec<String> {
+    let run = mesh
+        .workflows()
+        .start(machine, input.clone(), StartOptions::named("run"))
+        .await
+        .unwrap();
+    let done = mesh
+        .workflows()
+        .wait(&run.arn, Some(timeout))
+        .await
+        .unwrap();
+    let mut failures = differences(name, expected, &done);
+    let history = mesh.workflows().history(&run.arn).await.unwrap();
+    failures.extend(history_differences(name, &done, &history));
+    failures
 }
