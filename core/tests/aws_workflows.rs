@@ -4,7 +4,7 @@
 //! history, stop, list), errors, and the DynamoDB integration on the KV table.
 //!
 //! moto has no `GetActivityTask`: the activity worker is tested with the AWS SDK's replay
-//! client in `core/src/aws/workflow_worker_tests.rs`.
+//! client in `core/src/aws/workflow_replay_tests.rs`.
 
 mod corpus;
 

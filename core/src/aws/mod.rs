@@ -19,7 +19,7 @@ mod subscription;
 mod tables;
 mod timeline;
 #[cfg(test)]
-mod workflow_worker_tests;
+mod workflow_replay_tests;
 mod workflows;
 
 use std::sync::Arc;

@@ -1,7 +1,8 @@
-//! The Step Functions activity worker against the AWS SDK's replay HTTP client: moto has no
-//! `GetActivityTask`, so these tests replay Step Functions' documented responses and check the
-//! exact requests the worker sends (`GetActivityTask`, `SendTaskHeartbeat`, `SendTaskSuccess`,
-//! `SendTaskFailure`), on the wire format the real service reads.
+//! The Step Functions backend against the AWS SDK's replay HTTP client, for what moto cannot
+//! show: it has no `GetActivityTask`, so these tests replay Step Functions' documented responses
+//! and check the exact requests the activity worker sends (`GetActivityTask`,
+//! `SendTaskHeartbeat`, `SendTaskSuccess`, `SendTaskFailure`) on the wire format the real
+//! service reads; and it accepts any well-formed role, so a refused role is replayed too.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,6 +58,9 @@ fn backend(http: &StaticReplayClient) -> StepFunctionsWorkflows {
     let sts_config = aws_sdk_sts::Config::builder()
         .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
         .region(aws_sdk_sts::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sts::config::Credentials::new(
+            "AKID", "SECRET", None, None, "replay",
+        ))
         .endpoint_url(ENDPOINT)
         .http_client(http.clone())
         .build();
@@ -205,4 +209,78 @@ async fn task_token_errors_map_to_agent_mesh_kinds() {
     assert_eq!(backend_error.kind, ErrorKind::NotFound, "{backend_error}");
     assert!(backend_error.message.contains(ACTIVITY), "{backend_error}");
     http.assert_requests_match(&[]);
+}
+
+#[tokio::test]
+async fn a_role_step_functions_refuses_is_a_config_error_naming_it() {
+    let identity = "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+        <GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/dev</Arn>\
+        <UserId>AIDAEXAMPLE</UserId><Account>123456789012</Account></GetCallerIdentityResult>\
+        <ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></GetCallerIdentityResponse>";
+    let mut sts_response =
+        HttpResponse::new(StatusCode::try_from(200).unwrap(), SdkBody::from(identity));
+    sts_response
+        .headers_mut()
+        .insert("content-type", "text/xml");
+    let error = |code: &str, message: &str| {
+        response(
+            400,
+            json!({"__type": format!("com.amazonaws.states#{code}"), "message": message}),
+        )
+    };
+    let role = "arn:aws:iam::123456789012:role/agent-mesh-dev-workflows";
+    let machine = "arn:aws:states:us-east-1:123456789012:stateMachine:agent-mesh-dev-moderation";
+    let http = StaticReplayClient::new(vec![
+        ReplayEvent::new(HttpRequest::new(SdkBody::empty()), sts_response),
+        ReplayEvent::new(
+            request("UpdateStateMachine", json!({})),
+            error(
+                "StateMachineDoesNotExist",
+                &format!("State Machine Does Not Exist: '{machine}'"),
+            ),
+        ),
+        ReplayEvent::new(
+            request("CreateStateMachine", json!({})),
+            response(
+                400,
+                json!({"__type": "com.amazonaws.states#AccessDeniedException", "message": format!("Neither the global service principal states.amazonaws.com, nor the regional one is authorized to assume the provided role: {role}")}),
+            ),
+        ),
+    ]);
+    let e = workflows(&http)
+        .create(
+            "moderation",
+            json!({"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Config, "{e}");
+    assert!(
+        e.message.contains(role) && e.message.contains("AGENT_MESH_WORKFLOW_ROLE_ARN"),
+        "{e}"
+    );
+    assert!(e.message.contains("infra/"), "{e}");
+    // The calls made: the account from STS, then Update, then Create, with the derived names.
+    let sent: Vec<(String, String)> = http
+        .actual_requests()
+        .map(|r| {
+            let target = r.headers().get("x-amz-target").unwrap_or("").to_owned();
+            (
+                target,
+                String::from_utf8_lossy(r.body().bytes().unwrap_or_default()).into_owned(),
+            )
+        })
+        .collect();
+    assert!(sent[0].1.contains("Action=GetCallerIdentity"), "{sent:?}");
+    assert_eq!(sent[1].0, "AWSStepFunctions.UpdateStateMachine");
+    let update: Value = serde_json::from_str(&sent[1].1).unwrap();
+    assert_eq!(update["stateMachineArn"], machine);
+    assert_eq!(update["roleArn"], role);
+    assert_eq!(sent[2].0, "AWSStepFunctions.CreateStateMachine");
+    let create: Value = serde_json::from_str(&sent[2].1).unwrap();
+    assert_eq!(create["name"], "agent-mesh-dev-moderation");
+    assert_eq!(
+        serde_json::from_str::<Value>(create["definition"].as_str().unwrap()).unwrap()["StartAt"],
+        "A"
+    );
 }
