@@ -43,15 +43,20 @@ test('MeshClient.open() follows AGENT_MESH_URL and AGENT_MESH_DIR', () => {
 })
 
 test('committed native.d.ts and native.js match what napi generates from the Rust code', () => {
+  // The output folder also receives a copy of the addon (~350 MB in debug): removed afterwards.
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-mesh-dts-'))
-  execFileSync(NAPI, ['build', '--platform', '--output-dir', out, '--js', 'native.js', '--dts', 'native.d.ts'], {
-    cwd: PKG,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
-  for (const file of ['native.d.ts', 'native.js']) {
-    const generated = fs.readFileSync(path.join(out, file), 'utf8')
-    const committed = fs.readFileSync(path.join(PKG, file), 'utf8')
-    assert.equal(committed, generated, `${file} is stale: run \`npm run build\` in bindings-node and commit it`)
+  try {
+    execFileSync(NAPI, ['build', '--platform', '--output-dir', out, '--js', 'native.js', '--dts', 'native.d.ts'], {
+      cwd: PKG,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
+    for (const file of ['native.d.ts', 'native.js']) {
+      const generated = fs.readFileSync(path.join(out, file), 'utf8')
+      const committed = fs.readFileSync(path.join(PKG, file), 'utf8')
+      assert.equal(committed, generated, `${file} is stale: run \`npm run build\` in bindings-node and commit it`)
+    }
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true })
   }
 })
 

@@ -44,7 +44,11 @@ def cargo_release(package: str) -> Path:
 
 
 def main() -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="agent-mesh-bench-"))
+    with tempfile.TemporaryDirectory(prefix="agent-mesh-bench-") as tmp:
+        run(Path(tmp))
+
+
+def run(tmp: Path) -> None:
     mesh_dir = tmp / "mesh"
     mesh = agent_mesh.MeshClient(f"local://{mesh_dir}")
     value = {"timezone": "PST", "language": "en", "theme": "dark", "notifications": True}
