@@ -195,38 +195,83 @@ pub(crate) struct Index {
     unindexed: Vec<AltRef>,
 }
 
+/// A list that keeps its first `N` elements in place (no allocation for a typical event).
+struct List<T, const N: usize> {
+    inline: [T; N],
+    len: usize,
+    /// All the elements once there are more than `N`.
+    spilled: Vec<T>,
+}
+
+impl<T: Copy, const N: usize> List<T, N> {
+    /// An empty list; `filler` only initializes the unused places.
+    fn new(filler: T) -> Self {
+        List {
+            inline: [filler; N],
+            len: 0,
+            spilled: Vec::new(),
+        }
+    }
+
+    /// Appends `value`.
+    #[inline]
+    fn push(&mut self, value: T) {
+        if self.len < N {
+            self.inline[self.len] = value;
+        } else {
+            if self.len == N {
+                self.spilled.extend_from_slice(&self.inline);
+            }
+            self.spilled.push(value);
+        }
+        self.len += 1;
+    }
+
+    /// The elements, in order.
+    #[inline]
+    fn as_slice(&self) -> &[T] {
+        if self.len <= N {
+            &self.inline[..self.len]
+        } else {
+            &self.spilled
+        }
+    }
+}
+
 /// An event being matched: its values at the paths read so far.
 struct EventValues<J> {
     event: J,
-    values: Vec<J>,
+    values: List<J, 16>,
     /// (path id, start, end) into `values`.
-    resolved: Vec<(u32, u32, u32)>,
+    resolved: List<(u32, u32, u32), 8>,
 }
 
 impl<J: Json> EventValues<J> {
     /// The event's scalars at path `id` (`steps`), as a range of `values`; each path is read
     /// once per event.
     fn resolve(&mut self, id: u32, steps: &[Box<str>]) -> (usize, usize) {
-        if let Some(&(_, start, end)) = self.resolved.iter().find(|(p, _, _)| *p == id) {
+        if let Some(&(_, start, end)) = self.resolved.as_slice().iter().find(|(p, _, _)| *p == id) {
             return (start as usize, end as usize);
         }
-        let start = self.values.len();
+        let start = self.values.len;
         collect(self.event, steps, &mut self.values);
-        let end = self.values.len();
+        let end = self.values.len;
         self.resolved.push((id, start as u32, end as u32));
         (start, end)
     }
 }
 
 /// Appends the scalars at `steps` below `value` (arrays flattened at every level).
-fn collect<J: Json>(value: J, steps: &[Box<str>], out: &mut Vec<J>) {
+fn collect<J: Json, const N: usize>(value: J, steps: &[Box<str>], out: &mut List<J, N>) {
     match steps.split_first() {
         None => for_each_scalar(value, &mut |scalar| out.push(scalar)),
-        Some((step, rest)) => for_each_object(value, &mut |map| {
-            if let Some(v) = map.get(step) {
+        Some((step, rest)) => {
+            if let Some(v) = value.get(step) {
                 collect(v, rest, out);
+            } else if let Some(items) = value.items() {
+                items.for_each(|item| collect(item, steps, out));
             }
-        }),
+        }
     }
 }
 
@@ -382,8 +427,8 @@ impl Index {
     pub(crate) fn candidates<J: Json>(&self, event: J, visit: &mut impl FnMut(AltRef)) {
         let mut ev = EventValues {
             event,
-            values: Vec::with_capacity(16),
-            resolved: Vec::with_capacity(8),
+            values: List::new(event),
+            resolved: List::new((0, 0, 0)),
         };
         for entry in &self.entries {
             if entry.keys.is_empty() {
@@ -392,7 +437,7 @@ impl Index {
             let component = entry.component;
             let (start, end) = ev.resolve(component.path, &self.paths[component.path as usize]);
             for i in start..end {
-                let value = ev.values[i];
+                let value = ev.values.as_slice()[i];
                 let Some(hash) = value_hash(value, component.kind) else {
                     continue;
                 };
@@ -431,7 +476,7 @@ impl Index {
         }
         combinations_of(
             sig,
-            &ev.values,
+            ev.values.as_slice(),
             &ranges[..sig.components.len()],
             1,
             combine(0, first),
@@ -480,14 +525,5 @@ fn for_each_scalar<J: Json>(value: J, f: &mut impl FnMut(J)) {
         Some(items) => items.for_each(|item| for_each_scalar(item, f)),
         None if value.scalar().is_some() => f(value),
         None => {}
-    }
-}
-
-fn for_each_object<J: Json>(value: J, f: &mut impl FnMut(J)) {
-    if value.is_object() {
-        return f(value);
-    }
-    if let Some(items) = value.items() {
-        items.for_each(|item| for_each_object(item, f));
     }
 }

@@ -39,7 +39,7 @@ impl Paths {
     /// Adds the keys `node` references.
     pub(crate) fn add(&mut self, node: &Node) {
         for field in &node.fields {
-            let i = match self.position(&field.key) {
+            let i = match self.position(field.key.as_bytes()) {
                 Some(i) => i,
                 None => {
                     self.children.push((field.key.clone(), Paths::default()));
@@ -57,7 +57,7 @@ impl Paths {
     /// Undoes [`add`](Paths::add) of the same `node`.
     pub(crate) fn remove(&mut self, node: &Node) {
         for field in &node.fields {
-            let Some(i) = self.position(&field.key) else {
+            let Some(i) = self.position(field.key.as_bytes()) else {
                 continue;
             };
             let child = &mut self.children[i].1;
@@ -71,8 +71,8 @@ impl Paths {
         }
     }
 
-    fn position(&self, key: &str) -> Option<usize> {
-        let key = key.as_bytes();
+    /// The child named `key` (its bytes).
+    fn position(&self, key: &[u8]) -> Option<usize> {
         self.children
             .iter()
             .position(|(k, _)| k.len() == key.len() && k.bytes().zip(key).all(|(a, b)| a == *b))
@@ -86,18 +86,17 @@ impl Paths {
             pos: 0,
             depth: 0,
             doc: Doc {
-                items: Vec::with_capacity(16),
-                members: Vec::with_capacity(16),
+                values: Vec::with_capacity(16),
             },
-            stack: Vec::with_capacity(16),
         };
         match scanner.event(self) {
             Ok(()) => Ok(scanner.doc),
-            Err((what, at)) => Err(Error::invalid_input(
+            Err(what) => Err(Error::invalid_input(
                 "match_json",
                 "event",
                 format!(
-                    "the event must be a JSON object like {{\"source\": \"my.app\"}}: {what} at byte {at}"
+                    "the event must be a JSON object like {{\"source\": \"my.app\"}}: {what} at byte {}",
+                    scanner.pos
                 ),
             )),
         }
@@ -107,19 +106,27 @@ impl Paths {
 /// An event read from JSON text, holding only the referenced fields, as a flat list of values
 /// (the event object first). Strings without escapes are borrowed from the text.
 pub(crate) struct Doc<'a> {
-    items: Vec<Item<'a>>,
-    /// The members of the arrays and objects: (key, item); an array's keys are empty.
-    members: Vec<(&'a str, u32)>,
+    values: Vec<Slot<'a>>,
 }
 
-/// One value of a [`Doc`]; arrays and objects are ranges of its members.
+/// A value of a [`Doc`], with its place among the members of its array or object.
+struct Slot<'a> {
+    /// Its key in its object (empty in an array).
+    key: &'a str,
+    item: Item<'a>,
+    /// The next member of the same array (in order) or object (from the last member to the
+    /// first); 0 for none (the event object is no member).
+    next: u32,
+}
+
+/// A value of a [`Doc`]; an array or object holds its first member (0 when empty).
 enum Item<'a> {
     String(Cow<'a, str>),
     Number(Number),
     Bool(bool),
     Null,
-    Array(u32, u32),
-    Object(u32, u32),
+    Array(u32),
+    Object(u32),
 }
 
 impl<'a> Doc<'a> {
@@ -136,141 +143,154 @@ pub(crate) struct At<'d, 'a> {
     at: u32,
 }
 
-impl At<'_, '_> {
-    fn item(&self) -> &Item<'_> {
-        &self.doc.items[self.at as usize]
+impl<'d, 'a> At<'d, 'a> {
+    fn slot(&self) -> &'d Slot<'a> {
+        &self.doc.values[self.at as usize]
     }
 
-    fn members(&self, start: u32, end: u32) -> &[(&str, u32)] {
-        &self.doc.members[start as usize..end as usize]
+    /// The members of an array or object whose first member is `first`.
+    fn members(&self, first: u32) -> impl Iterator<Item = (&'a str, At<'d, 'a>)> + use<'d, 'a> {
+        let doc = self.doc;
+        let mut at = first;
+        std::iter::from_fn(move || {
+            if at == 0 {
+                return None;
+            }
+            let member = At { doc, at };
+            at = member.slot().next;
+            Some((member.slot().key, member))
+        })
     }
 }
 
 impl Json for At<'_, '_> {
     #[inline]
     fn scalar(&self) -> Option<Scalar<'_>> {
-        match self.item() {
+        match &self.slot().item {
             Item::String(s) => Some(Scalar::String(s)),
             Item::Number(n) => Some(Scalar::Number(n)),
             Item::Bool(b) => Some(Scalar::Bool(*b)),
             Item::Null => Some(Scalar::Null),
-            Item::Array(..) | Item::Object(..) => None,
+            Item::Array(_) | Item::Object(_) => None,
         }
     }
 
     #[inline]
     fn items(&self) -> Option<impl Iterator<Item = Self>> {
-        match *self.item() {
-            Item::Array(start, end) => {
-                let doc = self.doc;
-                Some(
-                    self.members(start, end)
-                        .iter()
-                        .map(move |&(_, at)| At { doc, at }),
-                )
-            }
+        match self.slot().item {
+            Item::Array(first) => Some(self.members(first).map(|(_, member)| member)),
             _ => None,
         }
     }
 
     #[inline]
     fn is_object(&self) -> bool {
-        matches!(self.item(), Item::Object(..))
+        matches!(self.slot().item, Item::Object(_))
     }
 
-    /// The last member named `key`, as `serde_json` keeps the last of duplicate keys.
+    /// The last member named `key`, as `serde_json` keeps the last of duplicate keys (an
+    /// object's members are linked from the last).
     #[inline]
     fn get(&self, key: &str) -> Option<Self> {
-        match *self.item() {
-            Item::Object(start, end) => self
-                .members(start, end)
-                .iter()
-                .rev()
+        match self.slot().item {
+            Item::Object(first) => self
+                .members(first)
                 .find(|(k, _)| key_eq(k, key))
-                .map(|&(_, at)| At { doc: self.doc, at }),
+                .map(|(_, member)| member),
             _ => None,
         }
     }
 }
 
 /// How many bytes at the start of `bytes` can be in a string as they are (no `"`, `\\` or control
-/// character), eight at a time.
+/// character), eight at a time, and whether the byte after them is a `"`: telling it from the
+/// word already read rather than reading it again shortens the chain of dependent loads through
+/// a string.
 #[inline]
-fn plain_bytes(bytes: &[u8]) -> usize {
+fn plain_bytes(bytes: &[u8]) -> (usize, bool) {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    // The high bit of each zero byte; only the lowest one is exact (a borrow may flag bytes
+    // above it), which is all that is used.
+    let zeros = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     let mut n = 0;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        // Bytes below 0x20, equal to '"' or equal to '\\' (a zero byte after xor).
-        let special = (x.wrapping_sub(ONES * 0x20) & !x & HIGH)
-            | has_zero(x ^ (ONES * u64::from(b'"')))
-            | has_zero(x ^ (ONES * u64::from(b'\\')));
+    while let Some(word) = bytes[n..].first_chunk::<8>() {
+        let x = u64::from_le_bytes(*word);
+        let quotes = zeros(x ^ (ONES * u64::from(b'"')));
+        let special = quotes
+            | zeros(x ^ (ONES * u64::from(b'\\')))
+            | (x.wrapping_sub(ONES * 0x20) & !x & HIGH);
         if special != 0 {
-            return n + (special.trailing_zeros() / 8) as usize;
+            let first = special & special.wrapping_neg();
+            return (
+                n + (special.trailing_zeros() / 8) as usize,
+                first & quotes != 0,
+            );
         }
         n += 8;
     }
-    n + chunks
-        .remainder()
+    n += bytes[n..]
         .iter()
         .take_while(|&&b| b != b'"' && b != b'\\' && b >= 0x20)
-        .count()
+        .count();
+    (n, bytes.get(n) == Some(&b'"'))
 }
 
 /// The most nested arrays and objects an event may have (as `serde_json`).
 const MAX_DEPTH: usize = 128;
 
-/// What is wrong with the text, and where.
-type Scan<T> = std::result::Result<T, (&'static str, usize)>;
+/// What is wrong with the text; the scanner's position says where.
+type Scan<T> = std::result::Result<T, &'static str>;
 
 /// A validating JSON reader that skips the values no pattern looks at without building them.
+/// Its small steps are always inlined, so that the position stays in a register from one token
+/// to the next.
 struct Scanner<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
     depth: usize,
     doc: Doc<'a>,
-    /// The members of the arrays and objects being read.
-    stack: Vec<(&'a str, u32)>,
 }
 
 impl<'a> Scanner<'a> {
-    fn fail<T>(&self, what: &'static str) -> Scan<T> {
-        Err((what, self.pos))
+    /// Fails with `what` at byte `at`.
+    #[cold]
+    fn fail_at<T>(&mut self, what: &'static str, at: usize) -> Scan<T> {
+        self.pos = at;
+        Err(what)
     }
 
-    #[inline]
+    #[inline(always)]
     fn space(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
             self.pos += 1;
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
 
     /// Skips white space, then the byte `b`.
-    #[inline]
+    #[inline(always)]
     fn expect(&mut self, b: u8, what: &'static str) -> Scan<()> {
         self.space();
         if self.peek() != Some(b) {
-            return self.fail(what);
+            return Err(what);
         }
         self.pos += 1;
         Ok(())
     }
 
+    /// Enters an array or object (at its opening bracket).
+    #[inline]
     fn enter(&mut self) -> Scan<()> {
+        self.pos += 1;
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return self.fail("recursion limit exceeded");
+            return Err("recursion limit exceeded");
         }
         Ok(())
     }
@@ -279,29 +299,27 @@ impl<'a> Scanner<'a> {
     fn event(&mut self, paths: &'a Paths) -> Scan<()> {
         self.space();
         if self.peek() != Some(b'{') {
-            return self.fail("expected an object");
+            return Err("expected an object");
         }
         self.object(paths)?;
         self.space();
         if self.pos != self.bytes.len() {
-            return self.fail("trailing characters");
+            return Err("trailing characters");
         }
         Ok(())
     }
 
+    /// Adds a value to the document, returning its index.
     fn push(&mut self, item: Item<'a>) -> u32 {
-        self.doc.items.push(item);
-        (self.doc.items.len() - 1) as u32
+        self.doc.values.push(Slot {
+            key: "",
+            item,
+            next: 0,
+        });
+        (self.doc.values.len() - 1) as u32
     }
 
-    /// Moves the members read since `mark` from the stack to the document.
-    fn members_since(&mut self, mark: usize) -> (u32, u32) {
-        let start = self.doc.members.len() as u32;
-        self.doc.members.extend(self.stack.drain(mark..));
-        (start, self.doc.members.len() as u32)
-    }
-
-    /// The value at `paths`, pruned to its keys; returns its item.
+    /// The value at `paths`, pruned to its keys; returns its index.
     fn value(&mut self, paths: &'a Paths) -> Scan<u32> {
         self.space();
         let start = self.pos;
@@ -310,65 +328,57 @@ impl<'a> Scanner<'a> {
             Some(b'[') => return self.array(paths),
             Some(b'"') => {
                 if self.skip_string()? {
-                    let text = &self.text[start..self.pos];
-                    Item::String(Cow::Owned(
-                        serde_json::from_str(text).map_err(|_| ("invalid string", start))?,
-                    ))
+                    match serde_json::from_str(&self.text[start..self.pos]) {
+                        Ok(s) => Item::String(Cow::Owned(s)),
+                        Err(_) => return self.fail_at("invalid string", start),
+                    }
                 } else {
                     Item::String(Cow::Borrowed(&self.text[start + 1..self.pos - 1]))
                 }
             }
             Some(b't') => {
-                self.literal("true")?;
+                self.literal(b"true")?;
                 Item::Bool(true)
             }
             Some(b'f') => {
-                self.literal("false")?;
+                self.literal(b"false")?;
                 Item::Bool(false)
             }
             Some(b'n') => {
-                self.literal("null")?;
+                self.literal(b"null")?;
                 Item::Null
             }
             Some(b'-' | b'0'..=b'9') => {
                 self.skip_number()?;
-                let text = &self.text[start..self.pos];
-                Item::Number(text.parse().map_err(|_| ("number out of range", start))?)
+                match self.text[start..self.pos].parse() {
+                    Ok(n) => Item::Number(n),
+                    Err(_) => return self.fail_at("number out of range", start),
+                }
             }
-            _ => return self.fail("expected a value"),
+            _ => return Err("expected a value"),
         };
         Ok(self.push(item))
     }
 
     /// An object (at its `{`), pruned to the keys of `paths`.
     fn object(&mut self, paths: &'a Paths) -> Scan<u32> {
-        self.pos += 1;
         self.enter()?;
         let slot = self.push(Item::Null);
-        let mark = self.stack.len();
+        let mut first = 0;
         self.space();
         if self.peek() == Some(b'}') {
             self.pos += 1;
         } else {
             loop {
-                self.space();
-                let start = self.pos;
-                if self.peek() != Some(b'"') {
-                    return self.fail("expected a key");
-                }
-                let child = if self.skip_string()? {
-                    let key: String = serde_json::from_str(&self.text[start..self.pos])
-                        .map_err(|_| ("invalid key", start))?;
-                    paths.position(&key)
-                } else {
-                    paths.position(&self.text[start + 1..self.pos - 1])
-                };
-                self.expect(b':', "expected ':'")?;
+                let child = self.key(paths)?;
                 match child {
                     Some(i) => {
                         let (key, child) = &paths.children[i];
                         let at = self.value(child)?;
-                        self.stack.push((key, at));
+                        let member = &mut self.doc.values[at as usize];
+                        member.key = key;
+                        member.next = first;
+                        first = at;
                     }
                     None => self.skip_value()?,
                 }
@@ -378,37 +388,59 @@ impl<'a> Scanner<'a> {
             }
         }
         self.depth -= 1;
-        let (start, end) = self.members_since(mark);
-        self.doc.items[slot as usize] = Item::Object(start, end);
+        self.doc.values[slot as usize].item = Item::Object(first);
         Ok(slot)
+    }
+
+    /// A member's key and its `:`; the child of `paths` it names, if any.
+    #[inline(always)]
+    fn key(&mut self, paths: &'a Paths) -> Scan<Option<usize>> {
+        self.space();
+        let start = self.pos;
+        if self.peek() != Some(b'"') {
+            return Err("expected a key");
+        }
+        let child = if self.skip_string()? {
+            match serde_json::from_str::<String>(&self.text[start..self.pos]) {
+                Ok(key) => paths.position(key.as_bytes()),
+                Err(_) => return self.fail_at("invalid key", start),
+            }
+        } else {
+            paths.position(&self.bytes[start + 1..self.pos - 1])
+        };
+        self.expect(b':', "expected ':'")?;
+        Ok(child)
     }
 
     /// An array (at its `[`), its elements pruned to `paths`.
     fn array(&mut self, paths: &'a Paths) -> Scan<u32> {
-        self.pos += 1;
         self.enter()?;
         let slot = self.push(Item::Null);
-        let mark = self.stack.len();
+        let (mut first, mut last) = (0, 0);
         self.space();
         if self.peek() == Some(b']') {
             self.pos += 1;
         } else {
             loop {
                 let at = self.value(paths)?;
-                self.stack.push(("", at));
+                if first == 0 {
+                    first = at;
+                } else {
+                    self.doc.values[last as usize].next = at;
+                }
+                last = at;
                 if self.end_of(b']', "expected ',' or ']'")? {
                     break;
                 }
             }
         }
         self.depth -= 1;
-        let (start, end) = self.members_since(mark);
-        self.doc.items[slot as usize] = Item::Array(start, end);
+        self.doc.values[slot as usize].item = Item::Array(first);
         Ok(slot)
     }
 
     /// After a member: true at the closing `close`, false after a `,`.
-    #[inline]
+    #[inline(always)]
     fn end_of(&mut self, close: u8, what: &'static str) -> Scan<bool> {
         self.space();
         match self.peek() {
@@ -420,73 +452,79 @@ impl<'a> Scanner<'a> {
                 self.pos += 1;
                 Ok(true)
             }
-            _ => self.fail(what),
+            _ => Err(what),
         }
     }
 
-    /// Checks and skips one value.
+    /// Checks and skips one value: scalars here, arrays and objects in
+    /// [`skip_container`](Scanner::skip_container).
+    #[inline(always)]
     fn skip_value(&mut self) -> Scan<()> {
         self.space();
         match self.peek() {
-            Some(b'{') => {
-                self.pos += 1;
-                self.enter()?;
-                self.space();
-                if self.peek() == Some(b'}') {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        self.space();
-                        if self.peek() != Some(b'"') {
-                            return self.fail("expected a key");
-                        }
-                        self.skip_string()?;
-                        self.expect(b':', "expected ':'")?;
-                        self.skip_value()?;
-                        if self.end_of(b'}', "expected ',' or '}'")? {
-                            break;
-                        }
-                    }
-                }
-                self.depth -= 1;
-            }
-            Some(b'[') => {
-                self.pos += 1;
-                self.enter()?;
-                self.space();
-                if self.peek() == Some(b']') {
-                    self.pos += 1;
-                } else {
-                    loop {
-                        self.skip_value()?;
-                        if self.end_of(b']', "expected ',' or ']'")? {
-                            break;
-                        }
-                    }
-                }
-                self.depth -= 1;
-            }
             Some(b'"') => {
                 self.skip_string()?;
             }
-            Some(b't') => self.literal("true")?,
-            Some(b'f') => self.literal("false")?,
-            Some(b'n') => self.literal("null")?,
             Some(b'-' | b'0'..=b'9') => self.skip_number()?,
-            _ => return self.fail("expected a value"),
+            Some(b'{' | b'[') => self.skip_container()?,
+            Some(b't') => self.literal(b"true")?,
+            Some(b'f') => self.literal(b"false")?,
+            Some(b'n') => self.literal(b"null")?,
+            _ => return Err("expected a value"),
         }
         Ok(())
     }
 
-    fn literal(&mut self, word: &'static str) -> Scan<()> {
-        if !self.bytes[self.pos..].starts_with(word.as_bytes()) {
-            return self.fail("expected a value");
+    /// Checks and skips an array or object (at its opening bracket).
+    fn skip_container(&mut self) -> Scan<()> {
+        let object = self.peek() == Some(b'{');
+        let close = if object { b'}' } else { b']' };
+        self.enter()?;
+        self.space();
+        if self.peek() == Some(close) {
+            self.pos += 1;
+        } else {
+            loop {
+                if object {
+                    self.skip_key()?;
+                }
+                self.skip_value()?;
+                let what = if object {
+                    "expected ',' or '}'"
+                } else {
+                    "expected ',' or ']'"
+                };
+                if self.end_of(close, what)? {
+                    break;
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(())
+    }
+
+    /// Checks and skips a member's key and its `:`.
+    #[inline(always)]
+    fn skip_key(&mut self) -> Scan<()> {
+        self.space();
+        if self.peek() != Some(b'"') {
+            return Err("expected a key");
+        }
+        self.skip_string()?;
+        self.expect(b':', "expected ':'")
+    }
+
+    #[inline(always)]
+    fn literal(&mut self, word: &'static [u8]) -> Scan<()> {
+        if !self.bytes[self.pos..].starts_with(word) {
+            return Err("expected a value");
         }
         self.pos += word.len();
         Ok(())
     }
 
     /// Skips digits, returning how many.
+    #[inline(always)]
     fn digits(&mut self) -> usize {
         let start = self.pos;
         while let Some(b'0'..=b'9') = self.peek() {
@@ -496,6 +534,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    #[inline(always)]
     fn skip_number(&mut self) -> Scan<()> {
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -505,12 +544,12 @@ impl<'a> Scanner<'a> {
             Some(b'1'..=b'9') => {
                 self.digits();
             }
-            _ => return self.fail("invalid number"),
+            _ => return Err("invalid number"),
         }
         if self.peek() == Some(b'.') {
             self.pos += 1;
             if self.digits() == 0 {
-                return self.fail("invalid number");
+                return Err("invalid number");
             }
         }
         if let Some(b'e' | b'E') = self.peek() {
@@ -519,45 +558,60 @@ impl<'a> Scanner<'a> {
                 self.pos += 1;
             }
             if self.digits() == 0 {
-                return self.fail("invalid number");
+                return Err("invalid number");
             }
         }
         Ok(())
     }
 
     /// Checks and skips a string (at its opening quote); true when it has escapes.
-    #[inline]
+    #[inline(always)]
     fn skip_string(&mut self) -> Scan<bool> {
-        self.pos += 1;
-        let mut escaped = false;
+        let pos = self.pos + 1;
+        let (plain, quote) = plain_bytes(&self.bytes[pos..]);
+        if quote {
+            self.pos = pos + plain + 1;
+            return Ok(false);
+        }
+        self.pos = pos + plain;
+        self.string_rest()
+    }
+
+    /// The rest of a string after its plain start: escapes, or an error.
+    #[cold]
+    #[inline(never)]
+    fn string_rest(&mut self) -> Scan<bool> {
         loop {
-            self.pos += plain_bytes(&self.bytes[self.pos..]);
             match self.peek() {
                 Some(b'"') => {
                     self.pos += 1;
-                    return Ok(escaped);
+                    return Ok(true);
                 }
-                Some(b'\\') => {
-                    escaped = true;
-                    self.pos += 1;
-                    match self.peek() {
-                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
-                            self.pos += 1;
-                        }
-                        Some(b'u') => {
-                            let hex = self.bytes.get(self.pos + 1..self.pos + 5);
-                            if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
-                                return self.fail("invalid escape");
-                            }
-                            self.pos += 5;
-                        }
-                        _ => return self.fail("invalid escape"),
-                    }
-                }
-                Some(_) => return self.fail("control character in string"),
-                None => return self.fail("unterminated string"),
+                Some(b'\\') => self.escape()?,
+                Some(_) => return Err("control character in string"),
+                None => return Err("unterminated string"),
             }
+            self.pos += plain_bytes(&self.bytes[self.pos..]).0;
         }
+    }
+
+    /// Checks and skips an escape sequence (at its backslash).
+    fn escape(&mut self) -> Scan<()> {
+        self.pos += 1;
+        match self.peek() {
+            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                self.pos += 1;
+            }
+            Some(b'u') => {
+                let hex = self.bytes.get(self.pos + 1..self.pos + 5);
+                if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                    return Err("invalid escape");
+                }
+                self.pos += 5;
+            }
+            _ => return Err("invalid escape"),
+        }
+        Ok(())
     }
 }
 
@@ -581,7 +635,7 @@ mod tests {
             Value::Object(map) => Value::Object(
                 map.iter()
                     .filter_map(|(k, v)| {
-                        let (_, child) = &paths.children[paths.position(k)?];
+                        let (_, child) = &paths.children[paths.position(k.as_bytes())?];
                         Some((k.clone(), prune_value(v, child)))
                     })
                     .collect(),
@@ -592,20 +646,18 @@ mod tests {
     }
 
     fn to_value(at: At<'_, '_>) -> Value {
-        match *at.item() {
+        match at.slot().item {
             Item::String(ref s) => Value::String(s.to_string()),
             Item::Number(ref n) => Value::Number(n.clone()),
             Item::Bool(b) => Value::Bool(b),
             Item::Null => Value::Null,
-            Item::Array(start, end) => at
-                .members(start, end)
-                .iter()
-                .map(|&(_, i)| to_value(At { doc: at.doc, at: i }))
-                .collect(),
-            Item::Object(start, end) => {
+            Item::Array(first) => at.members(first).map(|(_, m)| to_value(m)).collect(),
+            Item::Object(first) => {
+                // Members are linked from the last: insert them in the text's order.
+                let members: Vec<_> = at.members(first).collect();
                 let mut map = Map::new();
-                for &(k, i) in at.members(start, end) {
-                    map.insert(k.to_owned(), to_value(At { doc: at.doc, at: i }));
+                for (k, m) in members.into_iter().rev() {
+                    map.insert(k.to_owned(), to_value(m));
                 }
                 Value::Object(map)
             }
@@ -685,7 +737,8 @@ mod tests {
                 .iter()
                 .take_while(|&&b| b != b'"' && b != b'\\' && b >= 0x20)
                 .count();
-            assert_eq!(plain_bytes(&bytes[start..]), want, "from {start}");
+            let quote = bytes.get(start + want) == Some(&b'"');
+            assert_eq!(plain_bytes(&bytes[start..]), (want, quote), "from {start}");
         }
     }
 

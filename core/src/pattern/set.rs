@@ -285,6 +285,35 @@ mod tests {
     }
 
     #[test]
+    fn many_event_values_at_indexed_paths() {
+        let mut set = PatternSet::new();
+        set.add(
+            "last",
+            pattern(json!({"a": ["v39"], "b": {"c": [{"prefix": "x"}]}})),
+        );
+        set.add("none", pattern(json!({"a": ["v40"], "b": {"c": ["x"]}})));
+        let values: Vec<String> = (0..40).map(|i| format!("v{i}")).collect();
+        let mut event = json!({"a": values, "b": [{"c": ["y", "z"]}, {"c": "xx"}]});
+        assert_eq!(set.matching(&event), vec!["last"]);
+        assert_eq!(set.matching_json(&event.to_string()).unwrap(), vec!["last"]);
+        // More indexed paths than are kept in place.
+        const KEYS: [&str; 12] = [
+            "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "ka", "kb",
+        ];
+        for key in KEYS {
+            set.add(key, pattern(json!({key: ["x"], "a": ["v1"]})));
+            event[key] = json!("x");
+        }
+        let mut want = KEYS.to_vec();
+        want.push("last");
+        assert_eq!(sorted(set.matching(&event)), sorted(want.clone()));
+        assert_eq!(
+            sorted(set.matching_json(&event.to_string()).unwrap()),
+            sorted(want)
+        );
+    }
+
+    #[test]
     fn many_matches_use_the_bitset() {
         let mut set = PatternSet::new();
         for i in 0..100 {
