@@ -43,6 +43,8 @@ if [ "${AGENT_MESH_SKIP_BENCH:-0}" != 1 ]; then
     echo "!! tests/bench: better-sqlite3 could not be built; the bindings benchmark did not run"
   fi
   BENCH_AWS_OPS=${BENCH_AWS_OPS:-100} tests/with-moto.sh .venv/bin/python tests/bench/aws_vs_boto3.py
+  BENCH_WF_OPS=${BENCH_WF_OPS:-500} BENCH_WF_MOTO_OPS=${BENCH_WF_MOTO_OPS:-10} \
+    tests/with-moto.sh .venv/bin/python tests/bench/workflows.py
 fi
 
 # Tests last, so the run closes on the test runners' summaries. The behaviour suites of all

@@ -4,7 +4,9 @@
 //! Several processes may open the same directory at once. Reads run inline on a small pool of
 //! reader connections (WAL readers never wait for writers); writes run on a blocking thread in
 //! short `BEGIN IMMEDIATE` transactions, which serialise writers across processes, with a busy
-//! timeout so a writer waits for another instead of failing.
+//! timeout so a writer waits for another instead of failing. The write-ahead log is checkpointed
+//! into the database file by a thread of its own, so that commits seldom wait for a checkpoint's
+//! fsyncs.
 
 mod artifacts;
 mod events;
@@ -15,6 +17,8 @@ mod timeline;
 pub(crate) mod workflows;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -30,6 +34,14 @@ pub(crate) const DB_FILE: &str = "mesh.db";
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Reader connections per opened mesh.
 const READERS: usize = 4;
+/// Commits between two checkpoints of the write-ahead log by the checkpointer thread.
+const CHECKPOINT_EVERY: u64 = 64;
+/// Log length (pages) at which a commit checkpoints the log itself (SQLite's automatic
+/// checkpoint, at 1000 pages by default). The checkpointer thread does nearly all the copying,
+/// but the log restarts from its beginning only once every page in it has been copied, which a
+/// checkpoint running beside a steady stream of commits never achieves; one run by a commit
+/// does, and finds little left to copy.
+const WAL_AUTOCHECKPOINT_PAGES: i64 = 8000;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -156,13 +168,18 @@ pub(crate) async fn open(dir: &Path, sync: SyncMode) -> Result<Backends> {
     .map_err(|e| Error::internal("open local mesh", e))?
 }
 
-/// The SQLite database of one mesh directory: one writer connection and a pool of readers.
+/// The SQLite database of one mesh directory: one writer connection, a pool of readers, and a
+/// checkpointer thread with its own connection (it ends when the `Db` is dropped).
 #[derive(Debug)]
 pub(crate) struct Db {
     dir: PathBuf,
     sync: SyncMode,
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
+    /// Commits made through this `Db`.
+    commits: AtomicU64,
+    /// Wakes the checkpointer.
+    checkpoint_due: SyncSender<()>,
 }
 
 impl Db {
@@ -198,6 +215,9 @@ impl Db {
         let mut writer = connect().map_err(|e| open_err("cannot open the database", &e))?;
         let version =
             migrate(&mut writer).map_err(|e| open_err("cannot prepare the schema", &e))?;
+        writer
+            .pragma_update(None, "wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)
+            .map_err(|e| open_err("cannot open the database", &e))?;
         if version > MIGRATIONS.len() as i64 {
             return Err(open_err(
                 "the mesh was written by a newer agent-mesh",
@@ -211,12 +231,29 @@ impl Db {
             .map(|_| connect().map(Mutex::new))
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| open_err("cannot open the database", &e))?;
+        let checkpoints = connect().map_err(|e| open_err("cannot open the database", &e))?;
+        let (checkpoint_due, due) = sync_channel(1);
+        std::thread::Builder::new()
+            .name("agent-mesh-checkpoint".into())
+            .spawn(move || checkpointer(checkpoints, due))
+            .map_err(|e| open_err("cannot start the checkpoint thread", &e))?;
         Ok(Db {
             dir: dir.to_owned(),
             sync,
             writer: Mutex::new(writer),
             readers,
+            commits: AtomicU64::new(0),
+            checkpoint_due,
         })
+    }
+
+    /// Counts a commit; wakes the checkpointer every [`CHECKPOINT_EVERY`] commits.
+    fn committed(&self) {
+        let n = self.commits.fetch_add(1, Ordering::Relaxed) + 1;
+        if n.is_multiple_of(CHECKPOINT_EVERY) {
+            // Full: the checkpointer is already due to run.
+            let _ = self.checkpoint_due.try_send(());
+        }
     }
 
     /// The mesh directory.
@@ -298,11 +335,15 @@ impl Db {
             (Ok(_), Err(e)) => return Ok(Err(sql_error(operation, key, e))),
             (Err(_), _) => return Err(f),
         };
-        Ok(f(&tx).and_then(|value| {
+        let result = f(&tx).and_then(|value| {
             tx.commit()
                 .map(|()| value)
                 .map_err(|e| sql_error(operation, key, e))
-        }))
+        });
+        if result.is_ok() {
+            self.committed();
+        }
+        Ok(result)
     }
 
     /// [`Db::write`] on the calling thread.
@@ -318,7 +359,19 @@ impl Db {
             .map_err(|e| sql_error(operation, key, e))?;
         let value = f(&tx)?;
         tx.commit().map_err(|e| sql_error(operation, key, e))?;
+        self.committed();
         Ok(value)
+    }
+}
+
+/// Runs a passive checkpoint each time it is woken, until the `Db` (the sender) is dropped: it
+/// copies the committed pages of the write-ahead log into the database file and fsyncs both,
+/// without blocking readers or writers, so commits rarely wait for a checkpoint. Errors are left
+/// to the next round (another process may be checkpointing; a failing database shows on the next
+/// write).
+fn checkpointer(conn: Connection, due: Receiver<()>) {
+    while due.recv().is_ok() {
+        let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
     }
 }
 

@@ -283,21 +283,32 @@ impl Host for LocalHost {
             .db
             .write("workflows.commit", &self.arn.clone(), move |tx| {
                 let err = |e| super::sql_error("workflows.commit", &arn, e);
-                let (status, output, error, cause) = match &commit.finish {
-                    None => ("RUNNING", None, None, None),
-                    Some(Finish::Succeeded(v)) => ("SUCCEEDED", Some(v.to_string()), None, None),
-                    Some(Finish::Failed(f)) => ("FAILED", None, Some(f.error.clone()), Some(f.cause.clone())),
-                    Some(Finish::TimedOut(f)) => ("TIMED_OUT", None, Some(f.error.clone()), Some(f.cause.clone())),
-                };
-                let stop_ms = commit.finish.as_ref().map(|_| now_ms());
-                let changed = tx
-                    .execute(
-                        "UPDATE wf_executions SET last_event = max(last_event, coalesce(?2, 0)), status = ?3,
-                           output = ?4, error = ?5, cause = ?6, stop_ms = ?7
-                         WHERE arn = ?1 AND status = 'RUNNING'",
-                        params![arn, last, status, output, error, cause, stop_ms],
-                    )
-                    .map_err(err)?;
+                // A transition leaves `status` out of the SET: writing it, even unchanged, would
+                // rewrite the execution's entry in the partial index of running executions.
+                let changed = match &commit.finish {
+                    None => tx
+                        .prepare_cached(
+                            "UPDATE wf_executions SET last_event = max(last_event, coalesce(?2, 0))
+                             WHERE arn = ?1 AND status = 'RUNNING'",
+                        )
+                        .and_then(|mut update| update.execute(params![arn, last])),
+                    Some(finish) => {
+                        let (status, output, error, cause) = match finish {
+                            Finish::Succeeded(v) => ("SUCCEEDED", Some(v.to_string()), None, None),
+                            Finish::Failed(f) => ("FAILED", None, Some(&f.error), Some(&f.cause)),
+                            Finish::TimedOut(f) => ("TIMED_OUT", None, Some(&f.error), Some(&f.cause)),
+                        };
+                        tx.prepare_cached(
+                            "UPDATE wf_executions SET last_event = max(last_event, coalesce(?2, 0)), status = ?3,
+                               output = ?4, error = ?5, cause = ?6, stop_ms = ?7
+                             WHERE arn = ?1 AND status = 'RUNNING'",
+                        )
+                        .and_then(|mut update| {
+                            update.execute(params![arn, last, status, output, error, cause, now_ms()])
+                        })
+                    }
+                }
+                .map_err(err)?;
                 if changed == 0 {
                     return Ok(false);
                 }
@@ -310,7 +321,9 @@ impl Host for LocalHost {
                         .map_err(err)?;
                 }
                 if commit.finish.is_some() {
-                    tx.execute("DELETE FROM wf_frames WHERE execution = ?1", params![arn]).map_err(err)?;
+                    tx.prepare_cached("DELETE FROM wf_frames WHERE execution = ?1")
+                        .and_then(|mut delete| delete.execute(params![arn]))
+                        .map_err(err)?;
                 } else {
                     let mut upsert = tx
                         .prepare_cached("INSERT OR REPLACE INTO wf_frames (execution, frame, checkpoint) VALUES (?1, ?2, ?3)")
@@ -411,11 +424,10 @@ impl LocalWorkflows {
     fn describe_now(&self, arn: &str) -> Result<Execution> {
         const OP: &str = "workflows.describe";
         let row = self.inner.db.read(OP, arn, |c| {
-            c.query_row(
-                &format!("SELECT {EXECUTION_COLUMNS} FROM wf_executions WHERE arn = ?1"),
-                params![arn],
-                execution_row,
-            )
+            c.prepare_cached(&format!(
+                "SELECT {EXECUTION_COLUMNS} FROM wf_executions WHERE arn = ?1"
+            ))?
+            .query_row(params![arn], execution_row)
             .optional()
         })?;
         to_execution(OP, row.ok_or_else(|| not_found(OP, arn))?)
@@ -447,12 +459,9 @@ impl WorkflowBackend for LocalWorkflows {
     async fn start(&self, name: &str, input: &Value, execution_name: &str) -> Result<ExecutionRef> {
         const OP: &str = "workflows.start";
         let definition: Option<String> = self.inner.db.read(OP, name, |c| {
-            c.query_row(
-                "SELECT definition FROM wf_state_machines WHERE name = ?1",
-                params![name],
-                |r| r.get(0),
-            )
-            .optional()
+            c.prepare_cached("SELECT definition FROM wf_state_machines WHERE name = ?1")?
+                .query_row(params![name], |r| r.get(0))
+                .optional()
         })?;
         let definition = definition.ok_or_else(|| {
             Error::keyed(
@@ -479,8 +488,8 @@ impl WorkflowBackend for LocalWorkflows {
             .write(OP, &arn.clone(), move |tx| {
                 let err = |e| super::sql_error(OP, &arn2, e);
                 let existing: Option<(String, String, i64)> = tx
-                    .query_row("SELECT input, status, start_ms FROM wf_executions WHERE arn = ?1", params![arn2], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                    .optional()
+                    .prepare_cached("SELECT input, status, start_ms FROM wf_executions WHERE arn = ?1")
+                    .and_then(|mut select| select.query_row(params![arn2], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
                     .map_err(err)?;
                 if let Some((old_input, status, old_start)) = existing {
                     let same: Value = decode_json(OP, &arn2, &old_input)?;
@@ -494,16 +503,16 @@ impl WorkflowBackend for LocalWorkflows {
                         "an execution with this name already exists (ExecutionAlreadyExists); use another name or none",
                     ));
                 }
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO wf_executions (arn, name, state_machine, definition, status, input, start_ms, deadline_ms, last_event, owner, lease_until)
                      VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, ?6, ?7, 1, ?8, ?9)",
-                    params![arn2, exec2, name2, definition, input_text, start_ms, deadline, owner, start_ms + LEASE_MS],
                 )
+                .and_then(|mut insert| insert.execute(params![arn2, exec2, name2, definition, input_text, start_ms, deadline, owner, start_ms + LEASE_MS]))
                 .map_err(err)?;
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO wf_history (execution, id, previous, time, type, details) VALUES (?1, 1, 0, ?2, 'ExecutionStarted', ?3)",
-                    params![arn2, start_ms, json!({"input": input_text, "roleArn": format!("{ARN_PREFIX}:role/agent-mesh")}).to_string()],
                 )
+                .and_then(|mut insert| insert.execute(params![arn2, start_ms, json!({"input": input_text, "roleArn": format!("{ARN_PREFIX}:role/agent-mesh")}).to_string()]))
                 .map_err(err)?;
                 Ok(Ok(()))
             })
