@@ -369,6 +369,32 @@ async function approvalFlow(mesh, tokenInPayload) {
   })
 }
 
+workflow('registered handlers keep a HeartbeatSeconds task alive with their task token', async (mesh) => {
+  const beats = []
+  await mesh.workflows.register('slow', async (input, context) => {
+    for (let i = 0; i < 6; i++) {
+      await sleep(300)
+      if (input.beat) {
+        await mesh.workflows.sendTaskHeartbeat(context.Task.Token)
+        beats.push(context.Task.Token)
+      }
+    }
+    return 'done'
+  })
+  await mesh.workflows.create('beating', {
+    StartAt: 'Slow',
+    States: { Slow: { Type: 'Task', Resource: 'slow', HeartbeatSeconds: 1, End: true } },
+  })
+  const ok = await mesh.workflows.wait((await mesh.workflows.start('beating', { beat: true })).arn)
+  assert.equal(ok.status, 'SUCCEEDED', `${ok.error}: ${ok.cause}`)
+  assert.equal(ok.output, 'done')
+  assert.equal(beats.length, 6)
+  const silent = await mesh.workflows.wait((await mesh.workflows.start('beating', { beat: false })).arn)
+  assert.deepEqual([silent.status, silent.error], ['FAILED', 'States.HeartbeatTimeout'])
+  // The handler has ended: its token takes no more heartbeats.
+  assert.equal((await rejection(mesh.workflows.sendTaskHeartbeat(beats[0]))).code, 'NotFound')
+})
+
 workflow('.waitForTaskToken waits for sendTaskSuccess / sendTaskFailure', async (mesh) => {
   const tokenOf = await approvalFlow(mesh, false)
   const yes = await mesh.workflows.start('approval', { doc: 'd-yes' })

@@ -393,6 +393,28 @@ def callback_definition(payload: Dict[str, Any]) -> Dict[str, Any]:
         "Parameters": {"FunctionName": "notify", "Payload": payload}, "End": True}}}
 
 
+def test_registered_handlers_heartbeat_with_their_task_token(mesh: MeshClient) -> None:
+    beats: List[str] = []
+
+    def slow(input: Dict[str, Any], context: Dict[str, Any]) -> str:
+        for _ in range(6):
+            time.sleep(0.3)
+            if input["beat"]:
+                mesh.workflows.send_task_heartbeat(context["Task"]["Token"])
+                beats.append(context["Task"]["Token"])
+        return "done"
+
+    mesh.workflows.register("slow", slow)
+    mesh.workflows.create("beating", {"StartAt": "Slow", "States": {"Slow": {
+        "Type": "Task", "Resource": "slow", "HeartbeatSeconds": 1, "End": True}}})
+    done = finished(mesh.workflows.start("beating", {"beat": True}))
+    assert (done.status, done.output, len(beats)) == ("SUCCEEDED", "done", 6), (done.error, done.cause)
+    done = finished(mesh.workflows.start("beating", {"beat": False}))
+    assert (done.status, done.error) == ("FAILED", "States.HeartbeatTimeout")
+    with pytest.raises(NotFound):  # the handler has ended: its token takes no more heartbeats
+        mesh.workflows.send_task_heartbeat(beats[0])
+
+
 def test_wait_for_task_token_completed_from_python(mesh: MeshClient) -> None:
     tokens: List[str] = []
 

@@ -224,6 +224,14 @@ impl TaskError {
     }
 }
 
+/// A mesh error inside a handler (`?` on a mesh call) fails the task with the error kind as the
+/// error name (`"NotFound"`, `"Conflict"`, ...), as a Python handler raising that exception does.
+impl From<Error> for TaskError {
+    fn from(e: Error) -> Self {
+        TaskError::new(e.kind.name(), e.message)
+    }
+}
+
 impl fmt::Display for TaskError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.error, self.cause)

@@ -365,6 +365,83 @@ async fn activities_task_tokens_and_heartbeats() {
     );
 }
 
+/// A handler of this process keeps a `HeartbeatSeconds` task alive with `send_task_heartbeat`
+/// and its task token (what Python and Node handlers call); one that sends none times out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handlers_heartbeat_with_send_task_heartbeat() {
+    let (_dir, mesh) = local_mesh().await;
+    let wf = mesh.workflows();
+    let beats = Arc::new(AtomicU32::new(0));
+    let tokens = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let (mesh2, beats2, tokens2) = (mesh.clone(), beats.clone(), tokens.clone());
+    wf.register(
+        "slow",
+        handler(move |t| {
+            let (mesh, beats) = (mesh2.clone(), beats2.clone());
+            tokens2.lock().unwrap().push(t.token.clone());
+            async move {
+                assert_eq!(t.context["Task"]["Token"].as_str(), Some(t.token.as_str()));
+                if let Some(token) = t.input["token"].as_str() {
+                    // A mesh error passed on with `?` fails the task under its kind's name.
+                    mesh.workflows().send_task_heartbeat(token).await?;
+                }
+                for _ in 0..8 {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    if t.input["beat"] == json!(true) {
+                        mesh.workflows().send_task_heartbeat(&t.token).await?;
+                        beats.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                Ok(json!("done"))
+            }
+        }),
+    )
+    .unwrap();
+    wf.create(
+        "beating",
+        json!({"StartAt": "Slow", "States": {"Slow": {"Type": "Task", "Resource": "slow", "HeartbeatSeconds": 1, "End": true}}}),
+    )
+    .await
+    .unwrap();
+    let run = wf
+        .start("beating", json!({"beat": true}), StartOptions::default())
+        .await
+        .unwrap();
+    let done = wf.wait(&run.arn, WAIT).await.unwrap();
+    assert_eq!(done.status, ExecutionStatus::Succeeded, "{done:?}");
+    assert_eq!(done.output, Some(json!("done")));
+    assert_eq!(beats.load(Ordering::SeqCst), 8);
+
+    let run = wf
+        .start("beating", json!({"beat": false}), StartOptions::default())
+        .await
+        .unwrap();
+    let done = wf.wait(&run.arn, WAIT).await.unwrap();
+    assert_eq!(
+        done.error.as_deref(),
+        Some("States.HeartbeatTimeout"),
+        "{done:?}"
+    );
+    let run = wf
+        .start(
+            "beating",
+            json!({"token": "bogus"}),
+            StartOptions::default(),
+        )
+        .await
+        .unwrap();
+    let done = wf.wait(&run.arn, WAIT).await.unwrap();
+    assert_eq!(done.error.as_deref(), Some("NotFound"), "{done:?}");
+    assert!(
+        done.cause.as_deref().unwrap_or_default().contains("bogus"),
+        "{done:?}"
+    );
+    // Once its handler has ended, a token takes no more heartbeats.
+    let first = tokens.lock().unwrap()[0].clone();
+    let late = wf.send_task_heartbeat(&first).await.unwrap_err();
+    assert_eq!(late.kind, ErrorKind::NotFound, "{late}");
+}
+
 #[tokio::test]
 async fn stop_list_and_history() {
     let (_dir, mesh) = local_mesh().await;

@@ -375,7 +375,8 @@ fn checkpointer(conn: Connection, due: Receiver<()>) {
     }
 }
 
-fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+/// Locks `m`, also after a panic in another holder (the data stays usable).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::integrations::{self, Integration};
 use super::workflows::Inner;
-use super::{decode_json, sql_error};
+use super::{decode_json, lock, sql_error};
 use crate::asl::engine::TaskCall;
 use crate::asl::{Failure, errors};
 use crate::clock::now_ms;
@@ -249,7 +249,7 @@ pub(crate) async fn invoke(
             input,
             lambda,
         } => {
-            let r = run_handler(handler, &call, input).await?;
+            let r = run_handler(inner, handler, &call, input).await?;
             if lambda {
                 json!({"ExecutedVersion": "$LATEST", "Payload": r, "StatusCode": 200})
             } else {
@@ -286,12 +286,16 @@ fn store_failure(e: Error) -> Failure {
     Failure::new(errors::TASK_FAILED, e.message)
 }
 
+/// Runs a handler of this process; its heartbeats arrive through [`TaskRequest::heartbeat`] or
+/// through `send_task_heartbeat` with its task token (what Python and Node handlers call).
 async fn run_handler(
+    inner: &Arc<Inner>,
     handler: TaskHandler,
     call: &TaskCall,
     input: Value,
 ) -> Result<Value, Failure> {
     let last_beat = Arc::new(AtomicI64::new(now_ms()));
+    let _beating = Beating::register(inner, &call.token, &last_beat);
     let beat = last_beat.clone();
     let request = TaskRequest::new(
         call.resource.clone(),
@@ -325,6 +329,25 @@ async fn run_handler(
             e.cause,
         )
     })
+}
+
+/// A handler's entry in [`Inner::beating`], removed when the handler ends.
+struct Beating<'a> {
+    inner: &'a Inner,
+    token: &'a str,
+}
+
+impl<'a> Beating<'a> {
+    fn register(inner: &'a Inner, token: &'a str, last_beat: &Arc<AtomicI64>) -> Self {
+        lock(&inner.beating).insert(token.to_owned(), last_beat.clone());
+        Beating { inner, token }
+    }
+}
+
+impl Drop for Beating<'_> {
+    fn drop(&mut self) {
+        lock(&self.inner.beating).remove(self.token);
+    }
 }
 
 /// Resolves once `last_beat` is older than `every`.
@@ -600,9 +623,13 @@ pub(crate) async fn complete(
     }
 }
 
-/// Records a heartbeat of a waiting task.
+/// Records a heartbeat of a handler running in this process, or of a waiting task.
 pub(crate) async fn heartbeat(inner: &Arc<Inner>, token: &str) -> Result<()> {
     const OP: &str = "workflows.send_task_heartbeat";
+    if let Some(last_beat) = lock(&inner.beating).get(token) {
+        last_beat.store(now_ms(), Ordering::Relaxed);
+        return Ok(());
+    }
     let token2 = token.to_owned();
     let missing = inner
         .db

@@ -7,7 +7,7 @@
 //! committed transition.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
@@ -58,6 +58,9 @@ pub(crate) struct Inner {
     finished: Notify,
     /// Woken whenever a task token of this process is completed.
     pub(crate) task_done: Notify,
+    /// The last heartbeat (epoch ms) of each handler running in this process, by task token:
+    /// `send_task_heartbeat` from the handler's own code lands here.
+    pub(crate) beating: Mutex<HashMap<String, Arc<AtomicI64>>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -102,6 +105,7 @@ impl LocalWorkflows {
             running: Mutex::new(HashMap::new()),
             finished: Notify::new(),
             task_done: Notify::new(),
+            beating: Mutex::new(HashMap::new()),
         });
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(background(Arc::downgrade(&inner)));
