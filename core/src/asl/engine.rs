@@ -12,18 +12,18 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::FutureExt;
 use futures::future::BoxFuture;
-use futures::{FutureExt, StreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::choice::ChoiceRule;
 use super::dataflow::{self, Env, check_size};
-use super::definition::{
-    Block, ChoiceTest, Kind, MapState, QueryLanguage, State, StateMachine, Wait,
-};
+use super::definition::{Block, ChoiceTest, Kind, QueryLanguage, State, StateMachine, Wait};
 use super::{Failure, errors, jsonata, retry};
 use crate::clock::now_ms;
+
+mod map;
 
 /// One Task invocation handed to the host.
 #[derive(Debug, Clone)]
@@ -658,123 +658,7 @@ impl Run {
             .cloned()
             .unwrap_or_else(|| Frame::at(block.start_at.clone(), input, vars.clone(), 0))
     }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn map(
-        self: &Arc<Self>,
-        frame_id: &str,
-        state: &Arc<State>,
-        map: &MapState,
-        raw: &Value,
-        effective: Value,
-        ctx: &Value,
-        frame: &Frame,
-        attempt: u32,
-    ) -> Result<Step, Halt> {
-        let vars = &frame.vars;
-        let env = Env { context: ctx, vars };
-        let prepared = (|| -> Result<MapPlan, Failure> {
-            let items = map_items(state, map, raw, &effective, env)?;
-            let inputs = items
-                .into_iter()
-                .enumerate()
-                .map(|(index, item)| map_item_input(map, raw, &effective, ctx, vars, index, item))
-                .collect::<Result<Vec<_>, _>>()?;
-            let concurrency = match &map.max_concurrency {
-                Some(d) => dataflow::dynamic_u64(state, "MaxConcurrency", d, raw, env)? as usize,
-                None => 0,
-            };
-            let count = map
-                .tolerated_count
-                .as_ref()
-                .map(|d| dataflow::dynamic_u64(state, "ToleratedFailureCount", d, raw, env))
-                .transpose()?;
-            let percentage = match &map.tolerated_percentage {
-                Some(d) => Some(dataflow::dynamic(state, "ToleratedFailurePercentage", d, raw, env)?.as_f64().filter(|p| (0.0..=100.0).contains(p)).ok_or_else(|| Failure::runtime(format!("The state '{}' ToleratedFailurePercentage must be a number from 0 to 100", state.name)))?),
-                None => None,
-            };
-            Ok((inputs, concurrency, count, percentage))
-        })();
-        let (inputs, concurrency, tolerated_count, tolerated_percentage) = match prepared {
-            Ok(p) => p,
-            Err(f) => return Ok(Err(f)),
-        };
-        let total = inputs.len();
-        self.record(frame_id, "MapStateStarted", json!({"length": total}));
-        self.flush(vec![(frame_id.to_owned(), frame.clone())], None)
-            .await?;
-        let limit = if concurrency == 0 {
-            total.max(1)
-        } else {
-            concurrency
-        };
-        let runs = inputs.into_iter().enumerate().map(|(index, input)| {
-            let child = format!("{frame_id}/{}@{attempt}#{index}", state.name);
-            let start = self.child_frame(&child, &map.processor, input, vars);
-            let this = self.clone();
-            let name = state.name.clone();
-            async move {
-                this.record(
-                    &child,
-                    "MapIterationStarted",
-                    json!({"name": name, "index": index}),
-                );
-                let r = this.run_block(child.clone(), &map.processor, start).await;
-                if let Ok(outcome) = &r {
-                    let kind = if outcome.is_ok() {
-                        "MapIterationSucceeded"
-                    } else {
-                        "MapIterationFailed"
-                    };
-                    this.record(&child, kind, json!({"name": name, "index": index}));
-                }
-                (index, r)
-            }
-        });
-        let mut outputs = vec![Value::Null; total];
-        let mut failures = 0usize;
-        let mut stream = futures::stream::iter(runs).buffer_unordered(limit);
-        while let Some((index, r)) = stream.next().await {
-            match r? {
-                Ok(v) => outputs[index] = v,
-                Err(f) => {
-                    failures += 1;
-                    let tolerated = tolerated_count.is_some_and(|c| failures as u64 <= c)
-                        || tolerated_percentage
-                            .is_some_and(|p| (failures as f64) * 100.0 / (total as f64) <= p);
-                    if !tolerated {
-                        let f = if map.distributed
-                            || tolerated_count.is_some()
-                            || tolerated_percentage.is_some()
-                        {
-                            Failure::new(
-                                errors::EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                                format!(
-                                    "The Map state '{}' failed because {failures} of {total} iterations failed, more than its tolerated failure threshold",
-                                    state.name
-                                ),
-                            )
-                        } else {
-                            f
-                        };
-                        self.record(
-                            frame_id,
-                            "MapStateFailed",
-                            json!({"error": f.error, "cause": f.cause}),
-                        );
-                        return Ok(Err(f));
-                    }
-                    outputs[index] = json!({"Error": f.error, "Cause": f.cause});
-                }
-            }
-        }
-        self.record(frame_id, "MapStateSucceeded", json!({}));
-        Ok(Ok(Value::Array(outputs)))
-    }
 }
-
-/// A Map state's item inputs, concurrency and tolerated failure count and percentage.
-type MapPlan = (Vec<Value>, usize, Option<u64>, Option<f64>);
 
 fn next_or_end(state: &State, output: Value, vars: Map<String, Value>) -> Transition {
     match &state.next {
@@ -881,65 +765,6 @@ fn wait_until(state: &State, wait: &Wait, raw: &Value, env: Env<'_>) -> Result<i
                 .map(|t| t.timestamp_millis())
                 .map_err(|_| Failure::runtime(format!("The state '{}' Timestamp must be an RFC 3339 timestamp such as 2026-01-01T00:00:00Z, got {v}", state.name)))
         }
-    }
-}
-
-fn map_items(
-    state: &State,
-    map: &MapState,
-    raw: &Value,
-    effective: &Value,
-    env: Env<'_>,
-) -> Result<Vec<Value>, Failure> {
-    let items = match state.language {
-        QueryLanguage::JsonPath => match &map.items_path {
-            Some(p) => p.select(&super::Scope {
-                input: effective,
-                context: env.context,
-                vars: env.vars,
-            })?,
-            None => effective.clone(),
-        },
-        QueryLanguage::Jsonata => match &map.items {
-            Some(items) => jsonata::evaluate_template(
-                items,
-                &json!({"input": raw, "context": env.context}),
-                env.vars,
-            )?,
-            None => effective.clone(),
-        },
-    };
-    match items {
-        Value::Array(items) => Ok(items),
-        other => Err(Failure::runtime(format!(
-            "The Map state '{}' needs an array of items, but its items are {other}",
-            state.name
-        ))),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn map_item_input(
-    map: &MapState,
-    raw: &Value,
-    effective: &Value,
-    ctx: &Value,
-    vars: &Map<String, Value>,
-    index: usize,
-    item: Value,
-) -> Result<Value, Failure> {
-    let mut item_ctx = ctx.clone();
-    item_ctx["Map"] = json!({"Item": {"Index": index, "Value": item}});
-    match (&map.item_selector, &map.item_selector_jsonata) {
-        (Some(t), _) => t.render(&super::Scope {
-            input: effective,
-            context: &item_ctx,
-            vars,
-        }),
-        (None, Some(t)) => {
-            jsonata::evaluate_template(t, &json!({"input": raw, "context": item_ctx}), vars)
-        }
-        (None, None) => Ok(item),
     }
 }
 
