@@ -10,6 +10,10 @@ use agent_mesh::{MeshClient, SetOptions};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::json;
 
+#[path = "common/latency.rs"]
+mod latency;
+use latency::{Stats, stats};
+
 const KEYS: u64 = 10_000;
 
 fn now_ms() -> i64 {
@@ -87,28 +91,12 @@ fn raw_set_once(conn: &mut Connection, key: &str, encoded: &str) {
     tx.commit().unwrap();
 }
 
-struct Stats {
-    p50: Duration,
-    p99: Duration,
-    ops_per_sec: f64,
-}
-
-fn stats(mut samples: Vec<Duration>, total: Duration) -> Stats {
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
-    Stats {
-        p50: at(0.50),
-        p99: at(0.99),
-        ops_per_sec: samples.len() as f64 / total.as_secs_f64(),
-    }
-}
-
 fn row(name: &str, s: &Stats) {
     println!(
         "{name:<34} p50 {:>7.2} µs   p99 {:>7.2} µs   {:>10.0} ops/s",
         s.p50.as_secs_f64() * 1e6,
         s.p99.as_secs_f64() * 1e6,
-        s.ops_per_sec
+        s.per_sec
     );
 }
 

@@ -14,6 +14,10 @@ use agent_mesh::workflows::handler;
 use agent_mesh::{ExecutionStatus, MeshClient, StartOptions};
 use serde_json::{Value, json};
 
+#[path = "common/latency.rs"]
+mod latency;
+use latency::{Stats, stats};
+
 /// The 3-state Pass/Choice definition (tests/bench/workflows.py runs the same one on moto).
 fn pass_choice() -> Value {
     json!({
@@ -46,23 +50,6 @@ fn three_tasks() -> Value {
         "StartAt": "One",
         "States": {"One": task(Some("Two")), "Two": task(Some("Three")), "Three": task(None)}
     })
-}
-
-/// p50, p99 and executions per second of one row.
-struct Stats {
-    p50: Duration,
-    p99: Duration,
-    per_sec: f64,
-}
-
-fn stats(mut samples: Vec<Duration>, total: Duration) -> Stats {
-    samples.sort();
-    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
-    Stats {
-        p50: at(0.50),
-        p99: at(0.99),
-        per_sec: samples.len() as f64 / total.as_secs_f64(),
-    }
 }
 
 /// One row: a state machine, its input, and the output every execution must end with.
