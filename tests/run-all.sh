@@ -19,7 +19,7 @@ cargo clippy -p agent-mesh --no-default-features --all-targets -- -D warnings
 echo "== Python: venv and pip install ./bindings-python (the README's install command)"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip >/dev/null
-.venv/bin/pip install -q pytest mypy
+.venv/bin/pip install -q pytest mypy python-hcl2==8.1.4
 .venv/bin/pip install -q ./bindings-python
 
 echo "== Node: dev tools, and the addon built from the Rust code (debug)"
