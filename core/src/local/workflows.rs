@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 use super::integrations::Services;
-use super::{Db, decode_json, tasks};
+use super::{Db, decode_json, lock, tasks};
 use crate::asl::engine::{Commit, Finish, Frame, Halt, Host, Run, TaskCall};
 use crate::asl::{Failure, StateMachine};
 use crate::backend::{BackendPage, WorkflowBackend};
@@ -129,16 +129,19 @@ async fn background(weak: Weak<Inner>) {
 async fn renew_and_adopt(inner: &Arc<Inner>) -> Result<()> {
     let owner = inner.owner.clone();
     let now = now_ms();
-    inner
-        .db
-        .write("workflows.lease", "executions", move |tx| {
-            tx.execute(
-                "UPDATE wf_executions SET lease_until = ?1 WHERE owner = ?2 AND status = 'RUNNING'",
-                params![now + LEASE_MS, owner],
-            )
-            .map_err(|e| super::sql_error("workflows.lease", "executions", e))
-        })
-        .await?;
+    // An idle mesh takes no write lock: with nothing running here there is no lease to renew.
+    if !lock(&inner.running).is_empty() {
+        inner
+            .db
+            .write("workflows.lease", "executions", move |tx| {
+                tx.execute(
+                    "UPDATE wf_executions SET lease_until = ?1 WHERE owner = ?2 AND status = 'RUNNING'",
+                    params![now + LEASE_MS, owner],
+                )
+                .map_err(|e| super::sql_error("workflows.lease", "executions", e))
+            })
+            .await?;
+    }
     let orphans: Vec<(String, String)> = inner.db.read("workflows.adopt", "executions", |c| {
         let mut stmt = c.prepare_cached(
             "SELECT arn, definition FROM wf_executions WHERE status = 'RUNNING' AND lease_until < ?1",
@@ -222,11 +225,7 @@ fn spawn_run(
     resumed: HashMap<String, Frame>,
 ) {
     let flag = Arc::new(StopFlag::default());
-    inner
-        .running
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(arn.to_owned(), flag.clone());
+    lock(&inner.running).insert(arn.to_owned(), flag.clone());
     let host = Arc::new(LocalHost {
         inner: inner.clone(),
         arn: arn.to_owned(),
@@ -256,11 +255,7 @@ fn spawn_run(
         // A run that halts (stopped, or the database failed) leaves its state committed; a
         // stopped one is already ABORTED, a failed one is adopted again when its lease ends.
         let _ = run.execute(input, deadline_ms).await;
-        inner
-            .running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&arn);
+        lock(&inner.running).remove(&arn);
         inner.finished.notify_waiters();
     });
 }
@@ -624,13 +619,7 @@ impl WorkflowBackend for LocalWorkflows {
                 Ok(())
             })
             .await?;
-        if let Some(flag) = self
-            .inner
-            .running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(arn)
-        {
+        if let Some(flag) = lock(&self.inner.running).get(arn) {
             flag.stopped.store(true, Ordering::Release);
             flag.notify.notify_waiters();
         }
