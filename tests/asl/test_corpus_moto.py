@@ -11,6 +11,8 @@ Each corpus file is one case:
       "moto": true,                       # false when moto cannot run the case (moto_note says why)
       "moto_note": "...",                 # why moto cannot run it / how moto differs
       "moto_expected": {...},             # only where moto differs from the documented result: what moto returns
+      "moto_observed": {...},             # moto=false only: how moto fails the case instead (checked below, so a
+                                          # moto that learns the case makes the test fail and the case move to moto=true)
       "state_machine_name": "..."         # optional: the case reads $$.StateMachine.Name, so the runner must use this name
     }
 
@@ -55,6 +57,7 @@ def _load_cases() -> list[tuple[str, dict]]:
 
 CASES = _load_cases()
 MOTO_CASES = [(name, case) for name, case in CASES if case.get("moto") is True]
+OFF_MOTO_CASES = [(name, case) for name, case in CASES if case.get("moto") is False]
 
 
 def _uses_kv(case: dict) -> bool:
@@ -246,6 +249,24 @@ def test_case_on_moto(moto_sfn: MotoSfn, name: str, case: dict) -> None:
     _check(desc, case.get("moto_expected", case["expected"]))
 
 
+@pytest.mark.parametrize("name,case", OFF_MOTO_CASES, ids=[name[:-5] for name, _ in OFF_MOTO_CASES])
+def test_case_moto_cannot_run_fails_there_as_recorded(moto_sfn: MotoSfn, name: str, case: dict) -> None:
+    """The cases moto cannot run are run on moto too: moto fails them the way `moto_observed`
+    records (the documented result in `expected` is what the engine is checked against), so
+    none is left out silently."""
+    observed = case["moto_observed"]
+    if "create_error_contains" in observed:
+        with pytest.raises(Exception) as refused:
+            moto_sfn.run(case["definition"], case["input"], case.get("state_machine_name"))
+        assert observed["create_error_contains"] in str(refused.value)
+        return
+    desc = moto_sfn.run(case["definition"], case["input"], case.get("state_machine_name"))
+    _check(desc, observed)
+    documented = case["expected"]
+    assert (desc["status"], desc.get("error")) != (documented["status"], documented.get("error")), (
+        f"{name}: moto now gives the documented status and error; run the case on moto (moto: true)")
+
+
 # --- the corpus itself -----------------------------------------------------------------------------
 
 INTRINSICS = [
@@ -314,7 +335,8 @@ def test_corpus_is_well_formed() -> None:
         assert match, f"{name}: file name must be NNN-short-name.json"
         numbers.append(int(match.group(1)))
         assert {"comment", "definition", "input", "expected", "moto"} <= set(case), f"{name}: missing keys"
-        assert set(case) <= {"comment", "definition", "input", "expected", "moto", "moto_note", "moto_expected", "state_machine_name"}, name
+        assert set(case) <= {"comment", "definition", "input", "expected", "moto", "moto_note", "moto_expected", "moto_observed",
+                             "state_machine_name"}, name
         assert isinstance(case["comment"], str) and "http" in case["comment"], f"{name}: comment must cite a doc page"
         definition = case["definition"]
         assert isinstance(definition, dict) and "StartAt" in definition and definition["StartAt"] in definition["States"], name
@@ -325,6 +347,13 @@ def test_corpus_is_well_formed() -> None:
             _validate_expectation(f"{name} moto_expected", case["moto_expected"], moto=True)
         if not case["moto"] or "moto_expected" in case:
             assert case.get("moto_note"), f"{name}: moto=false / moto_expected needs a moto_note"
+        if not case["moto"]:
+            observed = case.get("moto_observed")
+            assert isinstance(observed, dict), f"{name}: moto=false needs moto_observed (how moto fails it)"
+            if "create_error_contains" not in observed:
+                _validate_expectation(f"{name} moto_observed", observed, moto=True)
+        else:
+            assert "moto_observed" not in case, f"{name}: moto_observed on a case moto runs"
         text = json.dumps(definition)
         if "JSONata" in text:
             assert not case["moto"], f"{name}: moto does not evaluate JSONata"
