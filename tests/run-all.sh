@@ -7,42 +7,49 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Incremental caches only help repeated local builds; in one full run they cost gigabytes of disk.
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+started=$(date +%s)
+# Prints a section heading with the seconds since the start, so a slow step shows in the log.
+section() { echo "== [$(( $(date +%s) - started )) s] $*"; }
 
-echo "== cargo fmt --check"
+section "cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cargo clippy"
+section "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p agent-mesh --features moto-tests --all-targets -- -D warnings
-echo "== local-only build (no AWS SDK: --no-default-features)"
+section "local-only build (no AWS SDK: --no-default-features)"
 cargo clippy -p agent-mesh --no-default-features --all-targets -- -D warnings
 
-echo "== Python: venv and pip install ./bindings-python (the README's install command)"
+section "Python: venv and pip install ./bindings-python (the README's install command)"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip >/dev/null
 .venv/bin/pip install -q pytest mypy python-hcl2==8.1.4
 .venv/bin/pip install -q ./bindings-python
 
-echo "== Node: dev tools, and the addon built from the Rust code (debug)"
+section "Node: dev tools, and the addon built from the Rust code (debug)"
 (cd bindings-node && npm ci --ignore-scripts --no-audit --no-fund --silent)
 (cd bindings-node && AGENT_MESH_BUILD_PROFILE=debug AGENT_MESH_REBUILD=1 node scripts/build.js)
 
-echo "== demo on the embedded default"
+section "demo on the embedded default"
 demo_dir=$(mktemp -d)
 AGENT_MESH_DIR="$demo_dir/.agent-mesh" cargo run -q -p agent-mesh --example personal_assistant
 rm -rf "$demo_dir"
 
 if [ "${AGENT_MESH_SKIP_BENCH:-0}" != 1 ]; then
-  echo "== benchmarks (short runs; BENCH_OPS=100000 for the full ones)"
+  section "benchmarks (short runs; BENCH_OPS=100000 for the full ones)"
   BENCH_OPS=${BENCH_OPS:-20000} cargo bench -q -p agent-mesh --bench kv
+  section "benchmark: pattern matcher"
   cargo bench -q -p agent-mesh --bench pattern
   # The Node peer, better-sqlite3, builds from source (node-gyp with the local Node headers).
   # A benchmark is not a test: if the peer cannot be built here, say so loudly and go on.
+  section "benchmark: bindings kv.get"
   if (cd tests/bench && npm install --no-audit --no-fund --silent); then
     BENCH_OPS=${BENCH_OPS:-20000} .venv/bin/python tests/bench/bindings_kv.py
   else
     echo "!! tests/bench: better-sqlite3 could not be built; the bindings benchmark did not run"
   fi
+  section "benchmark: agent-mesh vs boto3 on moto"
   BENCH_AWS_OPS=${BENCH_AWS_OPS:-100} tests/with-moto.sh .venv/bin/python tests/bench/aws_vs_boto3.py
+  section "benchmark: workflows"
   BENCH_WF_OPS=${BENCH_WF_OPS:-500} BENCH_WF_MOTO_OPS=${BENCH_WF_MOTO_OPS:-10} \
     tests/with-moto.sh .venv/bin/python tests/bench/workflows.py
 fi
@@ -50,7 +57,7 @@ fi
 # Tests last, so the run closes on the test runners' summaries. The behaviour suites of all
 # three languages run against memory://, local:// and aws:// (a moto server started here).
 export AGENT_MESH_TEST_BACKENDS="memory,local,aws"
-echo "== on a moto server: Rust aws:// suite, node --test, pytest"
+section "on a moto server: Rust aws:// suite, node --test, pytest"
 tests/with-moto.sh bash -c '
   set -e
   cargo test -p agent-mesh --features moto-tests --test behaviour --test aws -- aws
@@ -58,5 +65,6 @@ tests/with-moto.sh bash -c '
   (cd bindings-node && node --test test/*.test.js)
   .venv/bin/python -m pytest -q bindings-python/tests tests/cross_language tests/aws tests/asl
 '
-echo "== cargo test"
+section "cargo test"
 cargo test --workspace
+section "done"
