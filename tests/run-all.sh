@@ -31,7 +31,8 @@ section "Node: dev tools, and the addon built from the Rust code (debug)"
 
 section "demo on the embedded default"
 demo_dir=$(mktemp -d)
-AGENT_MESH_DIR="$demo_dir/.agent-mesh" cargo run -q -p agent-mesh --example personal_assistant
+AGENT_MESH_DIR="$demo_dir/.agent-mesh" cargo run -q -p agent-mesh --example personal_assistant | tee "$demo_dir/out"
+grep -q 'workflow content-moderation "Buy SPAM now": SUCCEEDED {"status":"flagged"}' "$demo_dir/out"
 rm -rf "$demo_dir"
 
 if [ "${AGENT_MESH_SKIP_BENCH:-0}" != 1 ]; then

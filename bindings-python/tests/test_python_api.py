@@ -156,3 +156,5 @@ def test_example_runs(tmp_path) -> None:
     assert "conversations/2024/resume.pdf: 40 bytes" in out.stdout
     assert "event   DocumentUploaded from document-processor" in out.stdout
     assert "user/john/documents" in out.stdout
+    assert "workflow content-moderation \"Notes from John's resume review\": SUCCEEDED {'status': 'published'}" in out.stdout
+    assert "workflow content-moderation 'Buy SPAM now': SUCCEEDED {'status': 'flagged'}" in out.stdout

@@ -1,7 +1,10 @@
 // The "personal assistant with memory" demo in JavaScript: preferences with a 30-day TTL and an
-// attachment, stored and read back on the embedded local mesh (./.agent-mesh by default).
+// attachment, stored and read back, an event, the timeline, and a content-moderation workflow
+// (examples/workflows/content-moderation.json) served by JavaScript handlers, on the embedded
+// local mesh (./.agent-mesh by default).
 //
 //   npm install ./bindings-node && node examples/javascript/personal_assistant.mjs
+import { readFileSync } from 'node:fs'
 import { MeshClient } from '@agent-mesh/client'
 
 const mesh = await MeshClient.open()
@@ -25,4 +28,17 @@ await uploads.close()
 await mesh.timeline.append('user/john/profile', { step: 'preferences saved' })
 for (const entry of (await mesh.timeline.get('user/john/', { limit: 5 })).items) {
   console.log(`history ${entry.time.toISOString()} ${entry.stream}`)
+}
+
+// Moderation before a note is published: the same ASL JSON runs on Step Functions; here its two
+// Task states are served by the handlers below.
+mesh.workflows.register('content-extractor', (input) => ({ text: input.Input.text.trim(), words: input.Input.text.split(/\s+/).length }))
+mesh.workflows.register('policy-checker', async (input, context) => ({
+  policy_result: /spam/i.test(context.Execution.Input.text) ? 'unsafe' : 'safe',
+}))
+await mesh.workflows.create('content-moderation', readFileSync(new URL('../workflows/content-moderation.json', import.meta.url), 'utf8'))
+for (const text of ["Notes from John's resume review", 'Buy SPAM now']) {
+  const run = await mesh.workflows.start('content-moderation', { content_id: 'note-1', text })
+  const done = await mesh.workflows.wait(run.arn)
+  console.log(`workflow content-moderation ${JSON.stringify(text)}: ${done.status} ${JSON.stringify(done.output)}`)
 }

@@ -1,10 +1,38 @@
 """The "personal assistant with memory" demo in Python: preferences with a 30-day TTL and an
-attachment, stored and read back on the embedded local mesh (./.agent-mesh by default).
+attachment, stored and read back, an event, the timeline, and a content-moderation workflow
+(examples/workflows/content-moderation.json) served by Python handlers, on the embedded local
+mesh (./.agent-mesh by default).
 
     pip install ./bindings-python && python examples/python/personal_assistant.py
 """
 
+import json
+from pathlib import Path
+from typing import Any, Dict
+
 from agent_mesh import KvItem, MeshClient
+
+MODERATION = Path(__file__).resolve().parent.parent / "workflows" / "content-moderation.json"
+
+
+def moderate(mesh: MeshClient) -> None:
+    """Runs the content-moderation state machine (the same ASL JSON runs on Step Functions) on
+    a clean note and on spam; its two Task states are served by the handlers below."""
+
+    def extract(input: Dict[str, Any], context: Dict[str, Any]) -> Dict[str, Any]:
+        text = input["Input"]["text"]
+        return {"text": text.strip(), "words": len(text.split())}
+
+    def check_policy(input: Dict[str, Any], context: Dict[str, Any]) -> Dict[str, Any]:
+        text = context["Execution"]["Input"]["text"]
+        return {"policy_result": "unsafe" if "spam" in text.lower() else "safe"}
+
+    mesh.workflows.register("content-extractor", extract)
+    mesh.workflows.register("policy-checker", check_policy)
+    mesh.workflows.create("content-moderation", json.loads(MODERATION.read_text()))
+    for text in ["Notes from John's resume review", "Buy SPAM now"]:
+        done = mesh.workflows.start("content-moderation", {"content_id": "note-1", "text": text}).wait()
+        print(f"workflow content-moderation {text!r}: {done.status} {done.output}")
 
 
 def main() -> None:
@@ -39,6 +67,7 @@ def main() -> None:
     mesh.timeline.append("user/john/profile", {"step": "preferences saved"})
     for entry in mesh.timeline.get("user/john/", limit=5).items:
         print(f"history {entry.time:%H:%M:%S} {entry.stream}")
+    moderate(mesh)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,16 @@
 //! The "personal assistant with memory" demo: remembers a user's preferences for 30 days,
-//! keeps an attachment, and reads both back, on the embedded local mesh (./.agent-mesh unless
-//! AGENT_MESH_URL or AGENT_MESH_DIR say otherwise).
+//! keeps an attachment, and reads both back; announces an upload as an event, keeps a timeline,
+//! and moderates notes with a workflow (examples/workflows/content-moderation.json) served by
+//! Rust handlers; on the embedded local mesh (./.agent-mesh unless AGENT_MESH_URL or
+//! AGENT_MESH_DIR say otherwise).
 //!
 //! Run it with `cargo run -p agent-mesh --example personal_assistant`.
 
-use agent_mesh::{Event, ListOptions, MeshClient, PutOptions, SetOptions, TimelineQuery};
-use serde_json::json;
+use agent_mesh::workflows::handler;
+use agent_mesh::{
+    Event, ListOptions, MeshClient, PutOptions, SetOptions, StartOptions, TimelineQuery,
+};
+use serde_json::{Value, json};
 
 #[tokio::main]
 async fn main() -> agent_mesh::Result<()> {
@@ -121,6 +126,44 @@ async fn main() -> agent_mesh::Result<()> {
             entry.time.format("%H:%M:%S%.3f"),
             entry.stream,
             entry.data
+        );
+    }
+    moderate(&mesh).await
+}
+
+/// Runs the content-moderation state machine (the same ASL JSON runs on Step Functions) on a
+/// clean note and on spam; its two Task states are served by the handlers registered here.
+async fn moderate(mesh: &MeshClient) -> agent_mesh::Result<()> {
+    let wf = mesh.workflows();
+    wf.register(
+        "content-extractor",
+        handler(|task| async move {
+            let text = task.input["Input"]["text"].as_str().unwrap_or_default();
+            Ok(json!({"text": text.trim(), "words": text.split_whitespace().count()}))
+        }),
+    )?;
+    wf.register(
+        "policy-checker",
+        handler(|task| async move {
+            let text = task.context["Execution"]["Input"]["text"].as_str();
+            let spam = text.unwrap_or_default().to_lowercase().contains("spam");
+            Ok(json!({"policy_result": if spam { "unsafe" } else { "safe" }}))
+        }),
+    )?;
+    let definition = include_str!("../workflows/content-moderation.json");
+    wf.create("content-moderation", Value::from(definition))
+        .await?;
+    println!();
+    for text in ["Notes from John's resume review", "Buy SPAM now"] {
+        let input = json!({"content_id": "note-1", "text": text});
+        let run = wf
+            .start("content-moderation", input, StartOptions::default())
+            .await?;
+        let done = wf.wait(&run.arn, None).await?;
+        let output = done.output.unwrap_or_default();
+        println!(
+            "workflow content-moderation {text:?}: {} {output}",
+            done.status
         );
     }
     Ok(())
