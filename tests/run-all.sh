@@ -62,7 +62,7 @@ section "on a moto server: Rust aws:// suite, node --test, pytest"
 tests/with-moto.sh bash -c '
   set -e
   cargo test -p agent-mesh --features moto-tests --test behaviour --test aws -- aws
-  cargo test -p agent-mesh --features moto-tests --test aws_events --test aws_workflows
+  cargo test -p agent-mesh --features moto-tests --lib --test aws_events --test aws_workflows
   (cd bindings-node && node --test test/*.test.js)
   .venv/bin/python -m pytest -q bindings-python/tests tests/cross_language tests/aws tests/asl
 '

@@ -18,7 +18,7 @@ mod kv;
 mod subscription;
 mod tables;
 mod timeline;
-#[cfg(test)]
+#[cfg(all(test, feature = "moto-tests"))]
 mod workflow_replay_tests;
 mod workflows;
 
