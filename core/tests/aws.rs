@@ -208,3 +208,128 @@ async fn aws_missing_resources_are_config_errors_that_name_them() {
         "{err}"
     );
 }
+
+/// Sets `key` to `value` with default options, which must succeed.
+async fn set(mesh: &MeshClient, key: &str, value: serde_json::Value) -> agent_mesh::KvItem {
+    mesh.kv()
+        .set(key, value, SetOptions::default())
+        .await
+        .unwrap()
+}
+
+/// Two clients on one table: each remembers what it last saw of a key and writes it with a
+/// conditional `PutItem`; when the other client wrote in between, the write still lands on
+/// the current version (never overwriting the other's write with a stale version).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_writes_from_two_clients_never_reuse_a_stale_version() {
+    let (a, prefix) = fresh("two").await;
+    let b = MeshClient::connect(&url(&prefix)).await.unwrap();
+    let first = set(&a, "shared", json!(0)).await;
+    for round in 1..=10u64 {
+        let writer = if round % 2 == 0 { &a } else { &b };
+        let item = set(writer, "shared", json!(round)).await;
+        assert_eq!(item.version, round + 1, "round {round}");
+        assert_eq!(
+            item.created_at, first.created_at,
+            "round {round}: created_at kept"
+        );
+    }
+    let last = b.kv().get("shared").await.unwrap().unwrap();
+    assert_eq!((last.value, last.version), (json!(10), 11));
+
+    // Read, then another client writes, then a conditional write on what was read: Conflict.
+    let seen = a.kv().get("shared").await.unwrap().unwrap();
+    set(&b, "shared", json!("b")).await;
+    let err = a
+        .kv()
+        .set("shared", json!("a"), SetOptions::if_version(seen.version))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Conflict);
+    let now = a.kv().get("shared").await.unwrap().unwrap();
+    assert_eq!((now.value, now.version), (json!("b"), 12));
+    let ok = a
+        .kv()
+        .set("shared", json!("a"), SetOptions::if_version(12))
+        .await
+        .unwrap();
+    assert_eq!(ok.version, 13);
+
+    // Absent when read, created by the other client, then written: version 2, not 1.
+    assert_eq!(a.kv().get("late").await.unwrap(), None);
+    set(&b, "late", json!("b")).await;
+    let late = set(&a, "late", json!("a")).await;
+    assert_eq!(late.version, 2);
+    assert_eq!(b.kv().get("late").await.unwrap().unwrap().value, json!("a"));
+}
+
+/// A key deleted and re-created by another client after this one read it: a write checks the
+/// version like the local backend does, and keeps the new item's creation time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_write_after_another_client_recreated_the_key_keeps_its_created_at() {
+    let (a, prefix) = fresh("aba").await;
+    let b = MeshClient::connect(&url(&prefix)).await.unwrap();
+    set(&a, "k", json!(1)).await;
+    let seen = a.kv().get("k").await.unwrap().unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert!(b.kv().delete("k").await.unwrap());
+    let recreated = set(&b, "k", json!(2)).await;
+    assert_eq!(recreated.version, seen.version);
+    assert_ne!(recreated.created_at, seen.created_at);
+    let written = a
+        .kv()
+        .set("k", json!(3), SetOptions::if_version(seen.version))
+        .await
+        .unwrap();
+    assert_eq!(written.version, 2);
+    assert_eq!(written.created_at, recreated.created_at);
+    assert_eq!(b.kv().get("k").await.unwrap().unwrap(), written);
+}
+
+/// An item with attributes agent-mesh does not write (another tool's) is updated, never
+/// replaced whole, so those attributes survive a write; an item that expired after it was read
+/// is re-created at version 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_writes_keep_foreign_attributes_and_recreate_expired_items() {
+    let (mesh, prefix) = fresh("own").await;
+    let table = format!("{prefix}agent-mesh-dev-kv");
+    let ddb = dynamo().await;
+    ddb.put_item()
+        .table_name(&table)
+        .item("key", AttributeValue::S("tagged".into()))
+        .item("value", AttributeValue::S("\"v\"".into()))
+        .item("version", AttributeValue::N("4".into()))
+        .item("created_at", AttributeValue::N("1700000000000".into()))
+        .item("kv_shard", AttributeValue::S("kv".into()))
+        .item("owner", AttributeValue::S("billing".into()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mesh.kv().get("tagged").await.unwrap().unwrap().version, 4);
+    let item = set(&mesh, "tagged", json!("w")).await;
+    assert_eq!(item.version, 5);
+    let raw = ddb
+        .get_item()
+        .table_name(&table)
+        .key("key", AttributeValue::S("tagged".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert_eq!(raw.get("owner"), Some(&AttributeValue::S("billing".into())));
+
+    for n in 1..=2 {
+        mesh.kv()
+            .set(
+                "brief",
+                json!(n),
+                SetOptions::ttl(Duration::from_millis(500)),
+            )
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let again = set(&mesh, "brief", json!(3)).await;
+    assert_eq!((again.version, again.expires_at), (1, None));
+}

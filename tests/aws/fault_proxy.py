@@ -29,6 +29,8 @@ class FaultProxy:
         self.lock = threading.Lock()
         self.injected = 0
         self.forwarded = 0
+        # The DynamoDB operations forwarded (X-Amz-Target without its service prefix), in order.
+        self.operations: list[str] = []
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -69,6 +71,9 @@ class FaultProxy:
                         proxy.injected += 1
                     else:
                         proxy.forwarded += 1
+                        target = self.headers.get("X-Amz-Target", "")
+                        if target.startswith("DynamoDB"):
+                            proxy.operations.append(target.split(".", 1)[1])
                 if fault:
                     if self.headers.get("X-Amz-Target", "").startswith("DynamoDB"):
                         status, kind, message = proxy.random.choice(DYNAMODB_FAULTS)

@@ -23,6 +23,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::errors::{Target, map_sdk_error};
+use super::known_items::{Known, KnownItems};
 use super::tables;
 use crate::backend::{BackendPage, KvBackend, KvWrite, WriteCondition, resolve_write};
 use crate::clock::{from_ms, now_ms};
@@ -42,6 +43,8 @@ const VERSIONED_OR_ABSENT: &str = "attribute_not_exists(#k) OR (attribute_exists
 /// Live and written by the upstream server (no version, which counts as version 1).
 const UNVERSIONED_LIVE: &str = "attribute_exists(#k) AND attribute_not_exists(#version) AND (attribute_not_exists(expires_at_ms) OR expires_at_ms > :now)";
 const ABSENT_OR_EXPIRED: &str = "attribute_not_exists(#k) OR expires_at_ms <= :now";
+/// Live, and still the version and incarnation this client last saw.
+const STILL_KNOWN: &str = "#version = :expected AND created_at = :created AND (attribute_not_exists(expires_at_ms) OR expires_at_ms > :now)";
 
 use super::tables::Item;
 
@@ -62,6 +65,8 @@ pub(crate) struct DynamoKv {
     client: Client,
     table: String,
     resource: String,
+    /// What this client last saw of the keys it read and wrote (see `known_items`).
+    known: KnownItems,
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {
@@ -148,6 +153,7 @@ impl DynamoKv {
             client,
             table,
             resource,
+            known: KnownItems::default(),
         }
     }
 
@@ -175,16 +181,20 @@ impl DynamoKv {
     /// The live item under `key`, also looking for the upstream `KV#<key>` layout.
     async fn live_item(&self, operation: &str, key: &str) -> Result<Option<KvItem>> {
         let now = now_ms();
-        for stored_key in [key.to_owned(), format!("{UPSTREAM_PREFIX}{key}")] {
-            if let Some(item) = self.get_item(operation, &stored_key).await? {
-                return if is_live(&item, now) {
-                    decode(operation, key, &item).map(Some)
-                } else {
-                    Ok(None)
-                };
+        let stored = self.get_item(operation, key).await?;
+        let live = stored.as_ref().is_some_and(|item| is_live(item, now));
+        self.known.learn(key, Known::of(stored.as_ref(), live));
+        let stored = match stored {
+            Some(item) => Some(item),
+            None => {
+                self.get_item(operation, &format!("{UPSTREAM_PREFIX}{key}"))
+                    .await?
             }
+        };
+        match stored {
+            Some(item) if is_live(&item, now) => decode(operation, key, &item).map(Some),
+            _ => Ok(None),
         }
-        Ok(None)
     }
 
     /// The stored items under `keys` (any that exist, expired or not), by key: `BatchGetItem`
@@ -293,17 +303,22 @@ impl DynamoKv {
         }
     }
 
-    async fn put_fresh(&self, write: &KvWrite) -> Result<std::result::Result<Item, Option<Item>>> {
-        let now = now_ms();
-        let item = Self::fresh_item(write, now);
+    /// Puts `item` whole on `condition`: the item stored, or the one that failed the condition.
+    async fn put(
+        &self,
+        write: &KvWrite,
+        item: Item,
+        condition: &str,
+        values: Item,
+    ) -> Result<std::result::Result<Item, Option<Item>>> {
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item.clone()))
-            .condition_expression(ABSENT_OR_EXPIRED)
-            .expression_attribute_names("#k", "key")
-            .expression_attribute_values(":now", n(now))
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names(&[condition])))
+            .set_expression_attribute_values(Some(values))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
@@ -314,6 +329,104 @@ impl DynamoKv {
                 _ => Err(map_sdk_error(&self.target("kv.set", &write.key), e)),
             },
         }
+    }
+
+    /// Creates the item at version 1, if it is absent or expired.
+    async fn put_fresh(&self, write: &KvWrite) -> Result<std::result::Result<Item, Option<Item>>> {
+        let now = now_ms();
+        let values = HashMap::from([(":now".to_owned(), n(now))]);
+        self.put(
+            write,
+            Self::fresh_item(write, now),
+            ABSENT_OR_EXPIRED,
+            values,
+        )
+        .await
+    }
+
+    /// Replaces the item at `version` + 1, if it is still live at `version`, created at
+    /// `created_at`: what this client last saw.
+    async fn put_next_version(
+        &self,
+        write: &KvWrite,
+        version: u64,
+        created_at: i64,
+    ) -> Result<std::result::Result<Item, Option<Item>>> {
+        let now = now_ms();
+        let mut item = Self::fresh_item(write, now);
+        item.insert("version".into(), n(version + 1));
+        item.insert("created_at".into(), n(created_at));
+        let values = HashMap::from([
+            (":expected".to_owned(), n(version)),
+            (":created".to_owned(), n(created_at)),
+            (":now".to_owned(), n(now)),
+        ]);
+        self.put(write, item, STILL_KNOWN, values).await
+    }
+
+    /// The write as one conditional `PutItem`, when what this client last saw of the key
+    /// allows one: `None` when it does not.
+    async fn write_known(
+        &self,
+        write: &KvWrite,
+    ) -> Result<Option<std::result::Result<Item, Option<Item>>>> {
+        Ok(Some(
+            match (write.condition, self.known.get(&write.key, now_ms())) {
+                (WriteCondition::Always, Some(Known::Absent)) => self.put_fresh(write).await?,
+                (
+                    WriteCondition::Always,
+                    Some(Known::Versioned {
+                        version,
+                        created_at,
+                        ..
+                    }),
+                ) => self.put_next_version(write, version, created_at).await?,
+                (
+                    WriteCondition::IfVersion(expected),
+                    Some(Known::Versioned {
+                        version,
+                        created_at,
+                        ..
+                    }),
+                ) if expected == version => {
+                    self.put_next_version(write, version, created_at).await?
+                }
+                _ => return Ok(None),
+            },
+        ))
+    }
+
+    /// The write as an `UpdateItem` (or a `PutItem` where it creates the item), for any state.
+    async fn write_any(&self, write: &KvWrite) -> Result<std::result::Result<Item, Option<Item>>> {
+        Ok(match write.condition {
+            WriteCondition::IfAbsent => self.put_fresh(write).await?,
+            WriteCondition::IfVersion(v) => {
+                let extra = HashMap::from([
+                    (":expected".to_owned(), n(v)),
+                    (":next".to_owned(), n(v + 1)),
+                ]);
+                // An upstream item without a version counts as version 1.
+                let condition = if v == 1 {
+                    "attribute_exists(#k) AND (#version = :expected OR attribute_not_exists(#version)) AND (attribute_not_exists(expires_at_ms) OR expires_at_ms > :now)"
+                } else {
+                    "#version = :expected AND (attribute_not_exists(expires_at_ms) OR expires_at_ms > :now)"
+                };
+                self.update(write, condition, ":next", extra).await?
+            }
+            WriteCondition::Always => {
+                let extra = HashMap::from([(":zero".to_owned(), n(0)), (":one".to_owned(), n(1))]);
+                let bump = "if_not_exists(#version, :zero) + :one";
+                match self.update(write, VERSIONED_OR_ABSENT, bump, extra).await? {
+                    Err(Some(old)) if is_live(&old, now_ms()) && !old.contains_key("version") => {
+                        let two = HashMap::from([(":two".to_owned(), n(2))]);
+                        self.update(write, UNVERSIONED_LIVE, ":two", two).await?
+                    }
+                    // The item exists but has expired: it is re-created at version 1.
+                    Err(_) => self.put_fresh(write).await?,
+                    done => done,
+                }
+            }
+        })
     }
 
     /// Creates the table with its TTL attribute and listing index, idempotently.
@@ -404,43 +517,20 @@ impl KvBackend for DynamoKv {
 
     async fn set(&self, write: KvWrite) -> Result<KvItem> {
         for _ in 0..WRITE_ATTEMPTS {
-            let outcome = match write.condition {
-                WriteCondition::IfAbsent => self.put_fresh(&write).await?,
-                WriteCondition::IfVersion(v) => {
-                    let extra = HashMap::from([
-                        (":expected".to_owned(), n(v)),
-                        (":next".to_owned(), n(v + 1)),
-                    ]);
-                    // An upstream item without a version counts as version 1.
-                    let condition = if v == 1 {
-                        "attribute_exists(#k) AND (#version = :expected OR attribute_not_exists(#version)) AND (attribute_not_exists(expires_at_ms) OR expires_at_ms > :now)"
-                    } else {
-                        "#version = :expected AND (attribute_not_exists(expires_at_ms) OR expires_at_ms > :now)"
-                    };
-                    self.update(&write, condition, ":next", extra).await?
+            let outcome = match self.write_known(&write).await? {
+                Some(Ok(item)) => Ok(item),
+                Some(Err(old)) => {
+                    // What this client remembered is stale: another client writes this key.
+                    self.known.contend(&write.key);
+                    Err(old)
                 }
-                WriteCondition::Always => {
-                    let extra =
-                        HashMap::from([(":zero".to_owned(), n(0)), (":one".to_owned(), n(1))]);
-                    let bump = "if_not_exists(#version, :zero) + :one";
-                    match self
-                        .update(&write, VERSIONED_OR_ABSENT, bump, extra)
-                        .await?
-                    {
-                        Err(Some(old))
-                            if is_live(&old, now_ms()) && !old.contains_key("version") =>
-                        {
-                            let two = HashMap::from([(":two".to_owned(), n(2))]);
-                            self.update(&write, UNVERSIONED_LIVE, ":two", two).await?
-                        }
-                        // The item exists but has expired: it is re-created at version 1.
-                        Err(_) => self.put_fresh(&write).await?,
-                        done => done,
-                    }
-                }
+                None => self.write_any(&write).await?,
             };
             match outcome {
-                Ok(item) => return decode("kv.set", &write.key, &item),
+                Ok(item) => {
+                    self.known.learn(&write.key, Known::of(Some(&item), true));
+                    return decode("kv.set", &write.key, &item);
+                }
                 Err(old) => {
                     if write.condition != WriteCondition::Always
                         && let Some(conflict) = Self::conflict(&write, old.as_ref())
@@ -465,6 +555,9 @@ impl KvBackend for DynamoKv {
         // items whose state differed are re-classified and the transaction is tried again.
         let mut assumed: HashMap<String, Stored> = HashMap::new();
         let first = writes[0].key.clone();
+        for write in &writes {
+            self.known.learn(&write.key, None);
+        }
         for _ in 0..WRITE_ATTEMPTS {
             let now = now_ms();
             let mut actions = Vec::with_capacity(writes.len());
@@ -572,9 +665,11 @@ impl KvBackend for DynamoKv {
                 .await
                 .map_err(|e| map_sdk_error(&self.target("kv.delete", key), e))?;
             if let Some(old) = out.attributes {
+                self.known.learn(key, Some(Known::Absent));
                 return Ok(is_live(&old, now));
             }
         }
+        self.known.learn(key, Some(Known::Absent));
         Ok(false)
     }
 

@@ -14,6 +14,7 @@ mod artifacts;
 mod errors;
 mod events;
 mod history;
+mod known_items;
 mod kv;
 mod subscription;
 mod tables;

@@ -1,0 +1,75 @@
+"""Which DynamoDB requests a KV write sends, recorded by a proxy that forwards everything.
+
+A client remembers what it last read or wrote of a key; a write to such a key is one
+conditional PutItem of the whole item (version + 1, on condition that the stored version and
+creation time are still the ones remembered). A key it knows nothing of, or that another client
+wrote since, is written with one UpdateItem. The values and versions are checked too."""
+
+import uuid
+
+import pytest
+
+from moto_env import moto_endpoint
+
+from agent_mesh import Conflict, MeshClient
+
+from fault_proxy import FaultProxy
+
+ENDPOINT = moto_endpoint()
+
+
+def _clients():
+    prefix = f"req{uuid.uuid4().hex[:8]}-"
+    other = MeshClient(f"aws://?region=us-east-1&endpoint={ENDPOINT}&prefix={prefix}")
+    other.provision()
+    proxy = FaultProxy(ENDPOINT, rate=0.0, seed=1).start()
+    return MeshClient(f"aws://?region=us-east-1&endpoint={proxy.url}&prefix={prefix}"), other, proxy
+
+
+def _sent(proxy, action):
+    proxy.operations.clear()
+    result = action()
+    return result, list(proxy.operations)
+
+
+def test_writes_to_keys_the_client_knows_are_one_conditional_put() -> None:
+    mesh, _, proxy = _clients()
+    try:
+        item, ops = _sent(proxy, lambda: mesh.kv.set("k", {"n": 1}))
+        assert (item.version, ops) == (1, ["UpdateItem"]), "a key this client never saw"
+        item, ops = _sent(proxy, lambda: mesh.kv.set("k", {"n": 2}))
+        assert (item.version, ops) == (2, ["PutItem"])
+        read, ops = _sent(proxy, lambda: mesh.kv.get("k"))
+        assert (read.value, ops) == ({"n": 2}, ["GetItem"])
+        item, ops = _sent(proxy, lambda: mesh.kv.set("k", {"n": 3}, if_version=read.version))
+        assert (item.version, item.created_at, ops) == (3, read.created_at, ["PutItem"])
+
+        assert _sent(proxy, lambda: mesh.kv.get("new"))[0] is None
+        item, ops = _sent(proxy, lambda: mesh.kv.set("new", "v"))
+        assert (item.version, ops) == (1, ["PutItem"]), "a key read as absent"
+        _, ops = _sent(proxy, lambda: mesh.kv.delete("new"))
+        item, ops = _sent(proxy, lambda: mesh.kv.set("new", "w"))
+        assert (item.version, ops) == (1, ["PutItem"]), "a key this client deleted"
+    finally:
+        proxy.stop()
+
+
+def test_a_key_another_client_writes_goes_back_to_update_item() -> None:
+    mesh, other, proxy = _clients()
+    try:
+        mesh.kv.set("shared", 1)
+        mesh.kv.set("shared", 2)
+        other.kv.set("shared", "other")  # version 3, behind this client's back
+        item, ops = _sent(proxy, lambda: mesh.kv.set("shared", 4))
+        assert (item.version, ops) == (4, ["PutItem", "UpdateItem"]), "stale: the put's condition fails, then an update"
+        item, ops = _sent(proxy, lambda: mesh.kv.set("shared", 5))
+        assert (item.version, ops) == (5, ["UpdateItem"]), "a contended key is updated from now on"
+        assert other.kv.get("shared").value == 5
+
+        read = mesh.kv.get("shared")
+        other.kv.set("shared", "other again")
+        with pytest.raises(Conflict):
+            mesh.kv.set("shared", "stale", if_version=read.version)
+        assert other.kv.get("shared").value == "other again"
+    finally:
+        proxy.stop()
