@@ -2,8 +2,10 @@
 
 A client remembers what it last read or wrote of a key; a write to such a key is one
 conditional PutItem of the whole item (version + 1, on condition that the stored version and
-creation time are still the ones remembered). A key it knows nothing of, or that another client
-wrote since, is written with one UpdateItem. The values and versions are checked too."""
+creation time are still the ones remembered). A key it knows nothing of is guessed absent (one
+PutItem on condition that it is absent or expired) while recent unknown keys mostly were, and
+written with one UpdateItem when they were not; a key that another client wrote since it was
+remembered is written with UpdateItem from then on. The values and versions are checked too."""
 
 import uuid
 
@@ -36,7 +38,7 @@ def test_writes_to_keys_the_client_knows_are_one_conditional_put() -> None:
     mesh, _, proxy = _clients()
     try:
         item, ops = _sent(proxy, lambda: mesh.kv.set("k", {"n": 1}))
-        assert (item.version, ops) == (1, ["UpdateItem"]), "a key this client never saw"
+        assert (item.version, ops) == (1, ["PutItem"]), "a key this client never saw, guessed absent"
         item, ops = _sent(proxy, lambda: mesh.kv.set("k", {"n": 2}))
         assert (item.version, ops) == (2, ["PutItem"])
         read, ops = _sent(proxy, lambda: mesh.kv.get("k"))
@@ -71,5 +73,25 @@ def test_a_key_another_client_writes_goes_back_to_update_item() -> None:
         with pytest.raises(Conflict):
             mesh.kv.set("shared", "stale", if_version=read.version)
         assert other.kv.get("shared").value == "other again"
+    finally:
+        proxy.stop()
+
+
+def test_unknown_keys_are_guessed_absent_while_most_were() -> None:
+    mesh, other, proxy = _clients()
+    try:
+        for i in range(2):
+            other.kv.set(f"old{i}", "other")
+        item, ops = _sent(proxy, lambda: mesh.kv.set("old0", "mine"))
+        assert (item.version, ops) == (2, ["PutItem", "PutItem"]), "a wrong guess: the failed put returns the stored version"
+        assert other.kv.get("old0").value == "mine"
+        item, ops = _sent(proxy, lambda: mesh.kv.set("old1", "mine"))
+        assert (item.version, ops) == (2, ["UpdateItem"]), "after a miss, unknown keys are updated"
+        for i in range(8):
+            item, ops = _sent(proxy, lambda: mesh.kv.set(f"new{i}", i))
+            assert (item.version, ops) == (1, ["UpdateItem"]), f"new{i}: not guessing yet"
+        item, ops = _sent(proxy, lambda: mesh.kv.set("new8", 8))
+        assert (item.version, ops) == (1, ["PutItem"]), "eight new keys make up for two misses"
+        assert [other.kv.get(f"new{i}").value for i in range(9)] == list(range(9))
     finally:
         proxy.stop()

@@ -21,12 +21,13 @@ ROOT = Path(__file__).resolve().parents[2]
 N = int(os.environ.get("BENCH_AWS_OPS", "200"))
 SIZE = 64 * 1024
 ENDPOINT = os.environ["AGENT_MESH_TEST_AWS_ENDPOINT"]
-# "kv.set" writes a new key, "kv.set again" the key just written and read: agent-mesh knows its
-# version then and sends one conditional PutItem (core/src/aws/known_items.rs); boto3 sends a
+# "kv.set" writes a new key (agent-mesh guesses it absent: one PutItem on condition that it is
+# absent or expired), "kv.set again" the key just written and read (agent-mesh knows its version:
+# one PutItem on condition that it is unchanged; core/src/aws/known_items.rs); boto3 sends a
 # plain, unconditional PutItem for both.
 OPS = ["kv.set", "kv.get", "kv.set again", "artifacts.put", "artifacts.get"]
-# What agent-mesh's kv.set of a key it has not seen sends: a versioned, conditional UpdateItem
-# (see core/src/aws/kv.rs).
+# What agent-mesh's kv.set sends for a key it neither knows nor guesses absent (after recent
+# unknown keys existed, or another client wrote it): a versioned, conditional UpdateItem.
 SET_EXPRESSION = ("SET #value = :v, #version = if_not_exists(#version, :zero) + :one, created_at = if_not_exists(created_at, :now), "
                   "updated_at = :now, kv_shard = :shard REMOVE expires_at, expires_at_ms")
 SET_CONDITION = ("attribute_not_exists(#k) OR (attribute_exists(#version) AND (attribute_not_exists(expires_at_ms) OR expires_at_ms > :now))")
@@ -116,7 +117,7 @@ def main() -> None:
     same = stats(samples["boto3-update"]["kv.set"])
     py = stats(samples["py"]["kv.set"])
     print(f"{'kv.set, same req':16} {'':>20} {'':>20} {ms(same):>20}   Python/boto3 p50 {py['p50_ns'] / same['p50_ns']:.2f}x"
-          "  (boto3 sending the versioned conditional UpdateItem of agent-mesh's kv.set of a new key)")
+          "  (boto3 sending the versioned conditional UpdateItem of agent-mesh's kv.set of a key it neither knows nor guesses absent)")
 
 
 if __name__ == "__main__":

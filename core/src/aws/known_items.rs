@@ -8,9 +8,16 @@
 //! is only a hint: every write it shapes carries a condition that the stored item is still the
 //! one remembered, and a key whose condition failed is marked `Contended` and written with
 //! `UpdateItem` from then on, so keys that several clients write cost no extra requests.
+//!
+//! A key the client knows nothing of is guessed absent (one `PutItem` on condition that it is
+//! absent or expired) while recent unknown keys mostly were: a saturating score gains 1 for each
+//! unknown key that turned out absent and loses 4 for each that existed, and guesses are made
+//! while it is not negative (at least about four in five were absent). A wrong guess costs one
+//! request, whose failed condition returns the stored item, so the retry is a versioned put.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -18,6 +25,10 @@ use super::tables::Item;
 
 /// Keys remembered at most; the cache starts over when it is full.
 const CAPACITY: usize = 4096;
+/// Bounds of the score of unknown keys turning out absent.
+const SCORE_BOUND: i32 = 16;
+/// What an unknown key that existed costs the score (one that was absent gains 1).
+const MISS_COST: i32 = 4;
 
 /// The attributes agent-mesh writes; an item with any other is not rewritten whole.
 const OWN_ATTRIBUTES: [&str; 8] = [
@@ -31,17 +42,24 @@ const OWN_ATTRIBUTES: [&str; 8] = [
     "expires_at_ms",
 ];
 
+/// A live item written by agent-mesh as a client saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Seen {
+    /// Its version.
+    pub(crate) version: u64,
+    /// Its creation time (epoch ms): tells a re-created item at the same version apart.
+    pub(crate) created_at: i64,
+    /// When it expires (epoch ms), if it does.
+    pub(crate) expires_at_ms: Option<i64>,
+}
+
 /// What this client last saw stored under a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Known {
     /// Nothing live: absent or expired.
     Absent,
-    /// A live item written by agent-mesh: its version, creation and expiry time (epoch ms).
-    Versioned {
-        version: u64,
-        created_at: i64,
-        expires_at_ms: Option<i64>,
-    },
+    /// A live item written by agent-mesh.
+    Versioned(Seen),
     /// A remembered state turned out stale: write this key with `UpdateItem`.
     Contended,
 }
@@ -61,14 +79,14 @@ impl Known {
         }
         match (item.get("version"), item.get("created_at")) {
             (Some(AttributeValue::N(version)), Some(AttributeValue::N(created))) => {
-                Some(Known::Versioned {
+                Some(Known::Versioned(Seen {
                     version: version.parse().ok()?,
                     created_at: created.parse().ok()?,
                     expires_at_ms: match item.get("expires_at_ms") {
                         Some(AttributeValue::N(ms)) => Some(ms.parse().ok()?),
                         _ => None,
                     },
-                })
+                }))
             }
             _ => None,
         }
@@ -79,6 +97,8 @@ impl Known {
 #[derive(Debug, Default)]
 pub(crate) struct KnownItems {
     entries: Mutex<HashMap<String, Known>>,
+    /// How often unknown keys recently turned out absent (see the module doc).
+    absent_score: AtomicI32,
 }
 
 impl KnownItems {
@@ -86,10 +106,10 @@ impl KnownItems {
     /// expired since counts as absent.
     pub(crate) fn get(&self, key: &str, now: i64) -> Option<Known> {
         self.lock().get(key).map(|known| match known {
-            Known::Versioned {
+            Known::Versioned(Seen {
                 expires_at_ms: Some(expiry),
                 ..
-            } if *expiry <= now => Known::Absent,
+            }) if *expiry <= now => Known::Absent,
             other => *other,
         })
     }
@@ -114,6 +134,22 @@ impl KnownItems {
     /// Marks `key` as written by others too: its writes use `UpdateItem` from now on.
     pub(crate) fn contend(&self, key: &str) {
         self.lock().insert(key.to_owned(), Known::Contended);
+    }
+
+    /// Whether a key this client knows nothing of is to be guessed absent.
+    pub(crate) fn guessing_absent(&self) -> bool {
+        self.absent_score.load(Ordering::Relaxed) >= 0
+    }
+
+    /// Records whether a key this client knew nothing of turned out absent when written.
+    pub(crate) fn unknown_key_was_absent(&self, absent: bool) {
+        let step = if absent { 1 } else { -MISS_COST };
+        // The closure always returns Some: the update cannot fail.
+        let _ = self
+            .absent_score
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |score| {
+                Some((score + step).clamp(-SCORE_BOUND, SCORE_BOUND))
+            });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Known>> {
@@ -145,11 +181,11 @@ mod tests {
             ("created_at", n("17")),
             ("expires_at_ms", n("5000")),
         ]);
-        let versioned = Known::Versioned {
+        let versioned = Known::Versioned(Seen {
             version: 3,
             created_at: 17,
             expires_at_ms: Some(5000),
-        };
+        });
         assert_eq!(Known::of(Some(&own), true), Some(versioned));
         let known = KnownItems::default();
         known.learn("k", Known::of(Some(&own), true));
@@ -193,5 +229,31 @@ mod tests {
             known.get(&format!("k{}", CAPACITY + 9), 0),
             Some(Known::Absent)
         );
+    }
+
+    #[test]
+    fn unknown_keys_are_guessed_absent_while_at_least_four_in_five_were() {
+        let known = KnownItems::default();
+        assert!(known.guessing_absent(), "a new client guesses");
+        known.unknown_key_was_absent(false);
+        assert!(!known.guessing_absent(), "one miss stops the guessing");
+        for _ in 0..3 {
+            known.unknown_key_was_absent(true);
+        }
+        assert!(!known.guessing_absent());
+        known.unknown_key_was_absent(true);
+        assert!(known.guessing_absent(), "four hits make up for a miss");
+        for _ in 0..100 {
+            known.unknown_key_was_absent(true);
+        }
+        for _ in 0..4 {
+            known.unknown_key_was_absent(false);
+        }
+        assert!(
+            known.guessing_absent(),
+            "the score is bounded: 16 - 4 x 4 = 0"
+        );
+        known.unknown_key_was_absent(false);
+        assert!(!known.guessing_absent());
     }
 }

@@ -23,7 +23,7 @@ use aws_sdk_dynamodb::types::{
 };
 
 use super::errors::{Target, map_sdk_error};
-use super::known_items::{Known, KnownItems};
+use super::known_items::{Known, KnownItems, Seen};
 use super::tables;
 use crate::backend::{BackendPage, KvBackend, KvWrite, WriteCondition, resolve_write};
 use crate::clock::{from_ms, now_ms};
@@ -43,8 +43,11 @@ const VERSIONED_OR_ABSENT: &str = "attribute_not_exists(#k) OR (attribute_exists
 /// Live and written by the upstream server (no version, which counts as version 1).
 const UNVERSIONED_LIVE: &str = "attribute_exists(#k) AND attribute_not_exists(#version) AND (attribute_not_exists(expires_at_ms) OR expires_at_ms > :now)";
 const ABSENT_OR_EXPIRED: &str = "attribute_not_exists(#k) OR expires_at_ms <= :now";
-/// Live, and still the version and incarnation this client last saw.
-const STILL_KNOWN: &str = "#version = :expected AND created_at = :created AND (attribute_not_exists(expires_at_ms) OR expires_at_ms > :now)";
+/// Still the version and incarnation this client last saw, which had no expiry.
+const STILL_SEEN: &str = "#version = :expected AND created_at = :created";
+/// Still the version and incarnation this client last saw, and not expired since.
+const STILL_SEEN_LIVE: &str =
+    "#version = :expected AND created_at = :created AND expires_at_ms > :now";
 
 use super::tables::Item;
 
@@ -344,56 +347,65 @@ impl DynamoKv {
         .await
     }
 
-    /// Replaces the item at `version` + 1, if it is still live at `version`, created at
-    /// `created_at`: what this client last saw.
+    /// Replaces the item at the next version, if it is still the one this client saw (an item
+    /// that expires must not have expired since).
     async fn put_next_version(
         &self,
         write: &KvWrite,
-        version: u64,
-        created_at: i64,
+        seen: Seen,
     ) -> Result<std::result::Result<Item, Option<Item>>> {
         let now = now_ms();
         let mut item = Self::fresh_item(write, now);
-        item.insert("version".into(), n(version + 1));
-        item.insert("created_at".into(), n(created_at));
-        let values = HashMap::from([
-            (":expected".to_owned(), n(version)),
-            (":created".to_owned(), n(created_at)),
-            (":now".to_owned(), n(now)),
+        item.insert("version".into(), n(seen.version + 1));
+        item.insert("created_at".into(), n(seen.created_at));
+        let mut values = HashMap::from([
+            (":expected".to_owned(), n(seen.version)),
+            (":created".to_owned(), n(seen.created_at)),
         ]);
-        self.put(write, item, STILL_KNOWN, values).await
+        let condition = if seen.expires_at_ms.is_some() {
+            values.insert(":now".to_owned(), n(now));
+            STILL_SEEN_LIVE
+        } else {
+            STILL_SEEN
+        };
+        self.put(write, item, condition, values).await
     }
 
     /// The write as one conditional `PutItem`, when what this client last saw of the key
-    /// allows one: `None` when it does not.
+    /// allows one, or the key is unknown and guessed absent: `None` when neither holds.
     async fn write_known(
         &self,
         write: &KvWrite,
     ) -> Result<Option<std::result::Result<Item, Option<Item>>>> {
-        Ok(Some(
-            match (write.condition, self.known.get(&write.key, now_ms())) {
-                (WriteCondition::Always, Some(Known::Absent)) => self.put_fresh(write).await?,
-                (
-                    WriteCondition::Always,
-                    Some(Known::Versioned {
-                        version,
-                        created_at,
-                        ..
-                    }),
-                ) => self.put_next_version(write, version, created_at).await?,
-                (
-                    WriteCondition::IfVersion(expected),
-                    Some(Known::Versioned {
-                        version,
-                        created_at,
-                        ..
-                    }),
-                ) if expected == version => {
-                    self.put_next_version(write, version, created_at).await?
+        let outcome = match (write.condition, self.known.get(&write.key, now_ms())) {
+            (WriteCondition::Always, Some(Known::Absent)) => self.put_fresh(write).await?,
+            (WriteCondition::Always, Some(Known::Versioned(seen))) => {
+                self.put_next_version(write, seen).await?
+            }
+            (WriteCondition::IfVersion(expected), Some(Known::Versioned(seen)))
+                if expected == seen.version =>
+            {
+                self.put_next_version(write, seen).await?
+            }
+            (WriteCondition::Always, None) if self.known.guessing_absent() => {
+                let outcome = self.put_fresh(write).await?;
+                self.known.unknown_key_was_absent(outcome.is_ok());
+                if let Err(Some(old)) = &outcome {
+                    // The key exists: the retry puts the version after the stored one, or
+                    // (an item not rewritten whole) updates it.
+                    let known = Known::of(Some(old), is_live(old, now_ms()));
+                    self.known
+                        .learn(&write.key, Some(known.unwrap_or(Known::Contended)));
                 }
-                _ => return Ok(None),
-            },
-        ))
+                return Ok(Some(outcome));
+            }
+            _ => return Ok(None),
+        };
+        if outcome.is_err() {
+            // What this client remembered is stale: another client writes this key.
+            self.known.contend(&write.key);
+        }
+        Ok(Some(outcome))
     }
 
     /// The write as an `UpdateItem` (or a `PutItem` where it creates the item), for any state.
@@ -517,14 +529,19 @@ impl KvBackend for DynamoKv {
 
     async fn set(&self, write: KvWrite) -> Result<KvItem> {
         for _ in 0..WRITE_ATTEMPTS {
+            let unknown = self.known.get(&write.key, now_ms()).is_none();
             let outcome = match self.write_known(&write).await? {
-                Some(Ok(item)) => Ok(item),
-                Some(Err(old)) => {
-                    // What this client remembered is stale: another client writes this key.
-                    self.known.contend(&write.key);
-                    Err(old)
+                Some(outcome) => outcome,
+                None => {
+                    let outcome = self.write_any(&write).await?;
+                    if let (true, WriteCondition::Always, Ok(item)) =
+                        (unknown, write.condition, &outcome)
+                    {
+                        let created = item.get("version") == Some(&n(1));
+                        self.known.unknown_key_was_absent(created);
+                    }
+                    outcome
                 }
-                None => self.write_any(&write).await?,
             };
             match outcome {
                 Ok(item) => {
