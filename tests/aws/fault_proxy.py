@@ -1,5 +1,7 @@
 """An HTTP proxy in front of an AWS endpoint (moto) that answers a share of requests itself
 with a server error or a throttling error, without forwarding them, and forwards the rest.
+It can also lose answers: forward a request, then answer it with a 500 as if the answer had
+been lost after the write was made.
 
     proxy = FaultProxy(target="http://127.0.0.1:5000", rate=0.3, seed=7); proxy.start(); ...; proxy.stop()
 """
@@ -20,8 +22,10 @@ S3_FAULTS = [(500, "InternalError"), (503, "SlowDown"), (503, "ServiceUnavailabl
 
 
 class FaultProxy:
-    def __init__(self, target: str, rate: float, seed: int, only=None) -> None:
-        """`only(method, path)`, when given, limits faults to the requests it accepts."""
+    def __init__(self, target: str, rate: float, seed: int, only=None, lose_every=0, lose_operation=None) -> None:
+        """`only(method, path)`, when given, limits faults to the requests it accepts.
+        `lose_every` = n > 0 loses the answer of every n-th forwarded DynamoDB `lose_operation`
+        (say "PutItem"), so a retry of a lost answer is never lost itself."""
         self.target = urllib.parse.urlsplit(target)
         self.rate = rate
         self.only = only
@@ -29,6 +33,10 @@ class FaultProxy:
         self.lock = threading.Lock()
         self.injected = 0
         self.forwarded = 0
+        self.lose_every = lose_every
+        self.lose_operation = lose_operation
+        self.lost = 0
+        self.matching = 0
         # The DynamoDB operations forwarded (X-Amz-Target without its service prefix), in order.
         self.operations: list[str] = []
         proxy = self
@@ -72,8 +80,14 @@ class FaultProxy:
                     else:
                         proxy.forwarded += 1
                         target = self.headers.get("X-Amz-Target", "")
-                        if target.startswith("DynamoDB"):
-                            proxy.operations.append(target.split(".", 1)[1])
+                        operation = target.split(".", 1)[1] if target.startswith("DynamoDB") else None
+                        if operation:
+                            proxy.operations.append(operation)
+                        lose = bool(proxy.lose_every) and operation == proxy.lose_operation
+                        if lose:
+                            proxy.matching += 1
+                            lose = proxy.matching % proxy.lose_every == 0
+                            proxy.lost += lose
                 if fault:
                     if self.headers.get("X-Amz-Target", "").startswith("DynamoDB"):
                         status, kind, message = proxy.random.choice(DYNAMODB_FAULTS)
@@ -91,7 +105,11 @@ class FaultProxy:
                     conn.request(self.command, self.path, body=body, headers=headers)
                     response = conn.getresponse()
                     data = response.read()
-                    self._reply(response.status, response.getheaders(), data)
+                    if lose:
+                        payload = b'{"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError", "message": "answer lost"}'
+                        self._reply(500, [("Content-Type", "application/x-amz-json-1.0")], payload)
+                    else:
+                        self._reply(response.status, response.getheaders(), data)
                 finally:
                     conn.close()
 

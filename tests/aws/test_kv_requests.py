@@ -95,3 +95,26 @@ def test_unknown_keys_are_guessed_absent_while_most_were() -> None:
         assert [other.kv.get(f"new{i}").value for i in range(9)] == list(range(9))
     finally:
         proxy.stop()
+
+
+def test_a_put_whose_answer_was_lost_is_not_written_twice() -> None:
+    """The proxy makes every third PutItem and then answers 500: the SDK re-sends it, its
+    condition fails on the item it stored itself, and that counts as done (no second version)."""
+    prefix = f"lost{uuid.uuid4().hex[:8]}-"
+    direct = MeshClient(f"aws://?region=us-east-1&endpoint={ENDPOINT}&prefix={prefix}")
+    direct.provision()
+    proxy = FaultProxy(ENDPOINT, rate=0.0, seed=1, lose_every=3, lose_operation="PutItem").start()
+    try:
+        mesh = MeshClient(f"aws://?region=us-east-1&endpoint={proxy.url}&prefix={prefix}")
+        for i in range(10):
+            assert mesh.kv.set(f"new{i}", i).version == 1, "guessed absent, put once"
+        for n in range(1, 31):
+            item = mesh.kv.set("counter", n)
+            assert (item.version, item.value) == (n, n), "one version per write"
+        assert proxy.lost >= 10
+        assert "UpdateItem" not in proxy.operations, "no write fell back to an update"
+        stored = direct.kv.get("counter")
+        assert (stored.version, stored.value) == (30, 30)
+        assert [direct.kv.get(f"new{i}").version for i in range(10)] == [1] * 10
+    finally:
+        proxy.stop()

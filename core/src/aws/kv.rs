@@ -307,6 +307,9 @@ impl DynamoKv {
     }
 
     /// Puts `item` whole on `condition`: the item stored, or the one that failed the condition.
+    /// A put whose answer was lost and that the SDK re-sent fails its condition on the item it
+    /// stored itself: an item equal to the one sent counts as this put having succeeded, so
+    /// the write is not made a second time.
     async fn put(
         &self,
         write: &KvWrite,
@@ -328,7 +331,10 @@ impl DynamoKv {
         match result {
             Ok(_) => Ok(Ok(item)),
             Err(e) => match e.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(c)) => Ok(Err(c.item.clone())),
+                Some(PutItemError::ConditionalCheckFailedException(c)) => Ok(match &c.item {
+                    Some(stored) if *stored == item => Ok(item),
+                    other => Err(other.clone()),
+                }),
                 _ => Err(map_sdk_error(&self.target("kv.set", &write.key), e)),
             },
         }
