@@ -115,8 +115,11 @@ export declare class Timeline {
 
 /** A running activity worker (from `workflows.worker`). */
 export declare class Worker {
-  /** Stops polling for tasks; a task being handled is abandoned. Idempotent. */
-  stop(): void
+  /**
+   * Stops the worker: it takes no new task once its poll in progress has ended, and a task
+   * being handled is still completed. Resolves once it has stopped. Idempotent.
+   */
+  stop(): Promise<void>
   /** Whether the worker is still polling for tasks. */
   get running(): boolean
 }

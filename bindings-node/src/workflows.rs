@@ -449,12 +449,18 @@ pub struct Worker {
 
 #[napi]
 impl Worker {
-    /// Stops polling for tasks; a task being handled is abandoned. Idempotent.
-    #[napi]
-    pub fn stop(&self) {
-        if let Some(worker) = workers().remove(&self.id) {
-            worker.stop();
-        }
+    /// Stops the worker: it takes no new task once its poll in progress has ended, and a task
+    /// being handled is still completed. Resolves once it has stopped. Idempotent.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn stop<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, ()>> {
+        let worker = workers().remove(&self.id);
+        promise(env, async move {
+            if let Some(worker) = worker {
+                worker.stop();
+                worker.stopped().await;
+            }
+            Ok(())
+        })
     }
 
     /// Whether the worker is still polling for tasks.

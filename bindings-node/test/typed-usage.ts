@@ -56,7 +56,7 @@ async function workflows(mesh: MeshClient): Promise<void> {
   mesh.workflows.register('sync', (input) => ({ echoed: input }))
   const worker: Worker = await mesh.workflows.worker('activity', async () => ({ done: true }))
   const running: boolean = worker.running
-  worker.stop()
+  await worker.stop()
   const activityArn: string = await mesh.workflows.createActivity('activity')
   const started: ExecutionRef = await mesh.workflows.start('flow', { text: 'hi' }, { executionName: 'run-1' })
   await mesh.workflows.start('flow')

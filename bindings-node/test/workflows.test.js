@@ -169,6 +169,57 @@ workflow('a thrown custom error is caught by Catch; other throws fail the execut
   assert.deepEqual([rejected.status, rejected.error, rejected.cause], ['FAILED', 'TypeError', 'bad shape'])
 })
 
+workflow('a Node handler over TimeoutSeconds fails with States.Timeout, caught by name', async (mesh) => {
+  await mesh.workflows.create('timed', {
+    StartAt: 'Slow',
+    States: {
+      Slow: {
+        Type: 'Task',
+        Resource: 'slow',
+        TimeoutSecondsPath: '$.limit',
+        Catch: [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.err', Next: 'Late' }],
+        End: true,
+      },
+      Late: { Type: 'Pass', End: true },
+    },
+  })
+  mesh.workflows.register('slow', async (input) => { await sleep(input.sleepMs); return 'woke' })
+  const run = async (input) => mesh.workflows.wait((await mesh.workflows.start('timed', input)).arn)
+  const late = await run({ sleepMs: 2500, limit: 1 })
+  assert.equal(late.status, 'SUCCEEDED')
+  assert.equal(late.output.err.Error, 'States.Timeout')
+  assert.match(late.output.err.Cause, /'Slow'/)
+  assert.ok((await mesh.workflows.history(late.arn)).some((e) => e.type === 'TaskTimedOut'))
+  assert.equal((await run({ sleepMs: 10, limit: 5 })).output, 'woke')
+})
+
+workflow('S3 integrations read and write the mesh artifacts', async (mesh) => {
+  const Bucket = 'agent-mesh-dev-artifacts'
+  await mesh.workflows.create('objects', {
+    StartAt: 'Put',
+    States: {
+      Put: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::aws-sdk:s3:putObject',
+        Parameters: { Bucket, Key: 'notes/a.txt', 'Body.$': '$.body', ContentType: 'text/plain' },
+        ResultPath: null,
+        Next: 'Get',
+      },
+      Get: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::aws-sdk:s3:getObject',
+        Parameters: { Bucket, Key: 'notes/a.txt' },
+        ResultSelector: { 'body.$': '$.Body', 'type.$': '$.ContentType' },
+        End: true,
+      },
+    },
+  })
+  const done = await mesh.workflows.wait((await mesh.workflows.start('objects', { body: 'from node' })).arn)
+  assert.deepEqual(done.output, { body: 'from node', type: 'text/plain' }, `${done.error}: ${done.cause}`)
+  const stored = await mesh.artifacts.get('notes/a.txt')
+  assert.deepEqual([stored.data.toString(), stored.meta.contentType], ['from node', 'text/plain'])
+})
+
 workflow('handler results become JSON as JSON.stringify makes it', async (mesh) => {
   await mesh.workflows.create('shapes', { StartAt: 'Make', States: { Make: { Type: 'Task', Resource: 'maker', End: true } } })
   mesh.workflows.register('maker', async (input) => {
@@ -327,8 +378,9 @@ workflow('an activity is served by a worker until it stops', async (mesh) => {
   const bad = await mesh.workflows.wait((await mesh.workflows.start('reviewed', { doc: 'bad' })).arn)
   assert.deepEqual([bad.status, bad.error, bad.cause], ['FAILED', 'PolicyViolation', 'rejected by review'])
 
-  worker.stop()
-  worker.stop()
+  // Resolves once the worker has stopped: its last poll has ended, no task is taken after.
+  await worker.stop()
+  await worker.stop()
   assert.equal(worker.running, false)
   const unserved = await mesh.workflows.start('reviewed', { doc: 'd-2' })
   assert.equal((await mesh.workflows.wait(unserved.arn, { timeoutMs: 1500 })).status, 'RUNNING', 'no worker polls any more')
@@ -480,7 +532,7 @@ if (BACKENDS.includes('aws')) {
         return { approved: input.score > 5 }
       })
       await eventually(async () => (await requests()).filter((r) => r.action.startsWith('SendTask')).length >= 3)
-      worker.stop()
+      await worker.stop()
       const sent = (await requests()).filter((r) => r.action !== 'GetActivityTask')
       assert.deepEqual(sent[0], { action: 'SendTaskHeartbeat', body: { taskToken: good } })
       assert.equal(sent[1].action, 'SendTaskSuccess')

@@ -389,12 +389,24 @@ pub struct Worker {
 
 #[pymethods]
 impl Worker {
-    /// Stops polling for tasks; a task being handled is abandoned (it times out). Idempotent.
-    fn stop(&self) {
+    /// Stops the worker and returns once it has stopped: it takes no new task once its poll in
+    /// progress has ended (at most a second locally, Step Functions' long poll on AWS), and a
+    /// task being handled is still completed. Called on a thread running an asyncio event loop
+    /// (which async handlers may need), it only asks the worker to stop. Idempotent.
+    fn stop(&self, py: Python<'_>) -> PyResult<()> {
         let worker = self.inner.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(worker) = worker {
             worker.stop();
+            let on_event_loop = !py
+                .import("asyncio")?
+                .getattr("_get_running_loop")?
+                .call0()?
+                .is_none();
+            if !on_event_loop {
+                block_on(py, worker.stopped());
+            }
         }
+        Ok(())
     }
 
     /// Whether the worker is still polling (`stop()` has not been called).
@@ -415,9 +427,10 @@ impl Worker {
         _exc_type: Option<Bound<'_, PyAny>>,
         _exc: Option<Bound<'_, PyAny>>,
         _tb: Option<Bound<'_, PyAny>>,
-    ) -> bool {
-        self.stop();
-        false
+        py: Python<'_>,
+    ) -> PyResult<bool> {
+        self.stop(py)?;
+        Ok(false)
     }
 
     fn __repr__(&self) -> String {

@@ -264,6 +264,38 @@ def test_handler_exceptions_are_caught_by_name(mesh: MeshClient) -> None:
     assert "not JSON" in done.cause
 
 
+def test_a_python_handler_over_timeout_seconds_fails_with_states_timeout(mesh: MeshClient) -> None:
+    def slow(input: Any, context: Any) -> str:
+        time.sleep(input["sleep"])
+        return "woke"
+
+    mesh.workflows.register("slow", slow)
+    mesh.workflows.create("timed", {"StartAt": "Slow", "States": {
+        "Slow": {"Type": "Task", "Resource": "slow", "TimeoutSecondsPath": "$.limit",
+                 "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.err", "Next": "Late"}], "End": True},
+        "Late": {"Type": "Pass", "End": True}}})
+    late = finished(mesh.workflows.start("timed", {"sleep": 2.5, "limit": 1}))
+    assert late.status == "SUCCEEDED", (late.error, late.cause)
+    assert late.output["err"]["Error"] == "States.Timeout"
+    assert "'Slow'" in late.output["err"]["Cause"]
+    assert "TaskTimedOut" in [e.type for e in mesh.workflows.history(late.arn)]
+    assert finished(mesh.workflows.start("timed", {"sleep": 0.01, "limit": 5})).output == "woke"
+
+
+def test_s3_integrations_read_and_write_the_mesh_artifacts(mesh: MeshClient) -> None:
+    mesh.workflows.create("objects", {"StartAt": "Put", "States": {
+        "Put": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:putObject",
+                "Parameters": {"Bucket": "agent-mesh-dev-artifacts", "Key": "notes/a.txt", "Body.$": "$.body", "ContentType": "text/plain"},
+                "ResultPath": None, "Next": "Get"},
+        "Get": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+                "Parameters": {"Bucket": "agent-mesh-dev-artifacts", "Key": "notes/a.txt"},
+                "ResultSelector": {"body.$": "$.Body", "type.$": "$.ContentType"}, "End": True}}})
+    done = finished(mesh.workflows.start("objects", {"body": "from python"}))
+    assert done.output == {"body": "from python", "type": "text/plain"}, (done.error, done.cause)
+    stored = mesh.artifacts.get("notes/a.txt")
+    assert (stored.data, stored.meta.content_type) == (b"from python", "text/plain")
+
+
 def test_task_without_handler_fails_naming_the_resource(mesh: MeshClient) -> None:
     mesh.workflows.create("orphan", {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "summarise", "End": True}}})
     done = finished(mesh.workflows.start("orphan", {}))

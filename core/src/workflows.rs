@@ -417,8 +417,13 @@ impl Workflows {
         };
         let backend = self.backend.clone();
         let worker_name = format!("worker-{}", std::process::id());
-        let task = tokio::spawn(async move {
-            loop {
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        let (ended, done) = tokio::sync::watch::channel(());
+        tokio::spawn(async move {
+            // Dropped when the loop ends: what `Worker::stopped` waits for.
+            let _ended = ended;
+            // A poll is never cancelled: locally it may have claimed a task as it is dropped.
+            while !*stopping.borrow() {
                 let polled = backend
                     .poll_activity(&arn, &worker_name, Duration::from_secs(1))
                     .await;
@@ -458,7 +463,7 @@ impl Workflows {
                 };
             }
         });
-        Ok(Worker { task })
+        Ok(Worker { stop, done })
     }
 
     /// Completes the waiting task `token` (an activity task or a `.waitForTaskToken` callback)
@@ -479,20 +484,33 @@ impl Workflows {
 }
 
 /// A running activity worker; stops when [`Worker::stop`] is called or it is dropped.
+///
+/// Stopping is graceful: no new task is taken once the poll in progress has ended (at most a
+/// second locally; Step Functions' long poll, up to 60 s, on AWS), and a task already taken is
+/// still handled and its result or error sent. [`Worker::stopped`] waits for that.
 #[derive(Debug)]
 pub struct Worker {
-    task: tokio::task::JoinHandle<()>,
+    stop: tokio::sync::watch::Sender<bool>,
+    done: tokio::sync::watch::Receiver<()>,
 }
 
 impl Worker {
-    /// Stops polling (a task being handled is abandoned; Step Functions times it out).
+    /// Asks the worker to stop (see the type's doc); returns at once.
     pub fn stop(&self) {
-        self.task.abort();
+        self.stop.send_replace(true);
+    }
+
+    /// Waits until the worker has stopped: asked to stop, its poll ended, and the task it had
+    /// taken (if any) handled and reported. Waits forever if it was not asked to stop.
+    pub async fn stopped(&self) {
+        let mut done = self.done.clone();
+        while done.changed().await.is_ok() {}
     }
 }
 
 impl Drop for Worker {
+    /// Asks the worker to stop; it finishes the task in hand in the background.
     fn drop(&mut self) {
-        self.task.abort();
+        self.stop.send_replace(true);
     }
 }

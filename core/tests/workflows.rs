@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use agent_mesh::workflows::handler;
 use agent_mesh::{
-    AwsNames, ErrorKind, ExecutionStatus, ListExecutionsOptions, ListOptions, MeshClient,
-    StartOptions, TaskError,
+    AwsNames, ErrorKind, Execution, ExecutionStatus, ListExecutionsOptions, ListOptions,
+    MeshClient, StartOptions, TaskError, Workflows,
 };
 use serde_json::{Value, json};
 
@@ -33,6 +33,15 @@ fn content_moderation() -> Value {
 }
 
 const WAIT: Option<Duration> = Some(Duration::from_secs(20));
+
+/// Starts the state machine `name` with `input` and waits for the execution to end.
+async fn run_to_end(wf: &Workflows, name: &str, input: Value) -> Execution {
+    let run = wf
+        .start(name, input, StartOptions::default())
+        .await
+        .unwrap();
+    wf.wait(&run.arn, WAIT).await.unwrap()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn content_moderation_runs_with_rust_handlers_and_takes_both_branches() {
@@ -559,4 +568,230 @@ async fn integrations_use_the_mesh_kv_and_events() {
         .unwrap();
     assert_eq!(events.items.len(), 1);
     assert_eq!(events.items[0].data["detail"], json!({"key": "doc:1"}));
+}
+
+/// A Task over its `TimeoutSeconds` (or `TimeoutSecondsPath`) fails with `States.Timeout`,
+/// recorded as `TaskTimedOut` and caught by name; `HeartbeatSecondsPath` reads the input; a
+/// path to a value that is not a non-negative integer fails with `States.Runtime` naming the
+/// state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_timeouts_fail_with_states_timeout_and_are_caught() {
+    let (_dir, mesh) = local_mesh().await;
+    let wf = mesh.workflows();
+    let calls = Arc::new(AtomicU32::new(0));
+    let c = calls.clone();
+    wf.register(
+        "sleepy",
+        handler(move |t| {
+            c.fetch_add(1, Ordering::SeqCst);
+            async move {
+                let ms = t.input["sleep_ms"].as_u64().unwrap_or(3000);
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                Ok(json!("woke"))
+            }
+        }),
+    )
+    .unwrap();
+    wf.create(
+        "fixed",
+        json!({"StartAt": "Slow", "States": {
+            "Slow": {"Type": "Task", "Resource": "sleepy", "TimeoutSeconds": 1, "End": true}}}),
+    )
+    .await
+    .unwrap();
+    let run = wf
+        .start("fixed", json!({}), StartOptions::default())
+        .await
+        .unwrap();
+    let done = wf.wait(&run.arn, WAIT).await.unwrap();
+    assert_eq!(done.status, ExecutionStatus::Failed, "{done:?}");
+    assert_eq!(done.error.as_deref(), Some("States.Timeout"), "{done:?}");
+    assert!(
+        done.cause.as_deref().unwrap_or_default().contains("Slow"),
+        "{done:?}"
+    );
+    let history = wf.history(&run.arn).await.unwrap();
+    let types: Vec<&str> = history.iter().map(|e| e.event_type.as_str()).collect();
+    assert!(types.contains(&"TaskTimedOut"), "{types:?}");
+    assert!(!types.contains(&"TaskSucceeded"), "{types:?}");
+
+    wf.create(
+        "from-input",
+        json!({"StartAt": "Slow", "States": {
+            "Slow": {"Type": "Task", "Resource": "sleepy", "TimeoutSecondsPath": "$.limit",
+                     "HeartbeatSecondsPath": "$.beat",
+                     "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.err", "Next": "TimedOut"}],
+                     "End": true},
+            "TimedOut": {"Type": "Pass", "End": true}}}),
+    )
+    .await
+    .unwrap();
+    let caught = run_to_end(wf, "from-input", json!({"limit": 1, "beat": 30})).await;
+    assert_eq!(caught.status, ExecutionStatus::Succeeded, "{caught:?}");
+    assert_eq!(
+        caught.output.unwrap()["err"]["Error"],
+        json!("States.Timeout")
+    );
+    let in_time = run_to_end(
+        wf,
+        "from-input",
+        json!({"limit": 5, "beat": 30, "sleep_ms": 10}),
+    )
+    .await;
+    assert_eq!(in_time.output, Some(json!("woke")), "{in_time:?}");
+    let no_beat = run_to_end(wf, "from-input", json!({"limit": 30, "beat": 1})).await;
+    assert_eq!(
+        no_beat.error.as_deref(),
+        Some("States.HeartbeatTimeout"),
+        "{no_beat:?}"
+    );
+    let calls_before = calls.load(Ordering::SeqCst);
+    let bad = run_to_end(wf, "from-input", json!({"limit": "soon", "beat": 30})).await;
+    assert_eq!(bad.error.as_deref(), Some("States.Runtime"), "{bad:?}");
+    let cause = bad.cause.unwrap_or_default();
+    assert!(
+        cause.contains("'Slow'") && cause.contains("soon"),
+        "{cause}"
+    );
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        calls_before,
+        "the task never ran"
+    );
+}
+
+/// `aws-sdk:s3:putObject`/`getObject` on the mesh's artifacts bucket read and write the mesh's
+/// artifacts; a missing key and another bucket fail with S3's error names.
+#[tokio::test]
+async fn s3_integrations_use_the_mesh_artifacts() {
+    let (_dir, mesh) = local_mesh().await;
+    let bucket = AwsNames::resolve(&Default::default()).artifacts_bucket;
+    let wf = mesh.workflows();
+    wf.create(
+        "objects",
+        json!({"StartAt": "Put", "States": {
+            "Put": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:putObject",
+                    "Parameters": {"Bucket.$": "$.bucket", "Key.$": "$.key", "Body.$": "$.body", "ContentType": "text/plain"},
+                    "ResultPath": "$.put", "Next": "Get"},
+            "Get": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+                    "Parameters": {"Bucket.$": "$.bucket", "Key.$": "$.read"},
+                    "ResultSelector": {"body.$": "$.Body", "type.$": "$.ContentType", "length.$": "$.ContentLength"},
+                    "Catch": [{"ErrorEquals": ["S3.NoSuchKeyException"], "ResultPath": "$.err", "Next": "Missing"}],
+                    "End": true},
+            "Missing": {"Type": "Pass", "OutputPath": "$.err", "End": true}}}),
+    )
+    .await
+    .unwrap();
+    let done = run_to_end(
+        wf,
+        "objects",
+        json!({"bucket": bucket, "key": "notes/a.txt", "body": "hello", "read": "notes/a.txt"}),
+    )
+    .await;
+    assert_eq!(
+        done.output,
+        Some(json!({"body": "hello", "type": "text/plain", "length": 5})),
+        "{done:?}"
+    );
+    let stored = mesh.artifacts().get("notes/a.txt").await.unwrap().unwrap();
+    assert_eq!(
+        (&stored.data[..], stored.meta.content_type.as_str()),
+        (&b"hello"[..], "text/plain")
+    );
+    let missing = run_to_end(
+        wf,
+        "objects",
+        json!({"bucket": bucket, "key": "notes/b.txt", "body": "x", "read": "notes/none"}),
+    )
+    .await;
+    assert_eq!(
+        missing.output.unwrap()["Error"],
+        json!("S3.NoSuchKeyException")
+    );
+    let other = run_to_end(
+        wf,
+        "objects",
+        json!({"bucket": "someone-elses", "key": "k", "body": "x", "read": "k"}),
+    )
+    .await;
+    assert_eq!(
+        other.error.as_deref(),
+        Some("S3.NoSuchBucketException"),
+        "{other:?}"
+    );
+    assert!(
+        other.cause.unwrap_or_default().contains("someone-elses"),
+        "the cause names the bucket"
+    );
+    assert_eq!(mesh.artifacts().get("k").await.unwrap(), None);
+}
+
+/// Stopping a worker is graceful: the task it is handling is still completed and reported,
+/// and once `stopped()` resolves it takes no new task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_worker_completes_the_task_in_hand_and_takes_no_more() {
+    let (_dir, mesh) = local_mesh().await;
+    let wf = mesh.workflows();
+    let arn = wf.create_activity("slow-review").await.unwrap();
+    wf.create(
+        "reviewed",
+        json!({"StartAt": "Review", "States": {"Review": {"Type": "Task", "Resource": arn, "End": true}}}),
+    )
+    .await
+    .unwrap();
+    let started = Arc::new(tokio::sync::Notify::new());
+    let began = started.clone();
+    let worker = wf
+        .worker(
+            "slow-review",
+            handler(move |t| {
+                began.notify_one();
+                async move {
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    Ok(json!({"reviewed": t.input["doc"]}))
+                }
+            }),
+        )
+        .await
+        .unwrap();
+    let first = wf
+        .start("reviewed", json!({"doc": 1}), StartOptions::default())
+        .await
+        .unwrap();
+    started.notified().await;
+    worker.stop();
+    tokio::time::timeout(Duration::from_secs(10), worker.stopped())
+        .await
+        .expect("the worker stops within its poll and the task in hand");
+    let done = wf.describe(&first.arn).await.unwrap();
+    let done = match done.status {
+        ExecutionStatus::Running => wf.wait(&first.arn, WAIT).await.unwrap(),
+        _ => done,
+    };
+    assert_eq!(done.output, Some(json!({"reviewed": 1})), "{done:?}");
+
+    let second = wf
+        .start("reviewed", json!({"doc": 2}), StartOptions::default())
+        .await
+        .unwrap();
+    let waiting = wf
+        .wait(&second.arn, Some(Duration::from_millis(1500)))
+        .await
+        .unwrap();
+    assert_eq!(
+        waiting.status,
+        ExecutionStatus::Running,
+        "no worker took it"
+    );
+    let _again = wf
+        .worker(
+            &arn,
+            handler(|t| async move { Ok(json!({"reviewed": t.input["doc"]})) }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        wf.wait(&second.arn, WAIT).await.unwrap().output,
+        Some(json!({"reviewed": 2}))
+    );
 }
