@@ -429,3 +429,45 @@ fn check_subscription_name(name: &str) -> Result<()> {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A checked event whose `Detail` JSON text is `detail_bytes` long.
+    fn sized(detail_bytes: usize) -> (EventEntry, String) {
+        let detail_json = format!("{{\"p\":\"{}\"}}", "x".repeat(detail_bytes - 8));
+        let entry = EventEntry {
+            source: "app".into(),
+            detail_type: "T".into(),
+            detail: serde_json::from_str(&detail_json).unwrap(),
+            detail_json,
+            resources: vec![],
+            time: crate::clock::from_ms(0),
+        };
+        (entry, "events/app/T".into())
+    }
+
+    fn lengths(events: &[(EventEntry, String)]) -> Vec<usize> {
+        chunks(events).iter().map(|c| c.len()).collect()
+    }
+
+    #[test]
+    fn put_events_requests_hold_ten_entries_and_256_kb_at_most() {
+        let small: Vec<_> = (0..25).map(|_| sized(100)).collect();
+        assert_eq!(lengths(&small), vec![10, 10, 5]);
+        // 14 + 3 + 1 bytes of Time, Source and DetailType per entry beside the detail.
+        let quarter = validate::MAX_EVENT_BYTES / 4 - 18;
+        let four: Vec<_> = (0..5).map(|_| sized(quarter)).collect();
+        assert_eq!(lengths(&four), vec![4, 1], "four fill 256 KB exactly");
+        let over: Vec<_> = (0..5).map(|_| sized(quarter + 1)).collect();
+        assert_eq!(
+            lengths(&over),
+            vec![3, 2],
+            "one byte more starts a new request"
+        );
+        let whole = vec![sized(validate::MAX_EVENT_BYTES - 18), sized(100)];
+        assert_eq!(lengths(&whole), vec![1, 1]);
+        assert!(chunks(&[]).is_empty());
+    }
+}

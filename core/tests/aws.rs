@@ -95,6 +95,21 @@ async fn aws_ttl_hides_items_moto_has_not_deleted() {
         .item
         .expect("moto never deletes expired items, so the item is still stored");
     assert!(item.contains_key("expires_at") && item.contains_key("expires_at_ms"));
+    // Provisioning enabled the table's TTL on `expires_at`, so DynamoDB deletes such items.
+    let ttl = dynamo()
+        .await
+        .describe_time_to_live()
+        .table_name(format!("{prefix}agent-mesh-dev-kv"))
+        .send()
+        .await
+        .unwrap()
+        .time_to_live_description
+        .expect("a TTL description");
+    assert_eq!(ttl.attribute_name(), Some("expires_at"));
+    assert_eq!(
+        ttl.time_to_live_status(),
+        Some(&aws_sdk_dynamodb::types::TimeToLiveStatus::Enabled)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -109,6 +109,7 @@ macro_rules! all_cases {
             events: [
                 subscription_receives_exactly_matching_events,
                 subscription_starts_when_opened,
+                subscription_as_a_stream_yields_events_in_order,
                 send_batch_reports_each_entry_and_delivers_all,
                 invalid_events_are_rejected_before_sending,
                 named_subscription_resumes_after_close,
