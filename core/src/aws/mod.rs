@@ -12,6 +12,8 @@
 
 mod artifacts;
 mod errors;
+#[cfg(all(test, feature = "moto-tests"))]
+mod errors_replay_tests;
 mod events;
 mod history;
 mod known_items;
@@ -32,6 +34,12 @@ use crate::client::{Backends, WorkflowEngine};
 use crate::config::{AwsNames, AwsOptions};
 use crate::error::Result;
 
+/// How every AWS call is retried: the SDK's standard mode (throttling, transient and 5xx
+/// errors only, exponential backoff with jitter), at most 5 attempts.
+pub(crate) fn retry_config() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(5)
+}
+
 /// The AWS backend's clients and names, shared by its domains.
 #[derive(Debug)]
 pub(crate) struct AwsBackend {
@@ -45,8 +53,8 @@ pub(crate) struct AwsBackend {
 impl AwsBackend {
     /// Loads the SDK configuration and builds the clients (no request is made).
     pub(crate) async fn open(options: &AwsOptions) -> Result<AwsBackend> {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(5));
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config());
         if let Some(region) = &options.region {
             loader = loader.region(aws_config::Region::new(region.clone()));
         }
