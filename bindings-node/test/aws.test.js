@@ -18,6 +18,7 @@ async function fresh(name) {
   const prefix = `${name}${crypto.randomBytes(4).toString('hex')}-`
   const mesh = await MeshClient.open(`aws://?region=us-east-1&endpoint=${encodeURIComponent(endpoint)}&prefix=${prefix}`)
   await mesh.provision()
+  await mesh.provision() // idempotent: a second run finds everything in place
   return mesh
 }
 

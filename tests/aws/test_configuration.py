@@ -20,6 +20,7 @@ CHILD = """
 from agent_mesh import MeshClient
 mesh = MeshClient()
 mesh.provision()
+mesh.provision()  # idempotent
 mesh.kv.set("configured", {"by": "environment"})
 mesh.artifacts.put("configured.txt", b"from the environment", content_type="text/plain")
 mesh.timeline.append("config/check", {"ok": True})

@@ -118,3 +118,24 @@ def test_a_put_whose_answer_was_lost_is_not_written_twice() -> None:
         assert [direct.kv.get(f"new{i}").version for i in range(10)] == [1] * 10
     finally:
         proxy.stop()
+
+
+def test_listing_and_timeline_pages_are_queries_never_scans() -> None:
+    """A KV prefix page and a timeline page each cost Query requests on an index, never a Scan
+    of the table (the README's data layout)."""
+    mesh, _, proxy = _clients()
+    try:
+        mesh.kv.batch_set({f"doc:{i:02}": i for i in range(30)})
+        mesh.kv.batch_set({f"other:{i:02}": i for i in range(30)})
+        for i in range(12):
+            mesh.timeline.append(f"agent/a{i % 3}", {"i": i})
+        page, ops = _sent(proxy, lambda: mesh.kv.list("doc:", limit=10))
+        assert [item.key for item in page.items] == [f"doc:{i:02}" for i in range(10)]
+        assert ops and set(ops) == {"Query"}, ops
+        _, ops = _sent(proxy, lambda: mesh.kv.list("doc:", limit=10, cursor=page.next_cursor))
+        assert set(ops) == {"Query"}, ops
+        entries, ops = _sent(proxy, lambda: mesh.timeline.get("agent/a1", limit=3))
+        assert [e.data["i"] for e in entries.items] == [10, 7, 4]
+        assert ops and set(ops) == {"Query"}, ops
+    finally:
+        proxy.stop()

@@ -313,6 +313,36 @@ mod tests {
     }
 
     #[test]
+    fn full_jitter_draws_each_delay_below_the_backoff() {
+        let mut problems = Vec::new();
+        let r = Retrier::parse_all(
+            Some(&json!([
+                {"ErrorEquals": ["X"], "IntervalSeconds": 4, "BackoffRate": 2, "JitterStrategy": "FULL"},
+                {"ErrorEquals": ["Y"], "JitterStrategy": "SOMETIMES"}
+            ])),
+            "/Retry",
+            &mut problems,
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("/Retry[1]/JitterStrategy"),
+            "{problems:?}"
+        );
+        let delays: Vec<Duration> = (0..200).map(|_| r[0].delay(2)).collect();
+        assert!(
+            delays.iter().all(|d| *d <= Duration::from_secs(8)),
+            "{delays:?}"
+        );
+        let distinct: std::collections::BTreeSet<_> = delays.iter().collect();
+        assert!(distinct.len() > 100, "delays are drawn, not fixed");
+        let mean = delays.iter().sum::<Duration>() / 200;
+        assert!(
+            mean > Duration::from_secs(3) && mean < Duration::from_secs(5),
+            "uniform over [0, 8 s]: {mean:?}"
+        );
+    }
+
+    #[test]
     fn states_all_must_be_alone_and_last() {
         let mut problems = Vec::new();
         Retrier::parse_all(
