@@ -34,6 +34,16 @@ fn content_moderation() -> Value {
 
 const WAIT: Option<Duration> = Some(Duration::from_secs(20));
 
+/// The first task token a handler recorded in `tokens`, once there is one.
+async fn first_token(tokens: &std::sync::Mutex<Vec<String>>) -> String {
+    loop {
+        if let Some(t) = tokens.lock().unwrap().first().cloned() {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Starts the state machine `name` with `input` and waits for the execution to end.
 async fn run_to_end(wf: &Workflows, name: &str, input: Value) -> Execution {
     let run = wf
@@ -326,12 +336,7 @@ async fn activities_task_tokens_and_heartbeats() {
         .start("callback", json!({}), StartOptions::default())
         .await
         .unwrap();
-    let token = loop {
-        if let Some(t) = tokens.lock().unwrap().first().cloned() {
-            break t;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    let token = first_token(&tokens).await;
     assert_eq!(
         wf.describe(&run.arn).await.unwrap().status,
         ExecutionStatus::Running
@@ -794,4 +799,52 @@ async fn a_stopped_worker_completes_the_task_in_hand_and_takes_no_more() {
         wf.wait(&second.arn, WAIT).await.unwrap().output,
         Some(json!({"reviewed": 2}))
     );
+}
+
+/// `send_task_failure` fails a `.waitForTaskToken` task with the given error and cause, which
+/// `Catch` matches by name; the token takes no second completion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_task_failure_fails_the_waiting_task_by_name() {
+    let (_dir, mesh) = local_mesh().await;
+    let wf = mesh.workflows();
+    let tokens = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = tokens.clone();
+    wf.register(
+        "ask",
+        handler(move |t| {
+            seen.lock().unwrap().push(t.token.clone());
+            async move { Ok(Value::Null) }
+        }),
+    )
+    .unwrap();
+    wf.create(
+        "approval",
+        json!({"StartAt": "Ask", "States": {
+            "Ask": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                    "Parameters": {"FunctionName": "ask", "Payload": {}},
+                    "Catch": [{"ErrorEquals": ["Approval.Denied"], "ResultPath": "$.denied", "Next": "Denied"}],
+                    "End": true},
+            "Denied": {"Type": "Pass", "End": true}}}),
+    )
+    .await
+    .unwrap();
+    let run = wf
+        .start("approval", json!({"doc": 7}), StartOptions::default())
+        .await
+        .unwrap();
+    let token = first_token(&tokens).await;
+    wf.send_task_failure(&token, "Approval.Denied", "not today")
+        .await
+        .unwrap();
+    let done = wf.wait(&run.arn, WAIT).await.unwrap();
+    assert_eq!(
+        done.output,
+        Some(json!({"doc": 7, "denied": {"Error": "Approval.Denied", "Cause": "not today"}})),
+        "{done:?}"
+    );
+    let again = wf
+        .send_task_failure(&token, "Approval.Denied", "twice")
+        .await
+        .unwrap_err();
+    assert_eq!(again.kind, ErrorKind::Conflict, "{again}");
 }

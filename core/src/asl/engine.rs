@@ -24,6 +24,9 @@ use super::{Failure, errors, jsonata, retry};
 use crate::clock::now_ms;
 
 mod map;
+mod task_events;
+
+use task_events::TaskEvents;
 
 /// One Task invocation handed to the host.
 #[derive(Debug, Clone)]
@@ -571,12 +574,11 @@ impl Run {
                 if let Err(f) = check_size(&state.name, "the task input", &payload) {
                     return Ok(Err(f));
                 }
-                self.record(frame_id, "TaskScheduled", json!({"resource": task.resource, "resourceType": resource_type(&task.resource), "parameters": payload.to_string(), "timeoutInSeconds": timeout, "heartbeatInSeconds": heartbeat}));
-                self.record(
-                    frame_id,
-                    "TaskStarted",
-                    json!({"resource": task.resource, "resourceType": resource_type(&task.resource)}),
-                );
+                let events = TaskEvents::of(&task.resource);
+                let (name, details) = events.scheduled(&payload, timeout, heartbeat);
+                self.record(frame_id, &name, details);
+                let (name, details) = events.started();
+                self.record(frame_id, &name, details);
                 self.flush(vec![(frame_id.to_owned(), frame.clone())], None)
                     .await?;
                 let call = TaskCall {
@@ -599,13 +601,11 @@ impl Run {
                 };
                 let outcome =
                     outcome.and_then(|r| check_size(&state.name, "the task result", &r).map(|_| r));
-                match &outcome {
-                    Ok(r) => self.record(frame_id, "TaskSucceeded", json!({"resource": task.resource, "resourceType": resource_type(&task.resource), "output": r.to_string()})),
-                    Err(f) if f.error == errors::TIMEOUT || f.error == errors::HEARTBEAT_TIMEOUT => {
-                        self.record(frame_id, "TaskTimedOut", json!({"resource": task.resource, "resourceType": resource_type(&task.resource), "error": f.error, "cause": f.cause}))
-                    }
-                    Err(f) => self.record(frame_id, "TaskFailed", json!({"resource": task.resource, "resourceType": resource_type(&task.resource), "error": f.error, "cause": f.cause})),
-                }
+                let (name, details) = match &outcome {
+                    Ok(r) => events.succeeded(r),
+                    Err(f) => events.failed(f),
+                };
+                self.record(frame_id, &name, details);
                 Ok(outcome)
             }
             Kind::Parallel { branches } => {
@@ -788,17 +788,4 @@ fn type_name(kind: &Kind) -> &'static str {
         Kind::Parallel { .. } => "Parallel",
         Kind::Map(_) => "Map",
     }
-}
-
-/// The `resourceType` Step Functions reports for a Task resource (`lambda`, `ecs`, ...).
-fn resource_type(resource: &str) -> &str {
-    resource
-        .strip_prefix("arn:aws:states:::")
-        .and_then(|r| r.split(':').next())
-        .or_else(|| {
-            resource
-                .strip_prefix("arn:aws:")
-                .and_then(|r| r.split(':').next())
-        })
-        .unwrap_or("handler")
 }
