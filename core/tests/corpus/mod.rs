@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use std::time::Duration;
 
-use agent_mesh::{Execution, ExecutionStatus, HistoryEvent, MeshClient, StartOptions};
+use agent_mesh::{Execution, ExecutionStatus, HistoryEvent, MeshClient, MeshConfig, StartOptions};
 use serde_json::Value;
 
 /// One corpus file: its name (without `.json`) and contents.
@@ -88,8 +88,15 @@ pub fn differences(name: &str, expected: &Value, done: &Execution) -> Vec<String
 }
 
 /// A finished execution's history runs from `ExecutionStarted` (id 1) to the end event matching
-/// its status, with ids 1..n.
-pub fn history_differences(name: &str, done: &Execution, history: &[HistoryEvent]) -> Vec<String> {
+/// its status, with ids 1..n. `on_moto`: moto's Map threads may append an iteration's last
+/// `MapIteration*` event after the end event (seen in 4 of 30 runs of case 057); such trailing
+/// events are set aside there, and only there.
+pub fn history_differences(
+    name: &str,
+    done: &Execution,
+    history: &[HistoryEvent],
+    on_moto: bool,
+) -> Vec<String> {
     let ids: Vec<u64> = history.iter().map(|e| e.id).collect();
     let expected_ids: Vec<u64> = (1..=history.len() as u64).collect();
     let end = match done.status {
@@ -99,8 +106,16 @@ pub fn history_differences(name: &str, done: &Execution, history: &[HistoryEvent
         ExecutionStatus::Aborted => "ExecutionAborted",
         ExecutionStatus::Running => "(running)",
     };
-    let first = history.first().map(|e| e.event_type.as_str());
-    let last = history.last().map(|e| e.event_type.as_str());
+    let mut ordered = history;
+    while let Some((last, rest)) = ordered.split_last()
+        && on_moto
+        && last.event_type.starts_with("MapIteration")
+        && rest.iter().any(|e| e.event_type == end)
+    {
+        ordered = rest;
+    }
+    let first = ordered.first().map(|e| e.event_type.as_str());
+    let last = ordered.last().map(|e| e.event_type.as_str());
     if ids != expected_ids || first != Some("ExecutionStarted") || last != Some(end) {
         vec![format!(
             "{name}: history ids {ids:?}, first {first:?}, last {last:?}: expected ids 1..n from ExecutionStarted to {end}"
@@ -132,6 +147,7 @@ pub async fn run(
         .unwrap();
     let mut failures = differences(name, expected, &done);
     let history = mesh.workflows().history(&run.arn).await.unwrap();
-    failures.extend(history_differences(name, &done, &history));
+    let on_moto = matches!(mesh.config(), MeshConfig::Aws(_));
+    failures.extend(history_differences(name, &done, &history, on_moto));
     failures
 }
