@@ -54,5 +54,6 @@ def test_names_and_endpoint_come_from_the_environment() -> None:
     assert body == b"from the environment"
     buses = session.client("events", endpoint_url=ENDPOINT).list_event_buses(NamePrefix=f"cfg{tag}")["EventBuses"]
     assert [b["Name"] for b in buses] == [names["AGENT_MESH_EVENT_BUS"]]
-    machines = session.client("stepfunctions", endpoint_url=ENDPOINT).list_state_machines()["stateMachines"]
-    assert f"agent-mesh-stage{tag}-configured" in [m["name"] for m in machines], "AGENT_MESH_ENV names the state machine"
+    pages = session.client("stepfunctions", endpoint_url=ENDPOINT).get_paginator("list_state_machines").paginate()
+    machines = [m["name"] for page in pages for m in page["stateMachines"]]
+    assert f"agent-mesh-stage{tag}-configured" in machines, "AGENT_MESH_ENV names the state machine"
