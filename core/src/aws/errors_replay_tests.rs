@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
-use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
-use aws_smithy_runtime_api::http::StatusCode;
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::kv::DynamoKv;
+use super::workflow_replay_tests::response;
 use crate::backend::KvBackend;
 use crate::error::ErrorKind;
 
@@ -24,22 +24,10 @@ fn get_item() -> HttpRequest {
     request
 }
 
-/// A DynamoDB answer: `status` with `body` in the JSON 1.0 protocol.
-fn answer(status: u16, body: Value) -> HttpResponse {
-    let mut response = HttpResponse::new(
-        StatusCode::try_from(status).unwrap(),
-        SdkBody::from(body.to_string()),
-    );
-    response
-        .headers_mut()
-        .insert("content-type", "application/x-amz-json-1.0");
-    response
-}
-
 fn error(status: u16, kind: &str, message: &str) -> ReplayEvent {
     ReplayEvent::new(
         get_item(),
-        answer(
+        response(
             status,
             json!({"__type": format!("com.amazonaws.dynamodb.v20120810#{kind}"), "message": message}),
         ),
@@ -49,7 +37,7 @@ fn error(status: u16, kind: &str, message: &str) -> ReplayEvent {
 fn found() -> ReplayEvent {
     ReplayEvent::new(
         get_item(),
-        answer(
+        response(
             200,
             json!({"Item": {"key": {"S": "k"}, "value": {"S": "1"}, "version": {"N": "1"}, "created_at": {"N": "1"}, "updated_at": {"N": "1"}}}),
         ),

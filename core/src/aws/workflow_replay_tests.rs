@@ -36,7 +36,8 @@ fn request(action: &str, body: Value) -> HttpRequest {
     request
 }
 
-fn response(status: u16, body: Value) -> HttpResponse {
+/// An answer in the AWS JSON 1.0 protocol (Step Functions, DynamoDB): `status` with `body`.
+pub(super) fn response(status: u16, body: Value) -> HttpResponse {
     let mut response = HttpResponse::new(
         StatusCode::try_from(status).unwrap(),
         SdkBody::from(body.to_string()),
