@@ -16,6 +16,7 @@ cargo fmt --all -- --check
 section "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p agent-mesh --features moto-tests --all-targets -- -D warnings
+cargo clippy -p agent-mesh-tests --features moto --all-targets -- -D warnings
 section "local-only build (no AWS SDK: --no-default-features)"
 cargo clippy -p agent-mesh --no-default-features --all-targets -- -D warnings
 
@@ -63,6 +64,7 @@ tests/with-moto.sh bash -c '
   set -e
   cargo test -p agent-mesh --features moto-tests --test behaviour --test aws -- aws
   cargo test -p agent-mesh --features moto-tests --lib --test aws_events --test aws_workflows
+  cargo test -p agent-mesh-tests --features moto --test aws_kv_stress
   (cd bindings-node && node --test test/*.test.js)
   .venv/bin/python -m pytest -q bindings-python/tests tests/cross_language tests/aws tests/asl
 '

@@ -4,7 +4,7 @@
 //! | --- | --- |
 //! | `local:///abs/path`, `local://./rel` | embedded SQLite + files in that directory |
 //! | `memory://` / `memory://name` | in-process, for tests (a name shares one store per process) |
-//! | `aws://?region=..&endpoint=..&prefix=..&env=..` | DynamoDB, S3, EventBridge, SQS, Step Functions |
+//! | `aws://?region=..&endpoint=..&prefix=..&env=..&known_items=on\|off` | DynamoDB, S3, EventBridge, SQS, Step Functions |
 //!
 //! With no URL, `AGENT_MESH_URL` is used if set, else the local mesh in `$AGENT_MESH_DIR` or
 //! `./.agent-mesh`.
@@ -22,7 +22,7 @@ pub const DEFAULT_DIR: &str = ".agent-mesh";
 
 const SCHEMES: &str = "local://, memory://, aws://";
 const LOCAL_OPTIONS: &[&str] = &["sync"];
-const AWS_OPTIONS: &[&str] = &["region", "endpoint", "prefix", "env"];
+const AWS_OPTIONS: &[&str] = &["region", "endpoint", "prefix", "env", "known_items"];
 
 /// How hard the local backend pushes each commit to disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,8 +35,8 @@ pub enum SyncMode {
     Full,
 }
 
-/// Options of the `aws://` backend (used from the AWS backend issue on).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Options of the `aws://` backend.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsOptions {
     /// AWS region; the SDK's default chain when absent.
     pub region: Option<String>,
@@ -46,6 +46,22 @@ pub struct AwsOptions {
     pub prefix: Option<String>,
     /// Environment name used in default resource names (`agent-mesh-<env>-kv`).
     pub env: Option<String>,
+    /// The known-items optimisation (`known_items=on|off`, on by default): a KV write to a key
+    /// this client read or wrote is one conditional `PutItem`, without reading it first. It
+    /// changes the requests sent, never the results.
+    pub known_items: bool,
+}
+
+impl Default for AwsOptions {
+    fn default() -> Self {
+        AwsOptions {
+            region: None,
+            endpoint: None,
+            prefix: None,
+            env: None,
+            known_items: true,
+        }
+    }
 }
 
 /// A parsed backend selection.
@@ -151,6 +167,18 @@ fn parse_aws(url: &str, path: &str, options: &[(String, String)]) -> Result<Mesh
     }
     let mut aws = AwsOptions::default();
     for (name, value) in options {
+        if name == "known_items" {
+            aws.known_items = match value.as_str() {
+                "on" | "true" | "1" => true,
+                "off" | "false" | "0" => false,
+                other => {
+                    return Err(Error::config(format!(
+                        "mesh URL {url:?}: known_items={other:?} is neither on nor off"
+                    )));
+                }
+            };
+            continue;
+        }
         let slot = match name.as_str() {
             "region" => &mut aws.region,
             "endpoint" => &mut aws.endpoint,

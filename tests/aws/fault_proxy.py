@@ -1,10 +1,20 @@
 """An HTTP proxy in front of an AWS endpoint (moto) that answers a share of requests itself
 with a server error or a throttling error, without forwarding them, and forwards the rest.
 It can also lose answers: forward a request, then answer it with a 500 as if the answer had
-been lost after the write was made.
+been lost after the write was made (every n-th one of an operation, or a random share of the
+DynamoDB writes).
 
     proxy = FaultProxy(target="http://127.0.0.1:5000", rate=0.3, seed=7); proxy.start(); ...; proxy.stop()
+
+As a process, for the Rust and Node tests (prints its URL on the first line of stdout, serves
+until killed; `GET /__proxy/stats` answers {"injected", "forwarded", "lost"} as JSON):
+
+    python tests/aws/fault_proxy.py TARGET [--rate R] [--lose-rate L] [--seed S]
 """
+
+import argparse
+import json
+import sys
 
 import http.client
 import random
@@ -18,14 +28,17 @@ DYNAMODB_FAULTS = [
     (400, "com.amazonaws.dynamodb.v20120810#ThrottlingException", "injected throttling"),
     (400, "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException", "injected throughput error"),
 ]
+# The DynamoDB operations whose answers `lose_rate` loses: the writes.
+DYNAMODB_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
 S3_FAULTS = [(500, "InternalError"), (503, "SlowDown"), (503, "ServiceUnavailable")]
 
 
 class FaultProxy:
-    def __init__(self, target: str, rate: float, seed: int, only=None, lose_every=0, lose_operation=None) -> None:
+    def __init__(self, target: str, rate: float, seed: int, only=None, lose_every=0, lose_operation=None, lose_rate=0.0) -> None:
         """`only(method, path)`, when given, limits faults to the requests it accepts.
         `lose_every` = n > 0 loses the answer of every n-th forwarded DynamoDB `lose_operation`
-        (say "PutItem"), so a retry of a lost answer is never lost itself."""
+        (say "PutItem"), so a retry of a lost answer is never lost itself. `lose_rate` loses the
+        answers of that share of the forwarded DynamoDB writes, at random."""
         self.target = urllib.parse.urlsplit(target)
         self.rate = rate
         self.only = only
@@ -35,6 +48,7 @@ class FaultProxy:
         self.forwarded = 0
         self.lose_every = lose_every
         self.lose_operation = lose_operation
+        self.lose_rate = lose_rate
         self.lost = 0
         self.matching = 0
         # The DynamoDB operations forwarded (X-Amz-Target without its service prefix), in order.
@@ -43,6 +57,9 @@ class FaultProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes: without this, Nagle's algorithm and
+            # delayed ACKs add 40 ms to every answer.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):  # quiet
                 pass
@@ -72,6 +89,11 @@ class FaultProxy:
 
             def _handle(self) -> None:
                 body = self._body()
+                if self.path == "/__proxy/stats":
+                    with proxy.lock:
+                        stats = {"injected": proxy.injected, "forwarded": proxy.forwarded, "lost": proxy.lost}
+                    self._reply(200, [("Content-Type", "application/json")], json.dumps(stats).encode())
+                    return
                 with proxy.lock:
                     eligible = proxy.only is None or proxy.only(self.command, self.path)
                     fault = eligible and proxy.random.random() < proxy.rate
@@ -87,7 +109,9 @@ class FaultProxy:
                         if lose:
                             proxy.matching += 1
                             lose = proxy.matching % proxy.lose_every == 0
-                            proxy.lost += lose
+                        if not lose and proxy.lose_rate and operation in DYNAMODB_WRITES:
+                            lose = proxy.random.random() < proxy.lose_rate
+                        proxy.lost += lose
                 if fault:
                     if self.headers.get("X-Amz-Target", "").startswith("DynamoDB"):
                         status, kind, message = proxy.random.choice(DYNAMODB_FAULTS)
@@ -126,3 +150,19 @@ class FaultProxy:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("target")
+    parser.add_argument("--rate", type=float, default=0.0)
+    parser.add_argument("--lose-rate", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    proxy = FaultProxy(args.target, rate=args.rate, seed=args.seed, lose_rate=args.lose_rate)
+    print(proxy.url, flush=True)
+    proxy.server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

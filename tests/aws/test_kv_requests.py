@@ -1,11 +1,12 @@
 """Which DynamoDB requests a KV write sends, recorded by a proxy that forwards everything.
 
-A client remembers what it last read or wrote of a key; a write to such a key is one
-conditional PutItem of the whole item (version + 1, on condition that the stored version and
-creation time are still the ones remembered). A key it knows nothing of is guessed absent (one
-PutItem on condition that it is absent or expired) while recent unknown keys mostly were, and
-written with one UpdateItem when they were not; a key that another client wrote since it was
-remembered is written with UpdateItem from then on. The values and versions are checked too."""
+Every write is one conditional PutItem of the whole item. A client remembers what it last read
+or wrote of a key (the known-items optimisation): a write to such a key is one PutItem of the
+next version, on condition that the stored item is still the one remembered. A key it knows
+nothing of is guessed absent; when the guess or the memory is wrong, the failed condition
+returns the stored item, and the write is planned again from it (a second PutItem). A
+conditional write the memory cannot decide reads the item first. No write ever sends
+UpdateItem. With `known_items=off` the results are the same and only the requests differ."""
 
 import uuid
 
@@ -20,12 +21,12 @@ from fault_proxy import FaultProxy
 ENDPOINT = moto_endpoint()
 
 
-def _clients():
+def _clients(options: str = ""):
     prefix = f"req{uuid.uuid4().hex[:8]}-"
     other = MeshClient(f"aws://?region=us-east-1&endpoint={ENDPOINT}&prefix={prefix}")
     other.provision()
     proxy = FaultProxy(ENDPOINT, rate=0.0, seed=1).start()
-    return MeshClient(f"aws://?region=us-east-1&endpoint={proxy.url}&prefix={prefix}"), other, proxy
+    return MeshClient(f"aws://?region=us-east-1&endpoint={proxy.url}&prefix={prefix}{options}"), other, proxy
 
 
 def _sent(proxy, action):
@@ -52,54 +53,82 @@ def test_writes_to_keys_the_client_knows_are_one_conditional_put() -> None:
         _, ops = _sent(proxy, lambda: mesh.kv.delete("new"))
         item, ops = _sent(proxy, lambda: mesh.kv.set("new", "w"))
         assert (item.version, ops) == (1, ["PutItem"]), "a key this client deleted"
+        item, ops = _sent(proxy, lambda: mesh.kv.set("fresh", "x", if_absent=True))
+        assert (item.version, ops) == (1, ["PutItem"])
     finally:
         proxy.stop()
 
 
-def test_a_key_another_client_writes_goes_back_to_update_item() -> None:
+def test_a_key_another_client_wrote_is_written_from_the_item_the_failed_put_returns() -> None:
     mesh, other, proxy = _clients()
     try:
         mesh.kv.set("shared", 1)
         mesh.kv.set("shared", 2)
         other.kv.set("shared", "other")  # version 3, behind this client's back
         item, ops = _sent(proxy, lambda: mesh.kv.set("shared", 4))
-        assert (item.version, ops) == (4, ["PutItem", "UpdateItem"]), "stale: the put's condition fails, then an update"
+        assert (item.version, ops) == (4, ["PutItem", "PutItem"]), "stale: the put's condition fails, then the next version"
         item, ops = _sent(proxy, lambda: mesh.kv.set("shared", 5))
-        assert (item.version, ops) == (5, ["UpdateItem"]), "a contended key is updated from now on"
+        assert (item.version, ops) == (5, ["PutItem"]), "known again"
         assert other.kv.get("shared").value == 5
 
         read = mesh.kv.get("shared")
         other.kv.set("shared", "other again")
         with pytest.raises(Conflict):
-            mesh.kv.set("shared", "stale", if_version=read.version)
+            _, ops = _sent(proxy, lambda: mesh.kv.set("shared", "stale", if_version=read.version))
+        assert proxy.operations == ["PutItem"], "one refused put, no retry"
         assert other.kv.get("shared").value == "other again"
+        item, ops = _sent(proxy, lambda: mesh.kv.set("shared", "new", if_version=6))
+        assert (item.version, ops) == (7, ["PutItem"]), "the refused put taught the client version 6"
     finally:
         proxy.stop()
 
 
-def test_unknown_keys_are_guessed_absent_while_most_were() -> None:
+def test_keys_the_client_never_saw() -> None:
     mesh, other, proxy = _clients()
     try:
-        for i in range(2):
-            other.kv.set(f"old{i}", "other")
-        item, ops = _sent(proxy, lambda: mesh.kv.set("old0", "mine"))
-        assert (item.version, ops) == (2, ["PutItem", "PutItem"]), "a wrong guess: the failed put returns the stored version"
-        assert other.kv.get("old0").value == "mine"
-        item, ops = _sent(proxy, lambda: mesh.kv.set("old1", "mine"))
-        assert (item.version, ops) == (2, ["UpdateItem"]), "after a miss, unknown keys are updated"
-        for i in range(8):
-            item, ops = _sent(proxy, lambda: mesh.kv.set(f"new{i}", i))
-            assert (item.version, ops) == (1, ["UpdateItem"]), f"new{i}: not guessing yet"
-        item, ops = _sent(proxy, lambda: mesh.kv.set("new8", 8))
-        assert (item.version, ops) == (1, ["PutItem"]), "eight new keys make up for two misses"
-        assert [other.kv.get(f"new{i}").value for i in range(9)] == list(range(9))
+        other.kv.set("old", "other")
+        item, ops = _sent(proxy, lambda: mesh.kv.set("old", "mine"))
+        assert (item.version, ops) == (2, ["PutItem", "PutItem"]), "a wrong guess: the failed put returns the stored item"
+        assert other.kv.get("old").value == "mine"
+        other.kv.set("cas", 1)
+        item, ops = _sent(proxy, lambda: mesh.kv.set("cas", 2, if_version=1))
+        assert (item.version, ops) == (2, ["GetItem", "PutItem"]), "if_version on an unknown key reads it first"
+        with pytest.raises(Conflict):
+            mesh.kv.set("cas", 3, if_absent=True)
+    finally:
+        proxy.stop()
+
+
+@pytest.mark.parametrize("known_items", ["on", "off"])
+def test_results_are_the_same_with_known_items_on_and_off(known_items: str) -> None:
+    mesh, other, proxy = _clients(f"&known_items={known_items}")
+    try:
+        results = []
+        for n in range(3):
+            item, ops = _sent(proxy, lambda: mesh.kv.set("k", n))
+            results.append((item.version, item.value))
+        read = mesh.kv.get("k")
+        item, cas_ops = _sent(proxy, lambda: mesh.kv.set("k", "cas", if_version=read.version))
+        results.append((item.version, item.value))
+        other.kv.set("k", "other")
+        with pytest.raises(Conflict):
+            mesh.kv.set("k", "stale", if_version=item.version)
+        item, ops = _sent(proxy, lambda: mesh.kv.set("k", "last"))
+        results.append((item.version, item.value))
+        assert results == [(1, 0), (2, 1), (3, 2), (4, "cas"), (6, "last")]
+        assert "UpdateItem" not in proxy.operations
+        expected_cas = ["PutItem"] if known_items == "on" else ["GetItem", "PutItem"]
+        assert cas_ops == expected_cas
+        # On, the refused conditional put taught the client the stored item; off, the guess
+        # that the key is absent is wrong.
+        assert ops == (["PutItem"] if known_items == "on" else ["PutItem", "PutItem"])
     finally:
         proxy.stop()
 
 
 def test_a_put_whose_answer_was_lost_is_not_written_twice() -> None:
-    """The proxy makes every third PutItem and then answers 500: the SDK re-sends it, its
-    condition fails on the item it stored itself, and that counts as done (no second version)."""
+    """The proxy makes every third PutItem and then answers 500: the client reads the item
+    back, finds its own write id in it, and counts the write as done (no second version)."""
     prefix = f"lost{uuid.uuid4().hex[:8]}-"
     direct = MeshClient(f"aws://?region=us-east-1&endpoint={ENDPOINT}&prefix={prefix}")
     direct.provision()
@@ -112,7 +141,8 @@ def test_a_put_whose_answer_was_lost_is_not_written_twice() -> None:
             item = mesh.kv.set("counter", n)
             assert (item.version, item.value) == (n, n), "one version per write"
         assert proxy.lost >= 10
-        assert "UpdateItem" not in proxy.operations, "no write fell back to an update"
+        assert proxy.operations.count("PutItem") == 40, "no put was sent twice"
+        assert proxy.operations.count("GetItem") == proxy.lost, "one read back per lost answer"
         stored = direct.kv.get("counter")
         assert (stored.version, stored.value) == (30, 30)
         assert [direct.kv.get(f"new{i}").version for i in range(10)] == [1] * 10

@@ -6,6 +6,62 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::error::{Error, ErrorKind};
 
+/// Error codes of requests refused for their rate: nothing was done, and a later retry may pass.
+const THROTTLING_CODES: [&str; 8] = [
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "Throttling",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "AWS.SimpleQueueService.RequestThrottled",
+];
+
+/// Error codes of a failure inside the service: the request may or may not have been applied.
+const SERVER_ERROR_CODES: [&str; 6] = [
+    "InternalServerError",
+    "InternalError",
+    "InternalException",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+];
+
+/// How a write request that failed may have ended, for callers that retry writes themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteFailure {
+    /// Refused for its rate before anything was done: send it again after a pause.
+    NotApplied,
+    /// No answer came back (a server error, a timeout, a lost connection): it may have been
+    /// applied or not.
+    MaybeApplied,
+    /// Refused for good (validation, access, a missing table): report it.
+    Refused,
+}
+
+/// How the failed write request that got `error` may have ended.
+pub(crate) fn write_failure<E>(error: &SdkError<E, HttpResponse>) -> WriteFailure
+where
+    E: ProvideErrorMetadata,
+{
+    let code = error.code().unwrap_or_default();
+    if THROTTLING_CODES.contains(&code) {
+        return WriteFailure::NotApplied;
+    }
+    let server_error = SERVER_ERROR_CODES.contains(&code)
+        || error
+            .raw_response()
+            .is_some_and(|r| r.status().as_u16() >= 500);
+    match error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            WriteFailure::MaybeApplied
+        }
+        _ if server_error => WriteFailure::MaybeApplied,
+        _ => WriteFailure::Refused,
+    }
+}
+
 /// What an AWS call acted on, for error messages.
 pub(crate) struct Target<'a> {
     /// The agent-mesh operation, e.g. `kv.set`.
@@ -125,26 +181,16 @@ where
                 target.resource
             ),
         ),
-        "ProvisionedThroughputExceededException"
-        | "ThrottlingException"
-        | "Throttling"
-        | "RequestLimitExceeded"
-        | "SlowDown"
-        | "TooManyRequestsException"
-        | "RequestThrottled"
-        | "AWS.SimpleQueueService.RequestThrottled" => {
+        code if THROTTLING_CODES.contains(&code) => {
             (ErrorKind::Throttled, "retry later, with backoff".into())
         }
         "ValidationException" | "InvalidArgument" | "EntityTooLarge" => (
             ErrorKind::InvalidInput,
             "check the request against the AWS limits".into(),
         ),
-        "InternalServerError"
-        | "InternalError"
-        | "InternalException"
-        | "InternalFailure"
-        | "ServiceUnavailable"
-        | "ServiceUnavailableException" => (ErrorKind::Unavailable, "retry later".into()),
+        code if SERVER_ERROR_CODES.contains(&code) => {
+            (ErrorKind::Unavailable, "retry later".into())
+        }
         _ => match &error {
             SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => (
                 ErrorKind::Unavailable,

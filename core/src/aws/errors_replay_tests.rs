@@ -54,7 +54,11 @@ fn kv(http: &StaticReplayClient) -> DynamoKv {
         .retry_config(super::retry_config().with_initial_backoff(Duration::from_millis(1)))
         .http_client(http.clone())
         .build();
-    DynamoKv::new(aws_sdk_dynamodb::Client::from_conf(config), TABLE.into())
+    DynamoKv::new(
+        aws_sdk_dynamodb::Client::from_conf(config),
+        TABLE.into(),
+        true,
+    )
 }
 
 #[tokio::test]
@@ -122,4 +126,69 @@ async fn validation_errors_and_missing_tables_are_not_retried() {
         assert_eq!(err.kind, expected, "{kind}: {err}");
         assert!(!err.retryable, "{kind}");
     }
+}
+
+/// An unconditional write of 2 under `k`.
+fn set_k_to_2() -> crate::backend::KvWrite {
+    crate::backend::KvWrite {
+        key: "k".into(),
+        value: json!(2),
+        encoded: "2".into(),
+        expires_at: None,
+        condition: crate::backend::WriteCondition::Always,
+    }
+}
+
+/// `GetItem`'s answer: `k` at `version`, created at epoch ms 1.
+fn item_at(version: u64) -> ReplayEvent {
+    ReplayEvent::new(
+        get_item(),
+        response(
+            200,
+            json!({"Item": {"key": {"S": "k"}, "value": {"S": "1"}, "version": {"N": version.to_string()}, "created_at": {"N": "1"}, "updated_at": {"N": "1"}}}),
+        ),
+    )
+}
+
+#[tokio::test]
+async fn a_lost_write_answer_the_item_no_longer_tells_is_an_unknown_outcome() {
+    // get (the client learns version 1), the put's answer is lost (500), the read back finds
+    // version 50 of the same incarnation without write ids: it cannot be told whether the put
+    // was applied, so the set fails, not retryable, instead of guessing.
+    let http = StaticReplayClient::new(vec![
+        item_at(1),
+        error(500, "InternalServerError", "answer lost"),
+        item_at(50),
+    ]);
+    let kv = kv(&http);
+    kv.get("k").await.unwrap();
+    let err = kv.set(set_k_to_2()).await.unwrap_err();
+    assert_eq!(
+        http.actual_requests().count(),
+        3,
+        "get, put, read back; nothing re-sent"
+    );
+    assert_eq!(err.kind, ErrorKind::Unavailable, "{err}");
+    assert!(!err.retryable, "{err}");
+    assert_eq!(err.context_value("outcome"), Some("unknown"));
+    assert!(err.message.contains("read the key"), "{err}");
+}
+
+#[tokio::test]
+async fn a_throttled_write_is_sent_again_planned_from_a_fresh_read() {
+    let http = StaticReplayClient::new(vec![
+        item_at(1),
+        error(400, "ThrottlingException", "slow down"),
+        item_at(1),
+        ReplayEvent::new(get_item(), response(200, json!({}))),
+    ]);
+    let kv = kv(&http);
+    kv.get("k").await.unwrap();
+    let item = kv.set(set_k_to_2()).await.unwrap();
+    assert_eq!((item.version, item.value), (2, json!(2)));
+    assert_eq!(
+        http.actual_requests().count(),
+        4,
+        "get, throttled put, read, put"
+    );
 }

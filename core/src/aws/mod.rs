@@ -18,6 +18,9 @@ mod events;
 mod history;
 mod known_items;
 mod kv;
+mod kv_layout;
+mod kv_upstream;
+mod kv_write;
 mod subscription;
 mod tables;
 mod timeline;
@@ -76,7 +79,11 @@ impl AwsBackend {
         );
         Ok(AwsBackend {
             workflows: Arc::new(workflows),
-            kv: Arc::new(kv::DynamoKv::new(dynamo.clone(), names.kv_table)),
+            kv: Arc::new(kv::DynamoKv::new(
+                dynamo.clone(),
+                names.kv_table,
+                options.known_items,
+            )),
             timeline: Arc::new(timeline::DynamoTimeline::new(dynamo, names.timeline_table)),
             events: Arc::new(events::EventBridgeEvents::new(
                 aws_sdk_eventbridge::Client::new(&sdk),

@@ -1,7 +1,8 @@
 //! A worker process the cross-process tests spawn against one mesh.
 //!
 //! `mesh-worker incr <url> <key> <n>`: performs `n` conditional increments of the counter at
-//! `key` (read, then write with `if_version`, retrying on `Conflict`); prints the conflicts seen.
+//! `key` (read, then write with `if_version`, retrying on `Conflict` and on retryable errors,
+//! which mean nothing was written); prints the conflicts seen.
 //!
 //! `mesh-worker bench-get <url> <n> <keys>`: times `n` calls of `kv().get` on keys
 //! `user:<(i * 7919) % keys>:preferences` and prints `{"p50_ns", "p99_ns", "ops_per_sec"}`.
@@ -110,12 +111,11 @@ async fn incr(url: &str, key: &str, n: u64) {
     let mut conflicts = 0u64;
     let mut done = 0;
     while done < n {
-        let item = mesh
-            .kv()
-            .get(key)
-            .await
-            .expect("get")
-            .expect("counter exists");
+        let item = match mesh.kv().get(key).await {
+            Ok(item) => item.expect("counter exists"),
+            Err(e) if e.retryable => continue,
+            Err(e) => panic!("get failed: {e}"),
+        };
         let next = json!(item.value.as_u64().expect("counter is a number") + 1);
         match mesh
             .kv()
@@ -124,6 +124,8 @@ async fn incr(url: &str, key: &str, n: u64) {
         {
             Ok(_) => done += 1,
             Err(e) if e.kind == ErrorKind::Conflict => conflicts += 1,
+            // A retryable error means nothing was written: the increment is tried again.
+            Err(e) if e.retryable => {}
             Err(e) => panic!("increment failed: {e}"),
         }
     }
