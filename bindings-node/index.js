@@ -28,11 +28,81 @@ function translate(error) {
   return error
 }
 
+const LIMITS = native.valueLimits()
+
+function invalid(kind, operation, key, message) {
+  const error = new MeshError({ kind, message: `${operation} ${JSON.stringify(key)}: ${message}`, retryable: false, context: { operation, key } })
+  return error
+}
+
+// Before an argument crosses into Rust (whose conversion of JS values recurses), it is walked
+// here without recursion: nesting past the core's depth limit (also an object that contains
+// itself), more nodes than its node limit (shared arrays that expand exponentially), and values
+// JSON cannot hold (NaN, Infinity, BigInt, functions, symbols, Dates, Maps, class instances)
+// are refused with an InvalidInput/TooLarge MeshError. Top-level functions (handlers), binary
+// data (Buffer, typed arrays) and Dates in the typed time options pass as they are.
+// The only places a Date may stand: the typed time options (elsewhere napi would turn a Date in
+// a JSON value into {}). A route is the argument index, then property names; '*' is any index.
+const DATE_FIELDS = {
+  'events.send': [[0, 'time']],
+  'events.sendBatch': [[0, '*', 'time']],
+  'timeline.get': [[1, 'since'], [1, 'until']],
+}
+
+function dateAllowed(operation, route) {
+  return (DATE_FIELDS[operation] || []).some((fields) => fields.length === route.length && fields.every((f, i) => f === '*' ? typeof route[i] === 'number' : f === route[i]))
+}
+
+function checkArgs(operation, args) {
+  const key = typeof args[0] === 'string' ? args[0] : ''
+  let nodes = 0
+  for (const [index, arg] of args.entries()) {
+    if (typeof arg === 'function' || ArrayBuffer.isView(arg) || arg instanceof ArrayBuffer) continue
+    // Each entry: value, depth, path (for messages), route (while shallow enough to be a Date field).
+    const stack = [[arg, 1, 'value', [index]]]
+    while (stack.length) {
+      const [value, depth, path, route] = stack.pop()
+      nodes += 1
+      if (nodes > LIMITS.maxNodes) {
+        throw invalid('TooLarge', operation, key, `the arguments hold more than ${LIMITS.maxNodes} objects, arrays and scalars (counting shared ones each time they appear); store large data as an artifact`)
+      }
+      const fail = (why) => invalid('InvalidInput', operation, key, `${path.length > 60 ? path.slice(0, 60) + '…' : path} ${why}; values must be plain objects, arrays, strings, finite numbers, booleans or null`)
+      switch (typeof value) {
+        case 'string':
+        case 'boolean':
+        case 'undefined':
+          continue
+        case 'number':
+          if (!Number.isFinite(value)) throw fail('is NaN or infinite, which JSON cannot hold')
+          continue
+        case 'bigint':
+        case 'symbol':
+        case 'function':
+          throw fail(`is a ${typeof value}, which is not JSON`)
+      }
+      if (value === null) continue
+      if (depth > LIMITS.maxDepth) throw fail(`nests deeper than ${LIMITS.maxDepth} levels of objects and arrays (does it contain itself?); flatten it`)
+      const child = (k) => (route && route.length < 3 ? [...route, k] : null)
+      if (Array.isArray(value)) {
+        for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], depth + 1, `${path}[${i}]`, child(i)])
+        continue
+      }
+      if (value instanceof Date && route && dateAllowed(operation, route)) continue
+      const proto = Object.getPrototypeOf(value)
+      if (proto !== Object.prototype && proto !== null) {
+        throw fail(`is a ${value.constructor ? value.constructor.name : 'object'}, which is not JSON (convert it first, e.g. a Date with toISOString())`)
+      }
+      for (const [k, v] of Object.entries(value)) stack.push([v, depth + 1, `${path}[${JSON.stringify(k)}]`, child(k)])
+    }
+  }
+}
+
 // Every I/O method of the addon's classes returns a Promise; an argument error thrown before the
 // Promise exists becomes a rejection too, so callers handle one failure path.
-function wrap(fn) {
+function wrap(fn, operation) {
   return function (...args) {
     try {
+      checkArgs(operation, args)
       return fn.apply(this, args).catch((e) => Promise.reject(translate(e)))
     } catch (error) {
       return Promise.reject(translate(error))
@@ -41,8 +111,9 @@ function wrap(fn) {
 }
 
 // Synchronous functions throw MeshError too.
-function wrapSync(fn) {
+function wrapSync(fn, operation) {
   return function (...args) {
+    checkArgs(operation, args)
     try {
       return fn.apply(this, args)
     } catch (error) {
@@ -51,14 +122,21 @@ function wrapSync(fn) {
   }
 }
 
-// The few methods that do no I/O and return no Promise.
-const SYNC_METHODS = { Workflows: ['register'], Worker: ['stop'] }
+// The operation a method is, as errors name it: `kv.set`, `events.sendBatch`, `call`.
+function operationName(className, method) {
+  if (className === 'MeshClient') return method
+  return `${className.charAt(0).toLowerCase()}${className.slice(1)}.${method}`
+}
 
-function wrapMethods(prototype, sync = []) {
+// The few methods that do no I/O and return no Promise.
+const SYNC_METHODS = { MeshClient: ['toString'], Workflows: ['register'], Worker: ['stop'] }
+
+function wrapMethods(className, prototype, sync = []) {
   for (const name of Object.getOwnPropertyNames(prototype)) {
     const descriptor = Object.getOwnPropertyDescriptor(prototype, name)
     if (name === 'constructor' || typeof descriptor.value !== 'function') continue
-    const wrapped = sync.includes(name) ? wrapSync(descriptor.value) : wrap(descriptor.value)
+    const operation = operationName(className, name)
+    const wrapped = sync.includes(name) ? wrapSync(descriptor.value, operation) : wrap(descriptor.value, operation)
     Object.defineProperty(prototype, name, { ...descriptor, value: wrapped })
   }
 }
@@ -75,7 +153,7 @@ function withWrappedStatics(cls) {
   for (const name of Object.getOwnPropertyNames(cls)) {
     const value = cls[name]
     if (typeof value === 'function' && !['length', 'name', 'prototype'].includes(name)) {
-      Object.defineProperty(exported, name, { value: wrap(value.bind(cls)), writable: false, enumerable: false })
+      Object.defineProperty(exported, name, { value: wrap(value.bind(cls), operationName(cls.name, name)), writable: false, enumerable: false })
     }
   }
   return exported
@@ -83,7 +161,7 @@ function withWrappedStatics(cls) {
 
 const classes = {}
 for (const name of ['MeshClient', 'Kv', 'Artifacts', 'Events', 'Subscription', 'Timeline', 'Workflows', 'Worker']) {
-  wrapMethods(native[name].prototype, SYNC_METHODS[name])
+  wrapMethods(name, native[name].prototype, SYNC_METHODS[name])
   classes[name] = withWrappedStatics(native[name])
 }
 
@@ -100,4 +178,4 @@ native.Subscription.prototype[Symbol.asyncIterator] = async function* () {
   }
 }
 
-module.exports = { ...native, ...classes, testEventPattern: wrapSync(native.testEventPattern), MeshError }
+module.exports = { ...native, ...classes, testEventPattern: wrapSync(native.testEventPattern, 'testEventPattern'), MeshError }

@@ -41,6 +41,12 @@ export declare class Events {
    * from now on; `{ name }` makes it durable.
    */
   subscribe(pattern: object | string, options?: SubscribeOptions): Promise<Subscription>
+  /**
+   * Deletes the durable subscription `name` (locally its position, on AWS its rule, target
+   * and queue); resolves to whether it existed. Subscribing with the name again starts
+   * afresh; a subscription still open on it rejects its next call with `NotFound`.
+   */
+  deleteSubscription(name: string): Promise<boolean>
 }
 
 /** The KV namespace of a `MeshClient`. */
@@ -89,6 +95,11 @@ export declare class MeshClient {
   call(name: string, args?: Record<string, any>): Promise<any>
   /** Creates, idempotently, every resource the configuration needs (a no-op locally). */
   provision(): Promise<void>
+  /**
+   * The client's configuration, e.g. `MeshClient(Local { dir: "./.agent-mesh", .. })`; an
+   * endpoint's user-info shows as `***`, never the credentials.
+   */
+  toString(): string
 }
 
 /**
@@ -449,6 +460,20 @@ export interface TimelineQuery {
   until?: Date
   /** `'newest'` (default) or `'oldest'` first. */
   order?: string
+}
+
+/** The value limits of this build (see `ValueLimits`). */
+export declare function valueLimits(): ValueLimits
+
+/**
+ * The limits every JSON argument is checked against (in `index.js`) before it crosses into
+ * Rust: nesting depth and node count, the core's `MAX_VALUE_DEPTH` and `MAX_VALUE_NODES`.
+ */
+export interface ValueLimits {
+  /** Deepest nesting of objects and arrays. */
+  maxDepth: number
+  /** Most objects, arrays and scalars in one argument. */
+  maxNodes: number
 }
 
 /** Options of `workflows.wait`. */

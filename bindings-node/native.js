@@ -844,3 +844,4 @@ module.exports.Timeline = nativeBinding.Timeline
 module.exports.Worker = nativeBinding.Worker
 module.exports.Workflows = nativeBinding.Workflows
 module.exports.testEventPattern = nativeBinding.testEventPattern
+module.exports.valueLimits = nativeBinding.valueLimits

@@ -23,7 +23,7 @@ cargo clippy -p agent-mesh --no-default-features --all-targets -- -D warnings
 section "Python: venv and pip install ./bindings-python (the README's install command)"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip >/dev/null
-.venv/bin/pip install -q pytest mypy python-hcl2==8.1.4
+.venv/bin/pip install -q pytest mypy python-hcl2==8.1.4 hypothesis
 .venv/bin/pip install -q ./bindings-python
 
 section "Node: dev tools, and the addon built from the Rust code (debug)"
@@ -63,7 +63,7 @@ section "on a moto server: Rust aws:// suite, node --test, pytest"
 tests/with-moto.sh bash -c '
   set -e
   cargo test -p agent-mesh --features moto-tests --test behaviour --test aws -- aws
-  cargo test -p agent-mesh --features moto-tests --lib --test aws_events --test aws_workflows
+  cargo test -p agent-mesh --features moto-tests --lib --test aws_events --test aws_workflows --test aws_hardening
   cargo test -p agent-mesh-tests --features moto --test aws_kv_stress
   (cd bindings-node && node --test test/*.test.js)
   .venv/bin/python -m pytest -q bindings-python/tests tests/cross_language tests/aws tests/asl

@@ -86,4 +86,11 @@ impl MeshClient {
     pub async fn provision(&self) -> Result<()> {
         self.inner.provision().await.js()
     }
+
+    /// The client's configuration, e.g. `MeshClient(Local { dir: "./.agent-mesh", .. })`; an
+    /// endpoint's user-info shows as `***`, never the credentials.
+    #[napi(js_name = "toString")]
+    pub fn to_js_string(&self) -> String {
+        format!("MeshClient({:?})", self.inner.config())
+    }
 }

@@ -44,3 +44,9 @@ impl<T> IntoJs<T> for agent_mesh::Result<T> {
 pub fn invalid(operation: &str, key: &str, why: impl std::fmt::Display) -> napi::Error {
     to_js(agent_mesh::Error::invalid_input(operation, key, why))
 }
+
+/// A timeout given in milliseconds as a `Duration`: `InvalidInput` for NaN, infinities,
+/// negative numbers and more than a year (omit it to wait without a limit).
+pub fn timeout_ms(operation: &str, key: &str, ms: f64) -> Result<std::time::Duration> {
+    agent_mesh::validate::timeout(operation, key, ms / 1000.0).js()
+}

@@ -205,6 +205,21 @@ impl Events {
             })
         })
     }
+
+    /// Deletes the durable subscription `name` (locally its position, on AWS its rule, target
+    /// and queue); resolves to whether it existed. Subscribing with the name again starts
+    /// afresh; a subscription still open on it rejects its next call with `NotFound`.
+    #[napi]
+    pub fn delete_subscription<'env>(
+        &self,
+        env: &'env Env,
+        name: String,
+    ) -> Result<PromiseRaw<'env, bool>> {
+        let mesh = self.mesh.clone();
+        promise(env, async move {
+            mesh.events().delete_subscription(&name).await.js()
+        })
+    }
 }
 
 /// How long one wait of `next()` holds the subscription before letting `close()` in.
@@ -228,8 +243,13 @@ impl Subscription {
         timeout_ms: Option<f64>,
     ) -> Result<PromiseRaw<'env, Option<ReceivedEvent>>> {
         let inner = self.inner.clone();
-        let deadline = timeout_ms
-            .map(|ms| tokio::time::Instant::now() + Duration::from_secs_f64(ms.max(0.0) / 1000.0));
+        let deadline = match timeout_ms {
+            Some(ms) => Some(
+                tokio::time::Instant::now()
+                    + crate::errors::timeout_ms("subscription.next", "timeoutMs", ms)?,
+            ),
+            None => None,
+        };
         promise(env, async move {
             // Waits in slices, releasing the subscription between them, so `close()` from
             // elsewhere is never stuck behind a `next()` that waits for ever.

@@ -22,6 +22,25 @@ pub use events::{
 };
 pub use kv::{Kv, KvItem, KvPage, ListOptions, SetOptions};
 pub use timeline::{Timeline, TimelineEntry, TimelinePage, TimelineQuery};
+/// The limits every JSON argument is checked against (in `index.js`) before it crosses into
+/// Rust: nesting depth and node count, the core's `MAX_VALUE_DEPTH` and `MAX_VALUE_NODES`.
+#[napi_derive::napi(object)]
+pub struct ValueLimits {
+    /// Deepest nesting of objects and arrays.
+    pub max_depth: u32,
+    /// Most objects, arrays and scalars in one argument.
+    pub max_nodes: u32,
+}
+
+/// The value limits of this build (see `ValueLimits`).
+#[napi_derive::napi]
+pub fn value_limits() -> ValueLimits {
+    ValueLimits {
+        max_depth: agent_mesh::validate::MAX_VALUE_DEPTH as u32,
+        max_nodes: agent_mesh::validate::MAX_VALUE_NODES as u32,
+    }
+}
+
 pub use workflows::{
     Execution, ExecutionPage, ExecutionRef, HistoryEvent, ListExecutionsOptions, StartOptions,
     StateMachineInfo, StopOptions, WaitOptions, Worker, Workflows,

@@ -11,12 +11,27 @@ use napi::{Env, Result};
 /// memory-backend call — the Promise is returned settled, saving the round trip through a tokio
 /// task and back to the event loop (about 100 µs). Otherwise the future, which has not blocked,
 /// continues on the runtime.
+///
+/// A panic inside the core rejects the Promise with an `Internal` MeshError; it never aborts the
+/// Node process.
 pub fn promise<T, F>(env: &Env, future: F) -> Result<PromiseRaw<'_, T>>
 where
     T: ToNapiValue + Send + 'static,
     F: Future<Output = Result<T>> + Send + 'static,
 {
-    let mut future = Box::pin(future);
+    use futures::FutureExt;
+    let mut future = Box::pin(
+        std::panic::AssertUnwindSafe(future)
+            .catch_unwind()
+            .map(|result| {
+                result.unwrap_or_else(|panic| {
+                    Err(crate::errors::to_js(agent_mesh::Error::from_panic(
+                        "agent-mesh",
+                        panic.as_ref(),
+                    )))
+                })
+            }),
+    );
     let mut cx = Context::from_waker(Waker::noop());
     match napi::bindgen_prelude::within_runtime_if_available(|| future.as_mut().poll(&mut cx)) {
         Poll::Ready(Ok(value)) => PromiseRaw::resolve(env, value),

@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use napi::Env;
@@ -12,13 +11,10 @@ use napi::bindgen_prelude::PromiseRaw;
 use napi_derive::napi;
 use serde_json::{Value, json};
 
-use crate::errors::{IntoJs, Result, invalid};
+use crate::errors::{IntoJs, Result};
 use crate::events::json_text_or_value;
 use crate::handler::{JsHandlerFn, task_handler};
 use crate::promise::promise;
-
-/// A `timeoutMs` at least this long (about 31,700 years) waits without a limit.
-const NO_LIMIT_MS: f64 = 1e15;
 
 /// A state machine as `create` stored it.
 #[napi(object)]
@@ -244,16 +240,7 @@ impl Workflows {
         options: Option<WaitOptions>,
     ) -> Result<PromiseRaw<'env, Execution>> {
         let timeout = match options.unwrap_or_default().timeout_ms {
-            Some(ms) if ms.is_nan() => {
-                return Err(invalid(
-                    "workflows.wait",
-                    &arn,
-                    "timeoutMs must be a number of milliseconds, not NaN",
-                ));
-            }
-            // Beyond any real wait (and Infinity): no limit.
-            Some(ms) if ms >= NO_LIMIT_MS => None,
-            Some(ms) => Some(Duration::from_secs_f64(ms.max(0.0) / 1000.0)),
+            Some(ms) => Some(crate::errors::timeout_ms("workflows.wait", &arn, ms)?),
             None => None,
         };
         let mesh = self.mesh.clone();

@@ -27,6 +27,9 @@ async function usage(): Promise<void> {
     break
   }
   await sub.close()
+  const existed: boolean = await mesh.events.deleteSubscription('typed')
+  const shown: string = mesh.toString()
+  console.log(existed, shown)
   const entry: TimelineEntry = await mesh.timeline.append('user/u1', { x: 1 })
   const timeline: TimelinePage = await mesh.timeline.get('user/', { limit: 10, order: 'oldest', since: new Date(0) })
   console.log(matched, eventId, failure, next?.id, entry.id, timeline.nextCursor)

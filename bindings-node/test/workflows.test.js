@@ -6,6 +6,7 @@
 'use strict'
 const assert = require('node:assert/strict')
 const { execFileSync } = require('node:child_process')
+const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
 const { test } = require('node:test')
@@ -543,7 +544,9 @@ if (BACKENDS.includes('aws')) {
       assert.ok(polls.length > 0 && polls.every((p) => p.body.activityArn === activity && p.body.workerName))
       const e = await rejection(mesh.workflows.sendTaskSuccess(good, { again: true }))
       assert.equal(e.code, 'NotFound')
-      assert.match(e.message, new RegExp(good))
+      // Named by its fingerprint only (a task token is a credential; Step Functions quotes it).
+      const fingerprint = `task token sha256:${crypto.createHash('sha256').update(good).digest('hex').slice(0, 8)}`
+      assert.ok(e.message.includes(fingerprint) && !`${e.message} ${JSON.stringify(e.context)}`.includes(good), e.message)
     } finally {
       server.kill()
     }

@@ -9,7 +9,7 @@ use agent_mesh::{ListOptions, MeshConfig, PutOptions, SetOptions};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::convert::from_py;
+use crate::convert::{Count, from_py};
 use crate::errors::IntoPy;
 use crate::events::Events;
 use crate::runtime::block_on;
@@ -160,9 +160,10 @@ impl Kv {
         value: &Bound<'_, PyAny>,
         ttl_seconds: Option<f64>,
         ttl_hours: Option<f64>,
-        if_version: Option<u64>,
+        if_version: Option<Count>,
         if_absent: bool,
     ) -> PyResult<KvItem> {
+        let if_version = if_version.map(|v| v.0);
         let value = from_py("kv.set", key, value)?;
         let options =
             SetOptions::from_parts("kv.set", key, ttl_seconds, ttl_hours, if_version, if_absent)
@@ -185,9 +186,10 @@ impl Kv {
         &self,
         py: Python<'_>,
         prefix: &str,
-        limit: Option<usize>,
+        limit: Option<Count>,
         cursor: Option<String>,
     ) -> PyResult<Page> {
+        let limit = limit.map(Count::size);
         let client = self.shared.client(py)?;
         let page = block_on(py, client.kv().list(prefix, ListOptions { limit, cursor })).py()?;
         Page::new(py, page, KvItem::new)
@@ -318,9 +320,10 @@ impl Artifacts {
         &self,
         py: Python<'_>,
         prefix: &str,
-        limit: Option<usize>,
+        limit: Option<Count>,
         cursor: Option<String>,
     ) -> PyResult<Page> {
+        let limit = limit.map(Count::size);
         let client = self.shared.client(py)?;
         let page = block_on(
             py,

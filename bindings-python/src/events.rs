@@ -248,6 +248,14 @@ impl Events {
             inner: Arc::new(Mutex::new(Some(sub))),
         })
     }
+
+    /// Deletes the durable subscription `name` (locally its position, on AWS its rule, target
+    /// and queue); returns whether it existed. Subscribing with the name again starts afresh;
+    /// a subscription still open on it raises NotFound on its next call.
+    fn delete_subscription(&self, py: Python<'_>, name: &str) -> PyResult<bool> {
+        let client = self.shared.client(py)?;
+        block_on(py, client.events().delete_subscription(name)).py()
+    }
 }
 
 /// How long one wait inside `__next__` lasts before Python signals (Ctrl-C) are checked.
@@ -291,7 +299,11 @@ impl Subscription {
     #[pyo3(signature = (timeout=None))]
     fn next(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<ReceivedEvent>> {
         match timeout {
-            Some(t) => self.wait(py, Duration::from_secs_f64(t.max(0.0))),
+            Some(t) => {
+                let timeout = agent_mesh::validate::timeout("subscription.next", "timeout", t)
+                    .map_err(crate::errors::to_py_err)?;
+                self.wait(py, timeout)
+            }
             None => loop {
                 if let Some(event) = self.wait(py, SIGNAL_CHECK)? {
                     return Ok(Some(event));

@@ -33,12 +33,18 @@ fn runtime() -> Arc<Runtime> {
     }
 }
 
-/// Runs `future` to completion with the GIL released.
-pub fn block_on<F>(py: Python<'_>, future: F) -> F::Output
+/// Runs `future` to completion with the GIL released. A panic inside the core becomes an
+/// `Internal` error (raised as `agent_mesh.Internal`), never a `PanicException`.
+pub fn block_on<T, F>(py: Python<'_>, future: F) -> agent_mesh::Result<T>
 where
-    F: Future + Send,
-    F::Output: Send,
+    F: Future<Output = agent_mesh::Result<T>> + Send,
+    T: Send,
 {
     let rt = runtime();
-    py.detach(|| rt.block_on(future))
+    py.detach(|| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(future)))
+            .unwrap_or_else(|panic| {
+                Err(agent_mesh::Error::from_panic("agent-mesh", panic.as_ref()))
+            })
+    })
 }

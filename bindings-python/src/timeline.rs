@@ -6,7 +6,7 @@ use agent_mesh::{Order, TimelineQuery, Timestamp};
 use pyo3::prelude::*;
 
 use crate::client::Shared;
-use crate::convert::{from_py, to_py};
+use crate::convert::{Count, from_py, to_py};
 use crate::errors::IntoPy;
 use crate::runtime::block_on;
 use crate::types::Page;
@@ -76,14 +76,14 @@ impl Timeline {
         &self,
         py: Python<'_>,
         prefix: &str,
-        limit: Option<usize>,
+        limit: Option<Count>,
         cursor: Option<String>,
         since: Option<Timestamp>,
         until: Option<Timestamp>,
         order: &str,
     ) -> PyResult<Page> {
         let query = TimelineQuery {
-            limit,
+            limit: limit.map(Count::size),
             cursor,
             since,
             until,

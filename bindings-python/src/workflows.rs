@@ -13,7 +13,7 @@ use pyo3::types::{PyCFunction, PyDict, PyTuple};
 use serde_json::Value;
 
 use crate::client::Shared;
-use crate::convert::from_py;
+use crate::convert::{Count, from_py};
 use crate::errors::{IntoPy, to_py_err};
 use crate::handlers::task_handler;
 use crate::runtime::block_on;
@@ -23,15 +23,9 @@ use crate::workflow_types::{Execution, HistoryEvent, StateMachineInfo};
 /// How long one wait inside `wait` lasts before Python signals (Ctrl-C) are checked.
 const SIGNAL_CHECK: Duration = Duration::from_millis(200);
 
-/// `seconds` as a Duration, or InvalidInput for NaN and values too large.
+/// `seconds` as a Duration, or InvalidInput for NaN, infinities, negative and huge values.
 fn seconds(operation: &str, key: &str, seconds: f64) -> PyResult<Duration> {
-    Duration::try_from_secs_f64(seconds.max(0.0)).map_err(|_| {
-        to_py_err(Error::invalid_input(
-            operation,
-            key,
-            format!("the timeout must be a number of seconds, not {seconds}"),
-        ))
-    })
+    agent_mesh::validate::timeout(operation, key, seconds).map_err(to_py_err)
 }
 
 /// Waits for the execution `arn` in slices, checking signals between them, until it is no
@@ -202,7 +196,7 @@ impl Workflows {
         py: Python<'_>,
         name: &str,
         status: Option<&str>,
-        limit: Option<usize>,
+        limit: Option<Count>,
         cursor: Option<String>,
     ) -> PyResult<Page> {
         let status = status
@@ -211,7 +205,10 @@ impl Workflows {
             .py()?;
         let options = ListExecutionsOptions {
             status,
-            page: ListOptions { limit, cursor },
+            page: ListOptions {
+                limit: limit.map(Count::size),
+                cursor,
+            },
         };
         let client = self.shared.client(py)?;
         let page = block_on(py, client.workflows().list_executions(name, options)).py()?;
@@ -278,11 +275,13 @@ impl Workflows {
         token: &str,
         output: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
+        // Errors name the token by its fingerprint only (a task token is a credential).
+        let label = agent_mesh::redact::token_label(token);
         let output = json_text_or_value(
             "workflows.send_task_success",
-            token,
+            &label,
             "output",
-            from_py("workflows.send_task_success", token, output)?,
+            from_py("workflows.send_task_success", &label, output)?,
         )
         .py()?;
         let client = self.shared.client(py)?;
@@ -403,7 +402,11 @@ impl Worker {
                 .call0()?
                 .is_none();
             if !on_event_loop {
-                block_on(py, worker.stopped());
+                block_on(py, async {
+                    worker.stopped().await;
+                    Ok(())
+                })
+                .py()?;
             }
         }
         Ok(())

@@ -40,9 +40,10 @@ def events_usage(mesh: MeshClient) -> None:
             detail_type: str = event.detail_type
             print(detail_type, event.time.isoformat(), event.to_dict())
             break
+    existed: bool = mesh.events.delete_subscription("typed")
     entry: agent_mesh.TimelineEntry = mesh.timeline.append("user/u1", {"x": 1})
     page = mesh.timeline.get("user/", limit=10, order="oldest")
-    print(matched, event_id, error, got, entry.id, page.next_cursor)
+    print(matched, event_id, error, got, entry.id, page.next_cursor, existed)
 
 
 async def async_usage(mesh: AsyncMeshClient) -> None:
@@ -55,7 +56,8 @@ async def async_usage(mesh: AsyncMeshClient) -> None:
             print(event.id)
             break
     entry = await mesh.timeline.append("s", {})
-    print(item, head, entry.stream)
+    deleted: bool = await mesh.events.delete_subscription("typed")
+    print(item, head, entry.stream, deleted)
 
 
 def workflows_usage(mesh: MeshClient) -> None:

@@ -67,9 +67,17 @@ pub struct Artifact {
 }
 
 /// The artifact domain of a [`MeshClient`](crate::MeshClient): `mesh.artifacts()`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Artifacts {
     backend: Arc<dyn ArtifactBackend>,
+}
+
+/// Shows no backend details: an AWS backend's SDK configuration may hold an endpoint with
+/// credentials.
+impl std::fmt::Debug for Artifacts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Artifacts").finish_non_exhaustive()
+    }
 }
 
 impl Artifacts {
@@ -175,10 +183,13 @@ pub(crate) fn not_found(operation: &str, key: &str) -> Error {
     )
 }
 
-/// Validates a put and normalises its options (default content type, lower-case metadata keys).
+/// Validates a put and normalises its options (default content type, lower-case metadata keys):
+/// metadata names are header-safe ASCII and distinct ignoring case, metadata values and the
+/// content type hold no control characters (they become HTTP headers on S3).
 fn check_put(operation: &str, key: &str, mut options: PutOptions) -> Result<PutOptions> {
     validate::check_artifact_key(operation, key)?;
     let mut metadata = BTreeMap::new();
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
     let mut total = 0;
     for (name, value) in std::mem::take(&mut options.metadata) {
         let valid_name = !name.is_empty()
@@ -190,19 +201,36 @@ fn check_put(operation: &str, key: &str, mut options: PutOptions) -> Result<PutO
                 operation,
                 key,
                 format!(
-                    "metadata name {name:?} must be non-empty ASCII letters, digits, '-', '_' or '.'"
+                    "metadata name {name:?} must be non-empty ASCII letters, digits, '-', '_' or \
+                     '.' (S3 sends it as an HTTP header name); rename it"
                 ),
             ));
         }
-        if value.chars().any(char::is_control) {
+        if let Some(c) = value.chars().find(|c| c.is_control()) {
             return Err(Error::invalid_input(
                 operation,
                 key,
-                format!("metadata {name:?} has a control character in its value; remove it"),
+                format!(
+                    "metadata {name:?} has the control character U+{:04X} in its value; S3 sends \
+                     metadata as HTTP headers, where CR, LF and other control characters are \
+                     not allowed: remove it (or store such text in the artifact)",
+                    c as u32
+                ),
             ));
         }
         total += name.len() + value.len();
-        metadata.insert(name.to_ascii_lowercase(), value);
+        let lower = name.to_ascii_lowercase();
+        if let Some(earlier) = names.insert(lower.clone(), name.clone()) {
+            return Err(Error::invalid_input(
+                operation,
+                key,
+                format!(
+                    "metadata names {earlier:?} and {name:?} differ only in case; S3 lower-cases \
+                     metadata names, so one value would be lost: keep one of them"
+                ),
+            ));
+        }
+        metadata.insert(lower, value);
     }
     if total > validate::MAX_METADATA_BYTES {
         return Err(Error::keyed(
@@ -219,6 +247,18 @@ fn check_put(operation: &str, key: &str, mut options: PutOptions) -> Result<PutO
         .content_type
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned());
+    if let Some(c) = content_type.chars().find(|c| c.is_control()) {
+        return Err(Error::invalid_input(
+            operation,
+            key,
+            format!(
+                "content_type {content_type:?} has the control character U+{:04X}; it is sent as \
+                 the Content-Type HTTP header, where CR, LF and other control characters are not \
+                 allowed: pass a MIME type such as \"application/pdf\"",
+                c as u32
+            ),
+        ));
+    }
     Ok(PutOptions {
         content_type: Some(content_type),
         metadata,

@@ -17,12 +17,21 @@ use crate::workflows::Workflows;
 use crate::{local, memory};
 
 /// A handle on one mesh. Cheap to clone; clones share the backend.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MeshClient {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
+/// Shows the configuration only (the endpoint's user-info redacted): never the backend's SDK
+/// clients, whose configuration may hold credentials.
+impl std::fmt::Debug for MeshClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MeshClient")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
 struct Inner {
     config: MeshConfig,
     kv: Kv,

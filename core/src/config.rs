@@ -9,9 +9,11 @@
 //! With no URL, `AGENT_MESH_URL` is used if set, else the local mesh in `$AGENT_MESH_DIR` or
 //! `./.agent-mesh`.
 
+use std::fmt;
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
+use crate::redact::{MASK, redact_urls};
 
 /// The environment variable holding a mesh URL.
 pub const ENV_URL: &str = "AGENT_MESH_URL";
@@ -35,8 +37,9 @@ pub enum SyncMode {
     Full,
 }
 
-/// Options of the `aws://` backend.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Options of the `aws://` backend. `Debug` shows the endpoint with its user-info (if any)
+/// replaced by `***`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct AwsOptions {
     /// AWS region; the SDK's default chain when absent.
     pub region: Option<String>,
@@ -50,6 +53,18 @@ pub struct AwsOptions {
     /// this client read or wrote is one conditional `PutItem`, without reading it first. It
     /// changes the requests sent, never the results.
     pub known_items: bool,
+}
+
+impl fmt::Debug for AwsOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsOptions")
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint.as_deref().map(redact_urls))
+            .field("prefix", &self.prefix)
+            .field("env", &self.env)
+            .field("known_items", &self.known_items)
+            .finish()
+    }
 }
 
 impl Default for AwsOptions {
@@ -88,8 +103,9 @@ impl MeshConfig {
     /// `./.agent-mesh`.
     pub fn from_env() -> Result<Self> {
         if let Some(url) = std::env::var(ENV_URL).ok().filter(|u| !u.is_empty()) {
-            return Self::parse(&url)
-                .map_err(|e| Error::config(format!("{ENV_URL}={url:?}: {}", e.message)));
+            return Self::parse(&url).map_err(|e| {
+                Error::config(format!("{ENV_URL}={:?}: {}", display_url(&url), e.message))
+            });
         }
         let dir = std::env::var(ENV_DIR)
             .ok()
@@ -101,9 +117,13 @@ impl MeshConfig {
         })
     }
 
-    /// Parses a mesh URL; an unknown scheme or option is a `Config` error listing what is accepted.
+    /// Parses a mesh URL; an unknown scheme or option is a `Config` error listing what is
+    /// accepted. Messages show the URL with user-info and the values of unknown options
+    /// replaced by `***`, so a credential in it is never echoed.
     pub fn parse(url: &str) -> Result<Self> {
+        let shown = display_url(url);
         let Some((scheme, rest)) = url.split_once("://") else {
+            let url = &shown;
             return Err(Error::config(format!(
                 "mesh URL {url:?} has no scheme: use one of {SCHEMES} (e.g. local://./.agent-mesh)"
             )));
@@ -115,6 +135,7 @@ impl MeshConfig {
         let options: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
+        let url = shown.as_str();
         match scheme {
             "local" => parse_local(url, path, &options),
             "memory" => {
@@ -129,6 +150,30 @@ impl MeshConfig {
             ))),
         }
     }
+}
+
+/// `url` as messages show it: user-info of URLs in it and values of options agent-mesh does not
+/// know replaced by `***` (a misspelt option may carry a secret).
+fn display_url(url: &str) -> String {
+    let redacted = redact_urls(url);
+    let Some((head, query)) = redacted.split_once('?') else {
+        return redacted;
+    };
+    let known = |name: &str| LOCAL_OPTIONS.contains(&name) || AWS_OPTIONS.contains(&name);
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            let name = form_urlencoded::parse(pair.as_bytes())
+                .next()
+                .map(|(name, _)| name.into_owned())
+                .unwrap_or_default();
+            match pair.split_once('=') {
+                Some((raw_name, _)) if !known(&name) => format!("{raw_name}={MASK}"),
+                _ => pair.to_owned(),
+            }
+        })
+        .collect();
+    format!("{head}?{}", pairs.join("&"))
 }
 
 fn parse_local(url: &str, path: &str, options: &[(String, String)]) -> Result<MeshConfig> {
@@ -272,6 +317,43 @@ mod tests {
             MeshConfig::parse("local://").unwrap_err().kind,
             ErrorKind::Config
         );
+    }
+
+    #[test]
+    fn credentials_in_urls_never_show() {
+        let secret = "s3cr3t-Pa55";
+        let urls = [
+            format!("aws://?endpoint=http://AKIDEXAMPLE:{secret}@127.0.0.1:5055&region=us-east-1"),
+            format!("aws://?endpoint=http%3A%2F%2Fuser%3A{secret}%40127.0.0.1%3A5055"),
+        ];
+        for url in &urls {
+            let config = MeshConfig::parse(url).unwrap();
+            let shown = format!("{config:?} {config:#?}");
+            assert!(
+                !shown.contains(secret) && !shown.contains("AKIDEXAMPLE"),
+                "{shown}"
+            );
+            assert!(shown.contains("http://***@127.0.0.1:5055"), "{shown}");
+            let MeshConfig::Aws(aws) = &config else {
+                panic!("expected aws")
+            };
+            assert!(
+                aws.endpoint.as_deref().unwrap().contains(secret),
+                "the value is kept"
+            );
+            // Errors that quote the URL: an unknown option, a bad value.
+            for bad in [format!("{url}&zone=a"), format!("{url}&known_items=maybe")] {
+                let e = MeshConfig::parse(&bad).unwrap_err();
+                assert!(!format!("{e:?}").contains(secret), "{e:?}");
+                assert!(e.message.contains("***"), "{e}");
+            }
+        }
+        // A secret given under a misspelt option name is not echoed either.
+        let e = MeshConfig::parse(&format!("aws://?aws_secret_access_key={secret}")).unwrap_err();
+        assert!(!e.message.contains(secret), "{e}");
+        assert!(e.message.contains("\"aws_secret_access_key\""), "{e}");
+        let e = MeshConfig::parse(&format!("redis://user:{secret}@host")).unwrap_err();
+        assert!(!e.message.contains(secret), "{e}");
     }
 }
 

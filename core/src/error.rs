@@ -95,11 +95,13 @@ pub struct Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// A new error of `kind` with `message`; `retryable` follows the kind's default.
+    /// A new error of `kind` with `message`; `retryable` follows the kind's default. The
+    /// user-info of any URL in the message (`http://user:pass@host`) is replaced by `***`, so
+    /// no message carries credentials, whatever produced it.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error {
             kind,
-            message: message.into(),
+            message: crate::redact::redact_urls(&message.into()),
             retryable: kind.default_retryable(),
             context: Vec::new(),
         }
@@ -142,9 +144,30 @@ impl Error {
         Error::new(ErrorKind::Config, message)
     }
 
+    /// The `Internal` error for a panic caught at a boundary (an execution, a binding call):
+    /// a bug inside agent-mesh, reported as an error instead of crashing the host process.
+    pub fn from_panic(operation: &str, panic: &(dyn std::any::Any + Send)) -> Self {
+        Error::internal(
+            operation,
+            format!(
+                "a bug inside agent-mesh stopped this call ({}); please report it",
+                panic_message(panic)
+            ),
+        )
+    }
+
     /// An `Internal` error for `operation`, wrapping an unexpected cause.
     pub fn internal(operation: &str, cause: impl fmt::Display) -> Self {
         Error::new(ErrorKind::Internal, format!("{operation}: {cause}"))
             .with_context("operation", operation)
     }
+}
+
+/// The message a panic's payload carries (`panic!("...")` gives a `&str` or a `String`).
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into())
 }

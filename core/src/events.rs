@@ -167,10 +167,18 @@ impl SubscribeOptions {
 }
 
 /// Event operations of one mesh; obtained from [`crate::MeshClient::events`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Events {
     backend: Arc<dyn EventBackend>,
     timeline: Timeline,
+}
+
+/// Shows no backend details: an AWS backend's SDK configuration may hold an endpoint with
+/// credentials.
+impl std::fmt::Debug for Events {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Events").finish_non_exhaustive()
+    }
 }
 
 impl Events {
@@ -214,7 +222,7 @@ impl Events {
                 results.push(result);
             }
         }
-        self.timeline.append_records(&sent).await?;
+        self.timeline.append_records(sent).await?;
         Ok(results)
     }
 
@@ -257,18 +265,36 @@ impl Events {
     ) -> Result<Subscription> {
         let pattern = EventPattern::compile(pattern)?;
         if let Some(name) = &options.name {
-            check_subscription_name(name)?;
+            check_subscription_name("events.subscribe", name)?;
         }
         let stream = self.backend.subscribe(pattern, &options).await?;
         Ok(Subscription { stream })
+    }
+
+    /// Deletes the durable subscription `name`: its position (locally, so the event log is no
+    /// longer kept for it) or, on AWS, its EventBridge rule, the rule's target and its SQS
+    /// queue. Returns whether it existed. Subscribing with the name again starts at the end of
+    /// the log; a stream still open on it fails with `NotFound` on its next call (closing it
+    /// succeeds).
+    pub async fn delete_subscription(&self, name: &str) -> Result<bool> {
+        const OP: &str = "events.delete_subscription";
+        check_subscription_name(OP, name)?;
+        self.backend.delete_subscription(name).await
     }
 }
 
 /// One subscription: call [`Subscription::next`] (or turn it into a [`Stream`]) to receive
 /// matching events; [`Subscription::close`] releases it.
-#[derive(Debug)]
 pub struct Subscription {
     stream: Box<dyn EventStream>,
+}
+
+/// Shows no backend details: an AWS backend's SDK configuration may hold an endpoint with
+/// credentials.
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription").finish_non_exhaustive()
+    }
 }
 
 impl Subscription {
@@ -306,7 +332,13 @@ impl Subscription {
 }
 
 /// Validates one event of a send; returns the backend entry and its timeline stream.
-fn check_event(operation: &str, index: usize, event: Event) -> Result<(EventEntry, String)> {
+fn check_event(operation: &str, index: usize, mut event: Event) -> Result<(EventEntry, String)> {
+    event.detail = validate::checked_depth(
+        operation,
+        &format!("event {index} ({})", event.detail_type),
+        "event detail",
+        std::mem::take(&mut event.detail),
+    )?;
     let at = |why: String| {
         Error::invalid_input(operation, &format!("event {index}"), why)
             .with_context("detail_type", event.detail_type.clone())
@@ -413,7 +445,7 @@ fn chunks(events: &[(EventEntry, String)]) -> Vec<&[(EventEntry, String)]> {
 }
 
 /// Checks a durable subscription name: it names a queue and a rule on AWS.
-fn check_subscription_name(name: &str) -> Result<()> {
+fn check_subscription_name(operation: &str, name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 40
         && name
@@ -423,7 +455,7 @@ fn check_subscription_name(name: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::invalid_input(
-            "events.subscribe",
+            operation,
             name,
             "a subscription name has 1 to 40 letters, digits, '-' or '_' (it names an SQS queue and an EventBridge rule on AWS)",
         ))

@@ -1,8 +1,43 @@
-//! Crash-safe file writing shared by the backends.
+//! Crash-safe file writing shared by the backends, and private (owner-only) files and
+//! directories: whatever agent-mesh creates is mode 0600 (files) or 0700 (directories) on Unix,
+//! whatever the process umask, so a mesh is private to the user running it.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+
+/// Mode of the files agent-mesh creates: read and write for the owner only.
+#[cfg_attr(not(unix), allow(dead_code))]
+pub(crate) const PRIVATE_FILE_MODE: u32 = 0o600;
+/// Mode of the directories agent-mesh creates: owner only.
+#[cfg_attr(not(unix), allow(dead_code))]
+pub(crate) const PRIVATE_DIR_MODE: u32 = 0o700;
+
+/// Creates `dir` and its missing parents with mode 0700; directories that exist keep their
+/// mode (they are the user's: agent-mesh never changes the mode of what it did not create).
+pub(crate) fn create_private_dir_all(dir: &Path) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(PRIVATE_DIR_MODE);
+    }
+    builder.create(dir)
+}
+
+/// Creates the file `path`, which must not exist, readable and writable by its owner only
+/// (0600; a umask can only take bits away), open for reading and writing.
+pub(crate) fn create_private_file(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(PRIVATE_FILE_MODE);
+    }
+    options.open(path)
+}
 
 /// A file being written under a temporary name in the destination's directory; `commit`
 /// fsyncs it and renames it over the destination, so readers see the old file or the whole new
@@ -14,12 +49,21 @@ pub(crate) struct AtomicFile {
 }
 
 impl AtomicFile {
-    /// Starts writing the file that will replace `dest`.
+    /// Starts writing the file that will replace `dest`. The temporary file is private
+    /// (0600) while it is written; it keeps that mode when `dest` is new, and takes the mode of
+    /// `dest` when it replaces an existing file.
     pub fn create(dest: &Path) -> io::Result<Self> {
         let dir = parent_dir(dest);
         let name = dest.file_name().and_then(|n| n.to_str()).unwrap_or("file");
         let temp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
-        let file = File::create_new(&temp)?;
+        let file = create_private_file(&temp)?;
+        if let Ok(existing) = std::fs::metadata(dest)
+            && let Err(e) = file.set_permissions(existing.permissions())
+        {
+            drop(file);
+            let _ = std::fs::remove_file(&temp);
+            return Err(e);
+        }
         Ok(AtomicFile {
             file: Some(file),
             temp,

@@ -133,9 +133,17 @@ impl SetOptions {
 }
 
 /// The KV domain of a [`MeshClient`](crate::MeshClient): `mesh.kv()`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Kv {
     backend: Arc<dyn KvBackend>,
+}
+
+/// Shows no backend details: an AWS backend's SDK configuration may hold an endpoint with
+/// credentials.
+impl std::fmt::Debug for Kv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kv").finish_non_exhaustive()
+    }
 }
 
 impl Kv {
@@ -168,7 +176,9 @@ impl Kv {
     }
 
     /// Stores every `(key, value)` entry with the same TTL, all or none. Conditions are not
-    /// accepted here (use `set`); at most 100 entries, no key twice.
+    /// accepted here (use `set`); at most 100 entries, no key twice, and at most 4,000,000
+    /// bytes together (each entry counted as a KV item; DynamoDB's transaction limit), else
+    /// `TooLarge`.
     pub async fn batch_set(
         &self,
         entries: Vec<(String, Value)>,
@@ -209,6 +219,11 @@ impl Kv {
         if writes.is_empty() {
             return Ok(());
         }
+        let total = writes
+            .iter()
+            .map(|w| w.key.len() + w.encoded.len() + validate::KV_ITEM_OVERHEAD)
+            .sum();
+        validate::check_batch_set_size(OP, &writes[0].key, writes.len(), total)?;
         self.backend.batch_set(writes).await
     }
 
@@ -251,6 +266,7 @@ fn prepare_write(
             Some(from_ms(now_ms().saturating_add(ms)))
         }
     };
+    let value = validate::checked_depth(operation, key, "value", value)?;
     let encoded = serde_json::to_string(&value)
         .map_err(|e| Error::invalid_input(operation, key, format!("the value is not JSON: {e}")))?;
     validate::check_kv_item_size(operation, key, &encoded)?;

@@ -30,6 +30,7 @@ mod local;
 mod memory;
 mod page;
 pub mod pattern;
+pub mod redact;
 pub mod timeline;
 pub mod tools;
 pub mod validate;

@@ -68,8 +68,9 @@ impl ListRequest {
 
     /// Turns a backend page into a public page, with a cursor after its last item.
     pub fn finish<T>(page: BackendPage<T>, key_of: impl Fn(&T) -> &str) -> Page<T> {
-        let next_cursor = match (page.more, page.items.last()) {
-            (true, Some(last)) => Some(encode_cursor(key_of(last))),
+        let next_cursor = match (page.more, &page.resume_after, page.items.last()) {
+            (true, Some(after), _) => Some(encode_cursor(after)),
+            (true, None, Some(last)) => Some(encode_cursor(key_of(last))),
             _ => None,
         };
         Page {

@@ -83,11 +83,11 @@ pub struct Timeline {
     ids: Arc<Mutex<ulid::Generator>>,
 }
 
+/// Shows no backend details: an AWS backend's SDK configuration may hold an endpoint with
+/// credentials.
 impl std::fmt::Debug for Timeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Timeline")
-            .field("backend", &self.backend)
-            .finish_non_exhaustive()
+        f.debug_struct("Timeline").finish_non_exhaustive()
     }
 }
 
@@ -102,17 +102,22 @@ impl Timeline {
     /// Appends `data` to `stream` (a slash path such as `user/user123/profile`; at most 1024
     /// bytes, no empty, `.` or `..` segment) and returns the stored entry.
     pub async fn append(&self, stream: &str, data: Value) -> Result<TimelineEntry> {
-        let record = self.record("timeline.append", stream, data)?;
-        self.backend.append(std::slice::from_ref(&record)).await?;
-        Ok(record.entry)
+        const OP: &str = "timeline.append";
+        let data = validate::checked_depth(OP, stream, "timeline entry data", data)?;
+        let record = self.record(OP, stream, data)?;
+        let mut stored = self.backend.append(vec![record]).await?;
+        stored
+            .pop()
+            .ok_or_else(|| Error::internal(OP, "the backend stored no entry"))
     }
 
     /// Appends several entries (each atomically, in order).
-    pub(crate) async fn append_records(&self, records: &[TimelineRecord]) -> Result<()> {
-        self.backend.append(records).await
+    pub(crate) async fn append_records(&self, records: Vec<TimelineRecord>) -> Result<()> {
+        self.backend.append(records).await.map(drop)
     }
 
-    /// Validates one entry and gives it an id and time.
+    /// Validates one entry and gives it an id and time. (Its data's depth is checked where it
+    /// comes from: `append`, or the event whose envelope it is, one level deeper.)
     pub(crate) fn record(
         &self,
         operation: &str,
@@ -193,8 +198,9 @@ impl Timeline {
             });
         }
         let page = self.backend.scan(&scan).await?;
-        let next_cursor = match (page.more, page.items.last()) {
-            (true, Some(last)) => Some(last.id.clone()),
+        let next_cursor = match (page.more, &page.resume_after, page.items.last()) {
+            (true, Some(after), _) => Some(after.clone()),
+            (true, None, Some(last)) => Some(last.id.clone()),
             _ => None,
         };
         Ok(Page {

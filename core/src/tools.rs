@@ -120,11 +120,36 @@ fn is_text(content_type: &str) -> bool {
     t.starts_with("text/") || t.contains("json") || t.contains("xml") || t.contains("yaml")
 }
 
+/// The tool named by `AGENT_MESH_FAILPOINT` panics when called: the hostile-input suites use
+/// it to check that a panic inside agent-mesh reaches Python and JavaScript as an `Internal`
+/// error and leaves the process running. The variable is read once; unset, this costs a load.
+fn panic_on_purpose(tool: &str) {
+    static FAILPOINT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let failpoint = FAILPOINT.get_or_init(|| std::env::var("AGENT_MESH_FAILPOINT").ok());
+    if failpoint.as_deref() == Some(tool) {
+        panic!("AGENT_MESH_FAILPOINT={tool}: a panic on purpose");
+    }
+}
+
+/// The JSON type of `value`, for messages that must not print the value itself.
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 impl MeshClient {
     /// Runs the upstream MCP tool `name` with `args` (a JSON object) and returns its JSON
     /// result, e.g. `call("mesh_kv_get", json!({"key": "k"}))` → `{"key", "value", "found"}`.
     /// See [`TOOLS`] for the names; an unknown name is `InvalidInput` listing them.
     pub async fn call(&self, name: &str, args: Value) -> Result<Value> {
+        panic_on_purpose(name);
+        let args = crate::validate::checked_envelope_depth("call", name, "arguments object", args)?;
         let empty = Map::new();
         let map = match &args {
             Value::Object(map) => map,
@@ -133,7 +158,10 @@ impl MeshClient {
                 return Err(Error::invalid_input(
                     "call",
                     name,
-                    format!("the arguments must be a JSON object, not {other}"),
+                    format!(
+                        "the arguments must be a JSON object, not {}",
+                        json_type(other)
+                    ),
                 ));
             }
         };

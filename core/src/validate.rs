@@ -13,6 +13,10 @@ pub const MAX_KV_ITEM_BYTES: usize = 400_000;
 pub const KV_ITEM_OVERHEAD: usize = 200;
 /// Most entries in one `batch_set` (DynamoDB's `TransactWriteItems` limit).
 pub const MAX_BATCH_SET: usize = 100;
+/// Largest total size of one `batch_set`, each entry counted as a KV item (key + JSON value +
+/// [`KV_ITEM_OVERHEAD`]): DynamoDB's 4 MB `TransactWriteItems` aggregate limit read as
+/// 4,000,000 bytes, the strictest reading, as [`MAX_KV_ITEM_BYTES`] reads 400 KB.
+pub const MAX_BATCH_SET_BYTES: usize = 4_000_000;
 /// Largest page a `list` returns; larger limits are clamped to it (like S3's `MaxKeys`).
 pub const MAX_PAGE: usize = 1000;
 /// Page size when `ListOptions::limit` is not set.
@@ -30,6 +34,130 @@ pub const MAX_PUT_EVENTS: usize = 10;
 pub const MAX_TIMELINE_DATA_BYTES: usize = 300_000;
 /// Most path segments of a timeline stream (each `/`-terminated prefix is an index entry).
 pub const MAX_STREAM_DEPTH: usize = 16;
+
+/// Deepest nesting of a JSON value (objects and arrays) accepted anywhere: values, event
+/// details, timeline data, workflow inputs and outputs, tool arguments. Every read path decodes
+/// at least twice as deep (serde_json stops at 128), so whatever is accepted stays readable.
+pub const MAX_VALUE_DEPTH: usize = 64;
+
+/// Most objects, arrays and scalars the bindings convert in one value (a Python or JavaScript
+/// graph that shares a list at every level expands exponentially; this stops it early).
+pub const MAX_VALUE_NODES: usize = 1_000_000;
+
+/// Checks that `value` (the `what` of `operation` on `key`) nests at most
+/// [`MAX_VALUE_DEPTH`] levels; `InvalidInput` otherwise. Walks the value without recursion, so
+/// a value nested arbitrarily deep is refused, not a stack overflow.
+pub fn check_depth(
+    operation: &str,
+    key: &str,
+    what: &str,
+    value: &serde_json::Value,
+) -> Result<()> {
+    check_depth_within(operation, key, what, value, MAX_VALUE_DEPTH)
+}
+
+/// [`check_depth`] with another limit: an envelope (a tool's arguments object) may nest one
+/// level deeper than the values it carries.
+fn check_depth_within(
+    operation: &str,
+    key: &str,
+    what: &str,
+    value: &serde_json::Value,
+    max: usize,
+) -> Result<()> {
+    use serde_json::Value;
+    let mut stack: Vec<(&Value, usize)> = vec![(value, 1)];
+    while let Some((value, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match value {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth > max {
+            return Err(Error::invalid_input(
+                operation,
+                key,
+                format!(
+                    "the {what} nests deeper than {max} levels of objects and arrays; \
+                     flatten it (or store the deep part as an artifact)"
+                ),
+            ));
+        }
+        stack.extend(children.map(|child| (child, depth + 1)));
+    }
+    Ok(())
+}
+
+/// `value` if it passes [`check_depth`]; otherwise the error, with the value taken apart
+/// without recursion (dropping a value nested far past the limit recursively would overflow the
+/// stack).
+pub fn checked_depth(
+    operation: &str,
+    key: &str,
+    what: &str,
+    value: serde_json::Value,
+) -> Result<serde_json::Value> {
+    checked_depth_within(operation, key, what, value, MAX_VALUE_DEPTH)
+}
+
+/// [`checked_depth`] for an envelope of values: one level more.
+pub fn checked_envelope_depth(
+    operation: &str,
+    key: &str,
+    what: &str,
+    value: serde_json::Value,
+) -> Result<serde_json::Value> {
+    checked_depth_within(operation, key, what, value, MAX_VALUE_DEPTH + 1)
+}
+
+fn checked_depth_within(
+    operation: &str,
+    key: &str,
+    what: &str,
+    value: serde_json::Value,
+    max: usize,
+) -> Result<serde_json::Value> {
+    match check_depth_within(operation, key, what, &value, max) {
+        Ok(()) => Ok(value),
+        Err(error) => {
+            drop_flat(value);
+            Err(error)
+        }
+    }
+}
+
+/// Drops `value` without recursion, however deep it nests.
+pub fn drop_flat(value: serde_json::Value) {
+    use serde_json::Value;
+    let mut pending = vec![value];
+    while let Some(value) = pending.pop() {
+        match value {
+            Value::Array(items) => pending.extend(items),
+            Value::Object(map) => pending.extend(map.into_iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+}
+
+/// Longest timeout a call accepts, in seconds: one year (a Standard workflow's longest life).
+pub const MAX_TIMEOUT_SECONDS: f64 = 31_536_000.0;
+
+/// A caller's timeout of `seconds` as a `Duration`: `InvalidInput` for NaN, infinities,
+/// negative numbers and more than [`MAX_TIMEOUT_SECONDS`] (pass no timeout to wait without
+/// limit), so no number reaches a panicking conversion.
+pub fn timeout(operation: &str, key: &str, seconds: f64) -> Result<std::time::Duration> {
+    if !(0.0..=MAX_TIMEOUT_SECONDS).contains(&seconds) {
+        return Err(Error::invalid_input(
+            operation,
+            key,
+            format!(
+                "the timeout is {seconds} seconds; give between 0 and {MAX_TIMEOUT_SECONDS} \
+                 (one year), or none to wait without a limit"
+            ),
+        ));
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
+}
 
 /// Checks that `size` bytes of `what` fit within `max`; `TooLarge` otherwise.
 pub fn check_size(operation: &str, key: &str, what: &str, size: usize, max: usize) -> Result<()> {
@@ -77,10 +205,23 @@ pub fn check_key(operation: &str, key: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks an artifact key: a KV-valid key that is also a relative path that stays inside the
-/// artifact store — no leading `/`, no `.` or `..` segment, no backslash, no empty segment.
+/// Checks an artifact key: a KV-valid key without control characters (U+0000–U+001F, U+007F)
+/// that is also a relative path that stays inside the artifact store — no leading `/`, no `.` or
+/// `..` segment, no backslash, no empty segment.
 pub fn check_artifact_key(operation: &str, key: &str) -> Result<()> {
     check_key(operation, key)?;
+    if let Some((at, c)) = key.char_indices().find(|(_, c)| c.is_ascii_control()) {
+        return Err(Error::invalid_input(
+            operation,
+            key,
+            format!(
+                "it contains the control character U+{:04X} at byte {at}; artifact keys become S3 \
+                 object keys, where control characters (U+0000-U+001F, U+007F) do not survive \
+                 listing and HTTP: remove or replace it (e.g. with '_')",
+                c as u32
+            ),
+        ));
+    }
     let problem = if key.starts_with('/') {
         Some("it starts with '/'; artifact keys are relative paths such as \"reports/2024/q1.pdf\"")
     } else if key.contains('\\') {
@@ -118,6 +259,32 @@ pub fn check_kv_item_size(operation: &str, key: &str, encoded_value: &str) -> Re
     Ok(())
 }
 
+/// Checks that the entries of one `batch_set`, `total` bytes counted as KV items, fit one
+/// DynamoDB transaction ([`MAX_BATCH_SET_BYTES`]); `TooLarge` otherwise.
+pub fn check_batch_set_size(
+    operation: &str,
+    first_key: &str,
+    count: usize,
+    total: usize,
+) -> Result<()> {
+    if total > MAX_BATCH_SET_BYTES {
+        return Err(Error::keyed(
+            ErrorKind::TooLarge,
+            operation,
+            first_key,
+            format!(
+                "the {count} entries are {total} bytes together (each key + JSON value + \
+                 {KV_ITEM_OVERHEAD} bytes of attributes); one batch holds at most \
+                 {MAX_BATCH_SET_BYTES} bytes (DynamoDB's 4 MB TransactWriteItems limit, enforced \
+                 on every backend): split it into several batch_set calls, or store large values \
+                 with artifacts().put and keep their keys in the KV"
+            ),
+        )
+        .with_context("limit", MAX_BATCH_SET_BYTES.to_string()));
+    }
+    Ok(())
+}
+
 /// The effective page size for a `list` call: `DEFAULT_PAGE` when unset, clamped to `MAX_PAGE`.
 pub fn page_limit(operation: &str, prefix: &str, limit: Option<usize>) -> Result<usize> {
     match limit {
@@ -149,6 +316,7 @@ pub fn json_text_or_value(
         }),
         other => Ok(other),
     }
+    .and_then(|value| checked_depth(operation, key, what, value))
 }
 
 #[cfg(test)]
@@ -166,6 +334,12 @@ mod tests {
             "a//b",
             "a/",
             "..",
+            "a\u{1}b",
+            "tab\there",
+            "line\nbreak",
+            "cr\r",
+            "del\u{7f}",
+            "\u{1f}",
         ] {
             let e = check_artifact_key("artifacts.put", bad).unwrap_err();
             assert_eq!(e.kind, ErrorKind::InvalidInput, "{bad}");
@@ -179,6 +353,72 @@ mod tests {
             "conversations/2024/résumé.pdf",
         ] {
             check_artifact_key("artifacts.put", good).unwrap();
+        }
+        let e = check_artifact_key("artifacts.put", "a\nb").unwrap_err();
+        assert!(
+            e.message.contains(r#""a\nb""#)
+                && e.message.contains("U+000A")
+                && e.message.contains("remove"),
+            "names the key escaped, the character and the fix: {e}"
+        );
+        // Non-ASCII text and C1 characters are not control characters of S3 keys.
+        check_artifact_key("artifacts.put", "r\u{e9}sum\u{e9}\u{85}").unwrap();
+    }
+
+    /// `[[...[1]...]]` nested `depth` levels, built without recursion.
+    fn nested(depth: usize) -> serde_json::Value {
+        let mut value = serde_json::json!(1);
+        for _ in 0..depth {
+            value = serde_json::Value::Array(vec![value]);
+        }
+        value
+    }
+
+    #[test]
+    fn depth_is_checked_without_recursion() {
+        check_depth("kv.set", "k", "value", &nested(MAX_VALUE_DEPTH)).unwrap();
+        let e = check_depth("kv.set", "k", "value", &nested(MAX_VALUE_DEPTH + 1)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidInput);
+        assert!(
+            e.message.contains("kv.set") && e.message.contains("64 levels"),
+            "{e}"
+        );
+        // Far deeper than any stack: refused, not a crash (checked on a small stack).
+        let deep = nested(200_000);
+        let result = std::thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(move || checked_depth("kv.set", "k", "value", deep).is_err())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(result);
+        // The same limit holds for JSON text: decoded by serde_json (at most 128 deep), then checked.
+        let text = format!("{}1{}", "[".repeat(100), "]".repeat(100));
+        let e = json_text_or_value(
+            "workflows.start",
+            "m",
+            "input",
+            serde_json::Value::String(text),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("64 levels"), "{e}");
+    }
+
+    #[test]
+    fn timeouts_are_finite_non_negative_and_at_most_a_year() {
+        assert_eq!(timeout("wait", "x", 1.5).unwrap().as_millis(), 1500);
+        assert!(timeout("wait", "x", 0.0).unwrap().is_zero());
+        for bad in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -1.0,
+            1e19,
+            -0.001,
+        ] {
+            let e = timeout("subscription.next", "s", bad).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidInput, "{bad}");
+            assert!(e.message.contains("subscription.next"), "{e}");
         }
     }
 

@@ -175,7 +175,7 @@ impl fmt::Debug for TaskRequest {
         f.debug_struct("TaskRequest")
             .field("resource", &self.resource)
             .field("input", &self.input)
-            .field("token", &self.token)
+            .field("token", &crate::redact::token_label(&self.token))
             .finish_non_exhaustive()
     }
 }
@@ -252,13 +252,28 @@ where
     Arc::new(move |request| Box::pin(f(request)))
 }
 
-/// A task an activity worker received.
-#[derive(Debug, Clone, PartialEq)]
+/// A task an activity worker received. `Debug` shows the token as a fingerprint only.
+#[derive(Clone, PartialEq)]
 pub struct ActivityTask {
     /// The token to complete it with.
     pub token: String,
     /// The task input.
     pub input: Value,
+}
+
+impl fmt::Debug for ActivityTask {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActivityTask")
+            .field("token", &crate::redact::token_label(&self.token))
+            .field("input", &self.input)
+            .finish()
+    }
+}
+
+/// `result` with the task token replaced by its fingerprint wherever its error mentions it
+/// (task tokens are credentials: whoever holds one can complete the task).
+fn without_token<T>(result: Result<T>, token: &str) -> Result<T> {
+    result.map_err(|e| crate::redact::scrub(e, token, &crate::redact::token_label(token)))
 }
 
 /// Workflow operations of one mesh; obtained from [`crate::MeshClient::workflows`].
@@ -267,11 +282,11 @@ pub struct Workflows {
     backend: Arc<dyn WorkflowBackend>,
 }
 
+/// Shows no backend details: an AWS backend's SDK configuration may hold an endpoint with
+/// credentials.
 impl fmt::Debug for Workflows {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Workflows")
-            .field("backend", &self.backend)
-            .finish()
+        f.debug_struct("Workflows").finish_non_exhaustive()
     }
 }
 
@@ -333,6 +348,7 @@ impl Workflows {
             .name
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         check_name(OP, "an execution name", &execution_name)?;
+        let input = validate::checked_depth(OP, name, "execution input", input)?;
         let size = input.to_string().len();
         validate::check_size(
             OP,
@@ -448,7 +464,7 @@ impl Workflows {
                     Arc::new(move || {
                         let b = beat_backend.clone();
                         let t = beat_token.clone();
-                        Box::pin(async move { b.send_task_heartbeat(&t).await })
+                        Box::pin(async move { without_token(b.send_task_heartbeat(&t).await, &t) })
                     }),
                 );
                 // A completion that cannot be delivered (the task timed out meanwhile) is dropped:
@@ -469,17 +485,30 @@ impl Workflows {
     /// Completes the waiting task `token` (an activity task or a `.waitForTaskToken` callback)
     /// with `output`.
     pub async fn send_task_success(&self, token: &str, output: Value) -> Result<()> {
-        self.backend.send_task_success(token, &output).await
+        const OP: &str = "workflows.send_task_success";
+        let output = validate::checked_depth(OP, "task", "task output", output)?;
+        validate::check_size(
+            OP,
+            "task",
+            "task output",
+            output.to_string().len(),
+            crate::asl::MAX_PAYLOAD_BYTES,
+        )?;
+        without_token(self.backend.send_task_success(token, &output).await, token)
     }
 
     /// Fails the waiting task `token` with `error` and `cause`.
     pub async fn send_task_failure(&self, token: &str, error: &str, cause: &str) -> Result<()> {
-        self.backend.send_task_failure(token, error, cause).await
+        without_token(
+            self.backend.send_task_failure(token, error, cause).await,
+            token,
+        )
     }
 
     /// Reports that the task `token` is still being worked on (resets `HeartbeatSeconds`).
+    /// Errors name the token by its fingerprint (`task token sha256:...`), never in full.
     pub async fn send_task_heartbeat(&self, token: &str) -> Result<()> {
-        self.backend.send_task_heartbeat(token).await
+        without_token(self.backend.send_task_heartbeat(token).await, token)
     }
 }
 

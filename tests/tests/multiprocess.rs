@@ -240,3 +240,58 @@ async fn a_killed_workflow_process_is_resumed_by_another_during_a_wait_and_durin
         assert_eq!(history.last().unwrap().event_type, "ExecutionSucceeded");
     }
 }
+
+/// Three processes append to the timeline while this one tails it oldest-first, each page
+/// starting after the last id seen: ids follow commit order, so the tail sees every entry exactly
+/// once (with ids from each writer's clock, an entry committed after a newer one would be
+/// skipped).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cursor_tail_sees_every_entry_while_processes_append() {
+    const PER_WRITER: usize = 400;
+    let dir = tempfile::tempdir().unwrap();
+    let url = url(dir.path());
+    let mesh = MeshClient::connect(&url).await.unwrap();
+    let writers: Vec<Child> = (0..3)
+        .map(|w| {
+            worker(&[
+                "timeline-append",
+                &url,
+                &format!("tail/w{w}"),
+                &PER_WRITER.to_string(),
+            ])
+        })
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut last: Option<String> = None;
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while seen.len() < 3 * PER_WRITER && std::time::Instant::now() < deadline {
+        let page = mesh
+            .timeline()
+            .get(
+                "tail/",
+                agent_mesh::TimelineQuery {
+                    order: agent_mesh::Order::OldestFirst,
+                    cursor: last.clone(),
+                    limit: Some(50),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        for entry in &page.items {
+            assert!(seen.insert(entry.id.clone()), "{} seen twice", entry.id);
+        }
+        match page.items.last() {
+            Some(entry) => last = Some(entry.id.clone()),
+            None => tokio::time::sleep(Duration::from_millis(2)).await,
+        }
+    }
+    for writer in writers {
+        assert!(writer.wait_with_output().unwrap().status.success());
+    }
+    assert_eq!(
+        seen.len(),
+        3 * PER_WRITER,
+        "the tail missed entries committed behind it"
+    );
+}

@@ -10,6 +10,7 @@ use std::cmp::Ordering;
 use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
+use super::limits::{MAX_CHOICE_DEPTH, SHOWN_BYTES, shown};
 use super::path::Path;
 use super::{Failure, Scope};
 
@@ -120,13 +121,13 @@ impl ChoiceRule {
     /// Parses a nested Choice Rule (inside `And`, `Or` or `Not`), which must not have `Next`.
     /// `at` locates the rule in error messages (`States.IsSafe.Choices[0]`).
     pub fn parse(value: &Value, at: &str) -> Result<ChoiceRule, String> {
-        parse(value, at, false).map(|(rule, _)| rule)
+        parse(value, at, false, 1).map(|(rule, _)| rule)
     }
 
     /// Parses an element of a Choice state's `Choices`: the rule and its required `Next`. It
     /// may also carry `Assign` and `Comment`, which are left to the caller.
     pub fn parse_top_level(value: &Value, at: &str) -> Result<(ChoiceRule, String), String> {
-        match parse(value, at, true)? {
+        match parse(value, at, true, 1)? {
             (rule, Some(next)) => Ok((rule, next)),
             (_, None) => Err(format!(
                 "{at}: a top-level Choice Rule needs a 'Next' state name"
@@ -143,7 +144,7 @@ impl ChoiceRule {
             Rule::Not(rule) => return Ok(!rule.evaluate(scope)?),
             Rule::Test(variable, test) => (variable, test),
         };
-        let value = variable.select_optional(scope);
+        let value = variable.select_optional(scope)?;
         if let Test::Present(expected) = test {
             return Ok(value.is_some() == *expected);
         }
@@ -157,7 +158,7 @@ impl ChoiceRule {
             }
             Test::Compare(value_type, accepts, Operand::Path(path)) => {
                 let other = path
-                    .select_optional(scope)
+                    .select_optional(scope)?
                     .ok_or_else(|| invalid_path(path))?;
                 compare(*value_type, &value, &other).is_some_and(accepts)
             }
@@ -175,7 +176,18 @@ fn all(rules: &[ChoiceRule], scope: &Scope, expected: bool) -> Result<bool, Fail
     Ok(true)
 }
 
-fn parse(value: &Value, at: &str, top_level: bool) -> Result<(ChoiceRule, Option<String>), String> {
+/// Parses a rule nested `depth` levels deep in `And`, `Or` and `Not` (1 at the top).
+fn parse(
+    value: &Value,
+    at: &str,
+    top_level: bool,
+    depth: usize,
+) -> Result<(ChoiceRule, Option<String>), String> {
+    if depth > MAX_CHOICE_DEPTH {
+        return Err(format!(
+            "{at}: Choice Rules nest And, Or and Not deeper than {MAX_CHOICE_DEPTH} levels; flatten the rule"
+        ));
+    }
     let map = value
         .as_object()
         .ok_or_else(|| format!("{at}: a Choice Rule must be an object"))?;
@@ -206,12 +218,18 @@ fn parse(value: &Value, at: &str, top_level: bool) -> Result<(ChoiceRule, Option
     }
     let next = match next {
         None | Some(Value::String(_)) => next.and_then(Value::as_str).map(str::to_string),
-        Some(other) => return Err(format!("{at}.Next: must be a state name, got {other}")),
+        Some(other) => {
+            let other = shown(other, SHOWN_BYTES);
+            return Err(format!("{at}.Next: must be a state name, got {other}"));
+        }
     };
     let (name, op, operand) =
         found.ok_or_else(|| format!("{at}: a Choice Rule needs an operator"))?;
     let here = format!("{at}.{name}");
-    let wrong = |expected: &str| format!("{here}: must be {expected}, got {operand}");
+    let wrong = |expected: &str| {
+        let operand = shown(operand, SHOWN_BYTES);
+        format!("{here}: must be {expected}, got {operand}")
+    };
     let boolean = || operand.as_bool().ok_or_else(|| wrong("true or false"));
     let string = || operand.as_str().ok_or_else(|| wrong("a string"));
     let test = match op {
@@ -223,9 +241,9 @@ fn parse(value: &Value, at: &str, top_level: bool) -> Result<(ChoiceRule, Option
             let rules = rules
                 .ok_or_else(|| wrong("a non-empty array of Choice Rules"))?
                 .iter();
-            let rules = rules
-                .enumerate()
-                .map(|(i, rule)| ChoiceRule::parse(rule, &format!("{here}[{i}]")));
+            let rules = rules.enumerate().map(|(i, rule)| {
+                parse(rule, &format!("{here}[{i}]"), false, depth + 1).map(|(rule, _)| rule)
+            });
             let rules = rules.collect::<Result<_, _>>()?;
             let rule = if matches!(op, Operator::And) {
                 Rule::And(rules)
@@ -235,7 +253,8 @@ fn parse(value: &Value, at: &str, top_level: bool) -> Result<(ChoiceRule, Option
             return Ok((ChoiceRule { rule }, next));
         }
         Operator::Not => {
-            let rule = Rule::Not(Box::new(ChoiceRule::parse(operand, &here)?));
+            let (rule, _) = parse(operand, &here, false, depth + 1)?;
+            let rule = Rule::Not(Box::new(rule));
             return Ok((ChoiceRule { rule }, next));
         }
         Operator::Present => Test::Present(boolean()?),
@@ -262,7 +281,10 @@ fn parse(value: &Value, at: &str, top_level: bool) -> Result<(ChoiceRule, Option
         Some(Value::String(text)) => {
             Path::parse(text).map_err(|e| format!("{at}.Variable: {e}"))?
         }
-        Some(other) => return Err(format!("{at}.Variable: must be a path, got {other}")),
+        Some(other) => {
+            let other = shown(other, SHOWN_BYTES);
+            return Err(format!("{at}.Variable: must be a path, got {other}"));
+        }
         None => {
             return Err(format!(
                 "{at}: a Choice Rule with {name} needs a 'Variable'"

@@ -43,7 +43,8 @@ impl<'a> Env<'a> {
 }
 
 /// Fails with `States.DataLimitExceeded` when `value` is over 256 KiB as JSON text.
-pub fn check_size(state: &str, what: &str, value: &Value) -> Result<(), Failure> {
+/// Returns the size (bytes of JSON) when it is within the limit.
+pub fn check_size(state: &str, what: &str, value: &Value) -> Result<usize, Failure> {
     let size = serde_json::to_string(value)
         .map(|s| s.len())
         .unwrap_or(usize::MAX);
@@ -55,7 +56,7 @@ pub fn check_size(state: &str, what: &str, value: &Value) -> Result<(), Failure>
             ),
         ));
     }
-    Ok(())
+    Ok(size)
 }
 
 fn at_state(state: &str, field: &str, f: Failure) -> Failure {

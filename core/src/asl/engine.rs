@@ -142,6 +142,14 @@ pub trait Host: Send + Sync {
     async fn stopped(&self);
 }
 
+/// Most history events of one execution (Step Functions' quota for Standard workflows: "if the
+/// execution history reaches this quota, the execution fails"). A state machine that loops
+/// forever ends `FAILED` here instead of filling the disk.
+pub const MAX_HISTORY_EVENTS: u64 = 25_000;
+
+/// The secret task tokens are derived under (per mesh; see [`Run::new`]).
+pub type TokenKey = [u8; 32];
+
 /// One execution being run (or resumed) in this process.
 pub struct Run {
     machine: Arc<StateMachine>,
@@ -151,12 +159,22 @@ pub struct Run {
     recorder: Mutex<Recorder>,
     /// Checkpoints loaded when resuming, by frame id.
     resumed: HashMap<String, Frame>,
+    /// The mesh's secret for task tokens.
+    token_key: TokenKey,
 }
 
 struct Recorder {
     next_id: u64,
     last_by_frame: HashMap<String, u64>,
     pending: Vec<Event>,
+}
+
+/// The failure of an execution whose history reached [`MAX_HISTORY_EVENTS`].
+fn history_quota_failure() -> Failure {
+    Failure::runtime(format!(
+        "The execution reached Step Functions' quota of {MAX_HISTORY_EVENTS} history events and was failed; \
+         a state machine that loops must end, or continue as a new execution"
+    ))
 }
 
 type Step = Result<Value, Failure>;
@@ -174,12 +192,16 @@ impl Run {
     /// A run of `machine` whose history already holds `last_event_id` events and whose frames
     /// were checkpointed as `resumed` (empty for a new execution). `context` holds the
     /// `Execution` and `StateMachine` objects of the context object.
+    /// Task tokens are an HMAC of the execution, frame, step and attempt under `token_key`: the
+    /// same when a resumed execution runs the same attempt again, and impossible to compute
+    /// without the mesh's secret.
     pub fn new(
         machine: Arc<StateMachine>,
         host: Arc<dyn Host>,
         context: Value,
         last_event_id: u64,
         resumed: HashMap<String, Frame>,
+        token_key: TokenKey,
     ) -> Run {
         Run {
             machine,
@@ -191,7 +213,14 @@ impl Run {
                 pending: Vec::new(),
             }),
             resumed,
+            token_key,
         }
+    }
+
+    /// The quota failure, once the history holds [`MAX_HISTORY_EVENTS`] events.
+    fn over_quota(&self) -> Option<Failure> {
+        let recorder = self.recorder.lock().unwrap_or_else(|e| e.into_inner());
+        (recorder.next_id > MAX_HISTORY_EVENTS).then(history_quota_failure)
     }
 
     fn record(&self, frame: &str, event_type: &str, details: Value) {
@@ -243,7 +272,18 @@ impl Run {
     ) -> Result<Finish, Halt> {
         let machine = self.machine.clone();
         let top = self.child_frame("", &machine.block, input, &Map::new());
-        let body = self.run_block(String::new(), &machine.block, top);
+        // A panic anywhere in the run (a bug, or a handler that panics) fails the execution
+        // with States.Runtime and commits it, so its lease is released and `wait()` returns.
+        let body = std::panic::AssertUnwindSafe(self.run_block(String::new(), &machine.block, top))
+            .catch_unwind()
+            .map(|result| {
+                result.unwrap_or_else(|panic| {
+                    Ok(Err(Failure::runtime(format!(
+                        "agent-mesh failed while running the execution ({}); please report it",
+                        crate::error::panic_message(panic.as_ref())
+                    ))))
+                })
+            });
         let outcome = match deadline_ms {
             None => body.await,
             Some(deadline) => {
@@ -267,6 +307,11 @@ impl Run {
                 }
             }
         }?;
+        // Past the history quota, whatever a Catch made of it, the execution fails.
+        let outcome = match self.over_quota() {
+            Some(quota) => Err(quota),
+            None => outcome,
+        };
         let finish = match outcome {
             Ok(output) => {
                 self.record(
@@ -311,6 +356,9 @@ impl Run {
                 return Ok(done.clone().map_err(|(e, c)| Failure::new(e, c)));
             }
             loop {
+                if let Some(quota) = self.over_quota() {
+                    return Ok(Err(quota));
+                }
                 let Some(state) = block.state(&frame.state).cloned() else {
                     return Ok(Err(Failure::runtime(format!(
                         "the state '{}' does not exist",
@@ -404,7 +452,7 @@ impl Run {
         let transition = transition.and_then(|t| {
             match &t {
                 Transition::Next { output, .. } | Transition::End(output) => {
-                    check_size(&state.name, "the state output", output)?
+                    check_size(&state.name, "the state output", output)?;
                 }
             }
             Ok(t)
@@ -471,6 +519,9 @@ impl Run {
     ) -> Result<Result<Transition, Failure>, Halt> {
         frame.retries.resize(state.retry.len(), 0);
         loop {
+            if let Some(quota) = self.over_quota() {
+                return Ok(Err(quota));
+            }
             if let Some(until) = frame.wait_until_ms.take() {
                 self.sleep_until(until).await?;
             }
@@ -478,8 +529,7 @@ impl Run {
             let mut ctx = self.state_context(state, frame);
             if matches!(state.kind, Kind::Task(_)) {
                 // Parameters may read $$.Task.Token (the callback pattern).
-                ctx["Task"] =
-                    json!({"Token": task_token(&self.context, frame_id, frame.step, attempt)});
+                ctx["Task"] = json!({"Token": self.task_token(frame_id, frame.step, attempt)});
             }
             let env = Env {
                 context: &ctx,
@@ -510,7 +560,8 @@ impl Run {
                 if frame.retries[i] < retrier.max_attempts {
                     frame.retries[i] += 1;
                     let delay = retrier.delay(frame.retries[i]);
-                    frame.wait_until_ms = Some(now_ms() + delay.as_millis() as i64);
+                    let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+                    frame.wait_until_ms = Some(now_ms().saturating_add(delay_ms));
                     self.flush(vec![(frame_id.to_owned(), frame.clone())], None)
                         .await?;
                     continue;
@@ -756,7 +807,9 @@ fn evaluate_rule(
 fn wait_until(state: &State, wait: &Wait, raw: &Value, env: Env<'_>) -> Result<i64, Failure> {
     match wait {
         Wait::Seconds(d) => {
-            Ok(now_ms() + dataflow::dynamic_u64(state, "Seconds", d, raw, env)? as i64 * 1000)
+            let seconds = dataflow::dynamic_u64(state, "Seconds", d, raw, env)?;
+            let ms = i64::try_from(seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+            Ok(now_ms().saturating_add(ms))
         }
         Wait::Timestamp(d) => {
             let v = dataflow::dynamic(state, "Timestamp", d, raw, env)?;
@@ -768,13 +821,20 @@ fn wait_until(state: &State, wait: &Wait, raw: &Value, env: Env<'_>) -> Result<i
     }
 }
 
-/// A task token that is the same when a resumed execution runs the same attempt of the same
-/// Task again, so a completion sent before a crash is found after it.
-fn task_token(context: &Value, frame_id: &str, step: u64, attempt: u32) -> String {
-    use sha2::{Digest, Sha256};
-    let execution = context["Execution"]["Id"].as_str().unwrap_or_default();
-    let digest = Sha256::digest(format!("{execution}\n{frame_id}\n{step}\n{attempt}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+impl Run {
+    /// A task token that is the same when a resumed execution runs the same attempt of the same
+    /// Task again (so a completion sent before a crash is found after it), and that only the
+    /// mesh's secret can produce: HMAC-SHA256 of the attempt's coordinates, 256 bits.
+    fn task_token(&self, frame_id: &str, step: u64, attempt: u32) -> String {
+        use hmac::{KeyInit, Mac};
+        let execution = self.context["Execution"]["Id"].as_str().unwrap_or_default();
+        let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.token_key) else {
+            unreachable!("HMAC takes keys of any length")
+        };
+        mac.update(format!("{execution}\n{frame_id}\n{step}\n{attempt}").as_bytes());
+        let digest = mac.finalize().into_bytes();
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 fn type_name(kind: &Kind) -> &'static str {

@@ -14,8 +14,9 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value};
 use sha2::Digest;
 
+use super::limits::{SHOWN_BYTES, Unit, measure, shown};
 use super::path::{Path, json_equal};
-use super::{Failure, Scope, errors};
+use super::{Failure, MAX_PAYLOAD_BYTES, Scope, errors};
 
 /// How deeply intrinsic calls may nest within one field.
 const MAX_NESTING: usize = 10;
@@ -110,34 +111,49 @@ impl Function {
     }
 
     fn string<'a>(self, value: &'a Value, what: &str) -> Result<&'a str, Failure> {
-        value
-            .as_str()
-            .ok_or_else(|| self.fail(format!("{what} must be a string, got {value}")))
+        value.as_str().ok_or_else(|| {
+            self.fail(format!(
+                "{what} must be a string, got {}",
+                shown(value, SHOWN_BYTES)
+            ))
+        })
     }
 
     fn array<'a>(self, value: &'a Value, what: &str) -> Result<&'a Vec<Value>, Failure> {
-        value
-            .as_array()
-            .ok_or_else(|| self.fail(format!("{what} must be an array, got {value}")))
+        value.as_array().ok_or_else(|| {
+            self.fail(format!(
+                "{what} must be an array, got {}",
+                shown(value, SHOWN_BYTES)
+            ))
+        })
     }
 
     fn object<'a>(self, value: &'a Value, what: &str) -> Result<&'a Map<String, Value>, Failure> {
-        value
-            .as_object()
-            .ok_or_else(|| self.fail(format!("{what} must be a JSON object, got {value}")))
+        value.as_object().ok_or_else(|| {
+            self.fail(format!(
+                "{what} must be a JSON object, got {}",
+                shown(value, SHOWN_BYTES)
+            ))
+        })
     }
 
     /// An integer argument; with `round`, other numbers are rounded to the nearest integer
     /// (half up, as Step Functions does), otherwise they are refused.
     fn integer(self, value: &Value, what: &str, round: bool) -> Result<i64, Failure> {
-        let number = value
-            .as_f64()
-            .ok_or_else(|| self.fail(format!("{what} must be an integer, got {value}")))?;
+        let number = value.as_f64().ok_or_else(|| {
+            self.fail(format!(
+                "{what} must be an integer, got {}",
+                shown(value, SHOWN_BYTES)
+            ))
+        })?;
         match value.as_i64() {
             Some(i) => Ok(i),
             None if round => Ok((number + 0.5).floor() as i64),
             None if number.fract() == 0.0 && number.abs() < 9e15 => Ok(number as i64),
-            None => Err(self.fail(format!("{what} must be an integer, got {value}"))),
+            None => Err(self.fail(format!(
+                "{what} must be an integer, got {}",
+                shown(value, SHOWN_BYTES)
+            ))),
         }
     }
 
@@ -352,16 +368,33 @@ impl Parser<'_> {
 }
 
 fn evaluate(call: &Call, scope: &Scope) -> Result<Value, Failure> {
+    let f = call.function;
+    // The arguments together are at most a payload: a result built from them (States.Array,
+    // States.Format, ...) stays within a small multiple of it, however often a call repeats a
+    // large path.
+    let mut remaining = MAX_PAYLOAD_BYTES;
     let mut args = Vec::with_capacity(call.args.len());
     for arg in &call.args {
-        args.push(match arg {
+        let value = match arg {
             Arg::Text(text, _) => Value::String(text.clone()),
             Arg::Literal(value) => value.clone(),
             Arg::Path(path) => path.select(scope)?,
             Arg::Call(call) => evaluate(call, scope)?,
-        });
+        };
+        match measure(&value, remaining, usize::MAX, Unit::Bytes) {
+            Ok(len) if len < remaining => remaining -= len + 1,
+            _ => {
+                return Err(Failure::new(
+                    errors::DATA_LIMIT_EXCEEDED,
+                    format!(
+                        "{}: the arguments come to more than {MAX_PAYLOAD_BYTES} bytes of JSON (the payload size quota); pass less data",
+                        f.name()
+                    ),
+                ));
+            }
+        }
+        args.push(value);
     }
-    let f = call.function;
     Ok(match (f, args.as_slice()) {
         (Function::Format, [template, values @ ..]) => {
             let template = f.string(template, "the template")?;
@@ -430,11 +463,13 @@ fn evaluate(call: &Call, scope: &Scope) -> Result<Value, Failure> {
                     "the range would have {count} items; at most {MAX_RANGE_ITEMS} are allowed"
                 )));
             }
-            Value::Array(
-                (0..count as i64)
-                    .map(|i| Value::from(first + i * step))
-                    .collect(),
-            )
+            // Every item lies between `first` and `last`, so it fits an i64; computed in i128
+            // so that `i * step` cannot overflow on the way.
+            let items = (0..count)
+                .map(|i| i64::try_from(i128::from(first) + i * step_wide).map(Value::from))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| f.fail("the range leaves the 64-bit integers"))?;
+            Value::Array(items)
         }
         (Function::ArrayGetItem, [array, index]) => {
             let (array, index) = (
@@ -525,10 +560,11 @@ fn evaluate(call: &Call, scope: &Scope) -> Result<Value, Failure> {
             Value::from(a + b)
         }
         (Function::StringSplit, [text, delimiters]) => {
-            let delimiters = f.string(delimiters, "the delimiters")?;
+            let delimiters: HashSet<char> =
+                f.string(delimiters, "the delimiters")?.chars().collect();
             let parts = f
                 .string(text, "the first argument")?
-                .split(|c| delimiters.contains(c));
+                .split(|c| delimiters.contains(&c));
             Value::Array(
                 parts
                     .filter(|part| !part.is_empty())
@@ -593,192 +629,4 @@ fn canonical(value: &Value) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    /// Evaluates `text` against one input holding the data of every example in the docs.
-    fn eval(text: &str) -> Result<Value, Failure> {
-        let input = json!({
-            "name": "Arnav", "template": "Hello, my name is {}.", "n": 3, "s": "x".repeat(10_001),
-            "someString": "{\"number\": 20}", "someJson": {"name": "Foo", "year": 2020}, "bad": "{",
-            "inputArray": [1, 2, 3, 4, 5, 6, 7, 8, 9], "lookingFor": 5, "index": 5,
-            "dups": [1, 2, 3, 3, 3, 3, 3, 3, 4, 1.0, {"x": 1, "y": [2]}, {"y": [2], "x": 1}],
-            "json1": {"a": {"a1": 1, "a2": 2}, "b": 2}, "json2": {"a": {"a3": 1}, "c": 3},
-            "input": "Data to encode", "base64": "RGF0YSB0byBlbmNvZGU=",
-            "Data": "input data", "Algorithm": "SHA-1",
-            "value1": 111, "step": -1, "start": 1, "end": 999,
-            "inputString": "1,2,3,4,5", "splitter": ",", "list": [1, "a"], "map": {"k": [true]},
-            "ImageRecipe": {"Arn": "arn:aws:imagebuilder:us-east-1:1:image-recipe/r/1.2.3"},
-            "items": [{"n": 1}, {"n": 2}], "a,b": 7
-        });
-        let context = json!({"Day": "TUESDAY"});
-        let vars = Map::from_iter([("hi".into(), json!("hi"))]);
-        let scope = Scope {
-            input: &input,
-            context: &context,
-            vars: &vars,
-        };
-        Intrinsic::parse(text)
-            .unwrap_or_else(|e| panic!("{e}"))
-            .evaluate(&scope)
-    }
-
-    /// Splits a `left => right` test case.
-    fn case(line: &str) -> (&str, &str) {
-        line.split_once(" => ").unwrap()
-    }
-
-    #[test]
-    fn examples_from_the_docs_and_more() {
-        let part = |i: usize| {
-            let arn = "States.ArrayGetItem(States.StringSplit($.ImageRecipe.Arn, '/'), 2)";
-            format!("States.ArrayGetItem(States.StringSplit({arn}, '.'), {i})")
-        };
-        let nested = format!(
-            "States.Format('{{}}.{{}}', {}, {}) => \"1.2\"",
-            part(0),
-            part(1)
-        );
-        for line in [
-            r#"States.Format('Hello, my name is {}.', $.name) => "Hello, my name is Arnav.""#,
-            r#"States.Format($.template, $.name) => "Hello, my name is Arnav.""#,
-            r#"States.Format('Name {}, year {}', $.name, 2020) => "Name Arnav, year 2020""#,
-            r#"States.Format('Welcome to {}\'s list.', $.name) => "Welcome to Arnav's list.""#,
-            r#"States.Format('Today is {}', $$.Day) => "Today is TUESDAY""#,
-            r#"States.Format('\{{}\} \\ {} {} {}', $hi, true, null, 2.5) => "{hi} \\ true null 2.5""#,
-            r#"States.Format('{} {}', $.list, $.map) => "[1, a] {k=[true]}""#,
-            r#"States.StringToJson($.someString) => {"number": 20}"#,
-            r#"States.JsonToString($.someJson) => "{\"name\":\"Foo\",\"year\":2020}""#,
-            r#"States.Array('Foo', 2020, $.n, null) => ["Foo", 2020, 3, null]"#,
-            r#"States.Array() => []"#,
-            r#"States.ArrayPartition($.inputArray,4) => [[1, 2, 3, 4], [5, 6, 7, 8], [9]]"#,
-            r#"States.ArrayContains($.inputArray, $.lookingFor) => true"#,
-            r#"States.ArrayContains($.inputArray, 'x') => false"#,
-            r#"States.ArrayRange(1, 9, 2) => [1, 3, 5, 7, 9]"#,
-            r#"States.ArrayRange(9, 1, -4) => [9, 5, 1]"#,
-            r#"States.ArrayRange(1, 0, 2) => []"#,
-            r#"States.ArrayRange(3, 3, -1) => [3]"#,
-            r#"States.ArrayRange(0.6, 2.4, 1) => [1, 2]"#,
-            r#"States.ArrayGetItem($.inputArray, $.index) => 6"#,
-            r#"States.ArrayLength($.inputArray) => 9"#,
-            r#"States.ArrayUnique($.dups) => [1, 2, 3, 4, {"x": 1, "y": [2]}]"#,
-            r#"States.Base64Encode($.input) => "RGF0YSB0byBlbmNvZGU=""#,
-            // The docs print "Decoded data" here, but the text decodes to "Data to encode".
-            r#"States.Base64Decode($.base64) => "Data to encode""#,
-            // The docs print this SHA-1 digest with a digit missing.
-            r#"States.Hash($.Data, $.Algorithm) => "aaff4a450a104cd177d28d18d74485e8cae074b7""#,
-            r#"States.Hash('input data', 'MD5') => "812f45842bc6d66ee14572ce20db8e86""#,
-            r#"States.JsonMerge($.json1, $.json2, false) => {"a": {"a3": 1}, "b": 2, "c": 3}"#,
-            r#"States.MathAdd($.value1, $.step) => 110"#,
-            r#"States.MathAdd(1.5, -0.4) => 2"#,
-            r#"States.StringSplit($.inputString, $.splitter) => ["1", "2", "3", "4", "5"]"#,
-            r#"States.StringSplit('This.is+a,test', '.+,') => ["This", "is", "a", "test"]"#,
-            r#"States.Array($.items[?(@.n > 1)].n, $['a,b'], States.ArrayLength($.items)) => [[2], 7, 2]"#,
-            &nested,
-        ] {
-            let (text, expected) = case(line);
-            let expected: Value = serde_json::from_str(expected).unwrap();
-            assert_eq!(
-                eval(text).unwrap_or_else(|e| panic!("{text}: {e}")),
-                expected,
-                "{text}"
-            );
-        }
-        for (algorithm, len) in [("SHA-256", 64), ("SHA-384", 96), ("SHA-512", 128)] {
-            let digest = eval(&format!("States.Hash('x', '{algorithm}')")).unwrap();
-            assert_eq!(digest.as_str().unwrap().len(), len);
-        }
-        assert_eq!(
-            eval("States.ArrayRange(1, 1000, 1)")
-                .unwrap()
-                .as_array()
-                .unwrap()
-                .len(),
-            1000
-        );
-        let random = eval("States.MathRandom($.start, $.end)")
-            .unwrap()
-            .as_i64()
-            .unwrap();
-        assert!((1..=999).contains(&random));
-        let seeded = "States.MathRandom(1, 1000000, 7)";
-        assert_eq!(eval(seeded).unwrap(), eval(seeded).unwrap());
-        let uuid = eval("States.UUID()").unwrap();
-        assert_eq!(
-            uuid::Uuid::parse_str(uuid.as_str().unwrap())
-                .unwrap()
-                .get_version_num(),
-            4
-        );
-    }
-
-    #[test]
-    fn evaluation_failures() {
-        for line in [
-            "States.Format('{} {}', 1) => 2 placeholder(s) but 1 value(s)",
-            "States.Format($.n) => must be a string",
-            "States.StringToJson($.bad) => not valid JSON",
-            "States.JsonMerge($.json1, $.n, false) => must be a JSON object",
-            "States.JsonMerge($.json1, $.json2, $.n) => only shallow merging",
-            "States.ArrayRange(0, 1000, 1) => 1001 items",
-            "States.ArrayRange(0, 10, 0) => must not be 0",
-            "States.ArrayGetItem($.inputArray, 9) => out of bounds",
-            "States.ArrayGetItem($.inputArray, 1.5) => must be an integer",
-            "States.ArrayPartition($.inputArray, 0) => positive",
-            "States.ArrayLength($.index) => must be an array",
-            "States.Base64Decode('%%%') => invalid Base64",
-            "States.Base64Encode($.s) => at most 10000",
-            "States.Hash($.s, 'MD5') => at most 10000",
-            "States.Hash('x', 'SHA-2') => unknown algorithm",
-            "States.MathAdd(2147483648, 1) => outside the range",
-            "States.MathRandom(5, 1) => greater than",
-            "States.StringSplit($.n, ',') => must be a string",
-        ] {
-            let (text, expected) = case(line);
-            let failure = eval(text).unwrap_err();
-            assert_eq!(failure.error, errors::INTRINSIC_FAILURE, "{text}");
-            assert!(
-                failure.cause.contains(expected),
-                "{text}: {}",
-                failure.cause
-            );
-        }
-        assert_eq!(
-            eval("States.Array($.nope)").unwrap_err().error,
-            errors::RUNTIME
-        );
-    }
-
-    #[test]
-    fn parse_errors() {
-        let nest = |depth| format!("{}1{}", "States.Array(".repeat(depth), ")".repeat(depth));
-        assert!(Intrinsic::parse(&nest(10)).is_ok());
-        let too_deep = format!("{} => nested at most 10", nest(11));
-        for line in [
-            "States.Nope() => unknown intrinsic function",
-            "States.UUID(1) => takes 0 argument",
-            "States.ArrayRange(1, 2) => takes 3 argument",
-            "States.MathRandom(1) => takes 2 to 3",
-            "States.Format() => at least 1",
-            "States.Format(1, 2) => must be a string",
-            "States.JsonToString('x') => takes a path",
-            "States.JsonMerge($.a, $.b, true) => shallow",
-            "States.Array('abc => unterminated",
-            r"States.Array('a\b') => escape backslash",
-            "States.Array('{') => must be escaped",
-            "States.Array('}') => must be escaped",
-            "States.Array(1 2) => expected ','",
-            "States.Array(nope) => expected a string",
-            "States.Array(1) x => unexpected 'x'",
-            "States.Array($.a[) => invalid JSONPath",
-            "States.Array => expected '('",
-            &too_deep,
-        ] {
-            let (text, expected) = case(line);
-            let error = Intrinsic::parse(text).unwrap_err();
-            assert!(error.contains(expected), "{text}: {error}");
-        }
-        assert!(looks_like_intrinsic("States.UUID()") && !looks_like_intrinsic("$.States"));
-    }
-}
+mod tests;

@@ -10,6 +10,7 @@ pub mod definition;
 pub mod engine;
 pub mod intrinsics;
 pub mod jsonata;
+pub mod limits;
 mod parse;
 pub mod path;
 pub mod payload;

@@ -12,12 +12,16 @@ use super::definition::{
     Task, Wait,
 };
 use super::jsonata;
+use super::limits::{
+    Exceeded, MAX_BLOCK_NESTING, MAX_DEFINITION_BYTES, MAX_DEFINITION_DEPTH, Unit, measure,
+};
 use super::path::Path;
 use super::payload::Template;
 use super::retry::{Catcher, Retrier};
 
-/// Collects every problem of a definition, each with its location.
-struct Problems(Vec<String>);
+/// Collects every problem of a definition, each with its location; also counts how deeply the
+/// block being parsed is nested in `Parallel` branches and `Map` item processors.
+struct Problems(Vec<String>, usize);
 
 impl Problems {
     fn add(&mut self, at: &str, message: impl std::fmt::Display) {
@@ -104,12 +108,31 @@ fn allowed_fields(kind: &str, language: QueryLanguage) -> &'static [&'static str
 
 /// Parses and validates a definition (see [`StateMachine::parse`]).
 pub(super) fn definition(definition: &Value) -> Result<StateMachine, Vec<String>> {
-    let mut problems = Problems(Vec::new());
+    let mut problems = Problems(Vec::new(), 0);
     let Some(top) = definition.as_object() else {
         return Err(vec![
             "/: a state machine definition must be a JSON object".into(),
         ]);
     };
+    // Bounded before anything recursive walks the definition.
+    match measure(
+        definition,
+        MAX_DEFINITION_BYTES,
+        MAX_DEFINITION_DEPTH,
+        Unit::Bytes,
+    ) {
+        Ok(_) => {}
+        Err(Exceeded::Size) => {
+            return Err(vec![format!(
+                "/: the definition is larger than {MAX_DEFINITION_BYTES} bytes as JSON (Step Functions' state machine definition size quota); split it into several state machines"
+            )]);
+        }
+        Err(Exceeded::Depth) => {
+            return Err(vec![format!(
+                "/: the definition nests objects and arrays deeper than {MAX_DEFINITION_DEPTH} levels; flatten it"
+            )]);
+        }
+    }
     check_fields(
         top,
         &[
@@ -172,7 +195,31 @@ fn check_fields(obj: &Map<String, Value>, allowed: &[&str], at: &str, problems: 
     }
 }
 
+/// Parses a block (the top level, a branch or an item processor), nested at most
+/// [`MAX_BLOCK_NESTING`] deep in others.
 fn parse_block(
+    obj: &Map<String, Value>,
+    at: &str,
+    language: QueryLanguage,
+    problems: &mut Problems,
+) -> Option<Block> {
+    if problems.1 > MAX_BLOCK_NESTING {
+        problems.add(
+            at,
+            format!(
+                "Parallel branches and Map item processors nest deeper than {MAX_BLOCK_NESTING} levels; move the inner work to a separate state machine"
+            ),
+        );
+        return None;
+    }
+    problems.1 += 1;
+    let block = parse_block_states(obj, at, language, problems);
+    problems.1 -= 1;
+    block
+}
+
+/// [`parse_block`] within the nesting bound.
+fn parse_block_states(
     obj: &Map<String, Value>,
     at: &str,
     language: QueryLanguage,

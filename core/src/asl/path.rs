@@ -8,7 +8,11 @@
 
 use serde_json::{Map, Value};
 
-use super::{Failure, Scope, errors};
+use super::limits::{MAX_PATH_DEPTH, MAX_PATH_WORK, SHOWN_BYTES, Unit, measure, shown};
+use super::{Failure, MAX_PAYLOAD_BYTES, Scope, errors};
+use eval::{Budget, select_nodes};
+
+pub(crate) use eval::json_equal;
 
 /// What a path reads from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,8 +48,10 @@ enum Step {
 
 #[derive(Debug, Clone)]
 enum Expr {
-    Or(Box<Expr>, Box<Expr>),
-    And(Box<Expr>, Box<Expr>),
+    /// `a || b || ...` (flat, so that a long chain is no deep tree).
+    Or(Vec<Expr>),
+    /// `a && b && ...`.
+    And(Vec<Expr>),
     Not(Box<Expr>),
     Exists(Operand),
     Compare(Operand, &'static str, Operand),
@@ -67,7 +73,10 @@ impl Path {
     /// Parses `$...`, `$$...` or `$name...`.
     pub fn parse(text: &str) -> Result<Path, String> {
         let fail = |e: String| format!("invalid JSONPath '{text}': {e}");
-        let mut cur = Cursor { rest: text };
+        let mut cur = Cursor {
+            rest: text,
+            depth: 0,
+        };
         if !cur.eat('$') {
             return Err(fail("a path must start with '$'".into()));
         }
@@ -118,21 +127,58 @@ impl Path {
 
     fn select_in(&self, scope: &Scope, field: Option<&str>) -> Result<Value, Failure> {
         let doc = self.document(scope)?;
-        evaluate(&self.steps, doc, doc).ok_or_else(|| {
+        self.evaluate(doc)?.ok_or_else(|| {
             let text = &self.text;
             let field = field.map(|f| format!(" specified for the field '{f}'"));
             let field = field.unwrap_or_default();
             let cause = format!("The JSONPath '{text}'{field} could not be found in the input");
-            Failure::runtime(format!("{cause} '{doc}'"))
+            Failure::runtime(format!("{cause} '{}'", shown(doc, SHOWN_BYTES)))
         })
     }
 
     /// The selected value, or `None` when nothing matches (an unknown variable, a missing
-    /// field, an indefinite path with no match). For Choice rules (`IsPresent`).
-    pub fn select_optional(&self, scope: &Scope) -> Option<Value> {
-        let doc = self.document(scope).ok()?;
-        evaluate(&self.steps, doc, doc)
-            .filter(|v| is_definite(&self.steps) || v != &Value::Array(vec![]))
+    /// field, an indefinite path with no match). For Choice rules (`IsPresent`). Fails only when
+    /// the evaluation passes its bounds (see [`Path::select`]).
+    pub fn select_optional(&self, scope: &Scope) -> Result<Option<Value>, Failure> {
+        let Ok(doc) = self.document(scope) else {
+            return Ok(None);
+        };
+        Ok(self
+            .evaluate(doc)?
+            .filter(|v| is_definite(&self.steps) || v != &Value::Array(vec![])))
+    }
+
+    /// Applies the steps to `doc` within the bounds: at most [`MAX_PATH_WORK`] nodes visited
+    /// (`States.Runtime` past it) and, for an indefinite path, a result of at most
+    /// [`MAX_PAYLOAD_BYTES`] as JSON text, refused before it is built
+    /// (`States.DataLimitExceeded`).
+    fn evaluate(&self, doc: &Value) -> Result<Option<Value>, Failure> {
+        let mut budget = Budget::default();
+        let nodes = select_nodes(&self.steps, doc, doc, &mut budget);
+        let text = &self.text;
+        if budget.exhausted {
+            return Err(Failure::runtime(format!(
+                "The JSONPath '{text}' visits more than {MAX_PATH_WORK} nodes of its input; select less (name fields instead of '..', filters or wildcards)"
+            )));
+        }
+        if is_definite(&self.steps) {
+            return Ok(nodes.first().map(|v| (*v).clone()));
+        }
+        let mut remaining = MAX_PAYLOAD_BYTES;
+        for node in &nodes {
+            match measure(node, remaining, usize::MAX, Unit::Bytes) {
+                Ok(len) if len < remaining => remaining -= len + 1,
+                _ => {
+                    return Err(Failure::new(
+                        errors::DATA_LIMIT_EXCEEDED,
+                        format!(
+                            "The JSONPath '{text}' selects more than {MAX_PAYLOAD_BYTES} bytes (the payload size quota); select less"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(Some(Value::Array(nodes.into_iter().cloned().collect())))
     }
 
     fn document<'a>(&self, scope: &Scope<'a>) -> Result<&'a Value, Failure> {
@@ -197,26 +243,6 @@ fn can_set(steps: &[Step], target: &Value) -> bool {
     true
 }
 
-/// JSON equality with numbers compared by value (`1 == 1.0`), as JSONPath filters and
-/// intrinsic functions compare.
-pub(crate) fn json_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(x), Some(y)) => x == y,
-            _ => x.as_f64() == y.as_f64(),
-        },
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_equal(x, y))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
 fn is_definite(steps: &[Step]) -> bool {
     steps
         .iter()
@@ -228,118 +254,29 @@ fn resolve_index(index: i64, len: usize) -> Option<usize> {
     (0..len as i64).contains(&i).then_some(i as usize)
 }
 
-/// Applies `steps` to `start`: the value of a definite path (`None` when it matches
-/// nothing), an array of all the matches of an indefinite one. `doc` is `$` in filters.
-fn evaluate(steps: &[Step], start: &Value, doc: &Value) -> Option<Value> {
-    let mut nodes = vec![start];
-    for step in steps {
-        let mut next = Vec::new();
-        for node in nodes {
-            apply(step, node, doc, &mut next);
-        }
-        nodes = next;
-    }
-    match is_definite(steps) {
-        true => nodes.first().map(|v| (*v).clone()),
-        false => Some(Value::Array(nodes.into_iter().cloned().collect())),
-    }
-}
-
-fn apply<'a>(step: &Step, node: &'a Value, doc: &Value, out: &mut Vec<&'a Value>) {
-    match (step, node) {
-        (Step::Field(name), Value::Object(map)) => out.extend(map.get(name)),
-        (Step::Index(i), Value::Array(items)) => {
-            out.extend(resolve_index(*i, items.len()).map(|i| &items[i]))
-        }
-        (Step::Union(steps), _) => steps.iter().for_each(|step| apply(step, node, doc, out)),
-        (Step::Wildcard, Value::Array(items)) => out.extend(items),
-        (Step::Wildcard, Value::Object(map)) => out.extend(map.values()),
-        (Step::Slice(start, end, step), Value::Array(items)) => {
-            // RFC 9535 slices (Jayway has no step; otherwise they agree).
-            let (len, step) = (items.len() as i64, step.unwrap_or(1));
-            let normal = |v: i64| if v < 0 { len + v } else { v };
-            let (low, high) = if step > 0 { (0, len) } else { (-1, len - 1) };
-            let mut i = start
-                .map_or(if step > 0 { 0 } else { len - 1 }, normal)
-                .clamp(low, high);
-            let stop = end
-                .map_or(if step > 0 { len } else { -1 }, normal)
-                .clamp(low, high);
-            while (step > 0 && i < stop) || (step < 0 && i > stop) {
-                out.push(&items[i as usize]);
-                i += step;
-            }
-        }
-        (Step::Filter(expr), Value::Array(items)) => {
-            out.extend(items.iter().filter(|item| test(expr, item, doc)))
-        }
-        // Like Jayway, a filter applied to an object tests the object itself.
-        (Step::Filter(expr), Value::Object(_)) if test(expr, node, doc) => out.push(node),
-        (Step::Descendants(inner), _) => {
-            apply(inner, node, doc, out);
-            match node {
-                Value::Array(items) => items.iter().for_each(|child| apply(step, child, doc, out)),
-                Value::Object(map) => map.values().for_each(|child| apply(step, child, doc, out)),
-                _ => {}
-            }
-        }
-        _ => {}
-    }
-}
-
-fn test(expr: &Expr, node: &Value, doc: &Value) -> bool {
-    let value = |operand: &Operand| {
-        let (found, definite) = match operand {
-            Operand::Literal(v) => return Some(v.clone()),
-            Operand::Current(steps) => (evaluate(steps, node, doc), is_definite(steps)),
-            Operand::Document(steps) => (evaluate(steps, doc, doc), is_definite(steps)),
-        };
-        found.filter(|v| definite || v != &Value::Array(vec![]))
-    };
-    match expr {
-        Expr::Or(a, b) => test(a, node, doc) || test(b, node, doc),
-        Expr::And(a, b) => test(a, node, doc) && test(b, node, doc),
-        Expr::Not(e) => !test(e, node, doc),
-        Expr::Exists(operand) => value(operand).is_some(),
-        Expr::Compare(left, op, right) => compare(value(left).as_ref(), op, value(right).as_ref()),
-    }
-}
-
-/// A filter comparison. A missing operand makes every comparison false, so its negations
-/// (`!=`, `nin`) true, as in Jayway.
-fn compare(left: Option<&Value>, op: &str, right: Option<&Value>) -> bool {
-    let (Some(left), Some(right)) = (left, right) else {
-        return op == "!=" || op == "nin";
-    };
-    let order = match (left, right) {
-        (Value::Number(a), Value::Number(b)) => a.as_f64().partial_cmp(&b.as_f64()),
-        (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
-        _ => None,
-    };
-    let contains = || {
-        right
-            .as_array()
-            .is_some_and(|items| items.iter().any(|v| json_equal(left, v)))
-    };
-    match op {
-        "==" => json_equal(left, right),
-        "!=" => !json_equal(left, right),
-        "in" => contains(),
-        "nin" => !contains(),
-        "<" => order.is_some_and(|o| o.is_lt()),
-        "<=" => order.is_some_and(|o| o.is_le()),
-        ">" => order.is_some_and(|o| o.is_gt()),
-        ">=" => order.is_some_and(|o| o.is_ge()),
-        _ => false,
-    }
-}
-
-/// The unparsed rest of the path text.
+/// The unparsed rest of the path text, and how deeply the parser is nested in it.
 struct Cursor<'a> {
     rest: &'a str,
+    depth: usize,
 }
 
 impl<'a> Cursor<'a> {
+    /// Enters a nested construct (a bracket, a parenthesis, a negation, a literal array);
+    /// fails past [`MAX_PATH_DEPTH`] levels, before the parser recurses further.
+    fn enter(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_PATH_DEPTH {
+            return Err(format!(
+                "the path nests brackets, parentheses and negations deeper than {MAX_PATH_DEPTH} levels; simplify it"
+            ));
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
     fn peek(&self) -> Option<char> {
         self.rest.chars().next()
     }
@@ -467,7 +404,16 @@ fn read_int(cur: &mut Cursor) -> Result<Option<i64>, String> {
 
 fn parse_bracket(cur: &mut Cursor) -> Result<Step, String> {
     cur.expect("[")?;
-    let step = if cur.next_is("*") {
+    cur.enter()?;
+    let step = parse_bracket_inner(cur)?;
+    cur.leave();
+    cur.expect("]")?;
+    Ok(step)
+}
+
+/// What is between `[` and `]`.
+fn parse_bracket_inner(cur: &mut Cursor) -> Result<Step, String> {
+    Ok(if cur.next_is("*") {
         Step::Wildcard
     } else if cur.next_is("?") {
         cur.expect("(")?;
@@ -504,9 +450,7 @@ fn parse_bracket(cur: &mut Cursor) -> Result<Step, String> {
             }
             union(steps)
         }
-    };
-    cur.expect("]")?;
-    Ok(step)
+    })
 }
 
 fn union(mut steps: Vec<Step>) -> Step {
@@ -518,7 +462,7 @@ fn union(mut steps: Vec<Step>) -> Step {
 }
 
 /// Builds `Expr::Or` or `Expr::And`.
-type Join = fn(Box<Expr>, Box<Expr>) -> Expr;
+type Join = fn(Vec<Expr>) -> Expr;
 
 /// A filter expression: `level` 0 parses `||`, 1 parses `&&`, 2 a negation, a parenthesised
 /// expression or a comparison.
@@ -528,19 +472,27 @@ fn parse_expr(cur: &mut Cursor, level: u8) -> Result<Expr, String> {
             0 => ("||", Expr::Or),
             _ => ("&&", Expr::And),
         };
-        let mut left = parse_expr(cur, level + 1)?;
+        let mut terms = vec![parse_expr(cur, level + 1)?];
         while cur.next_is(token) {
-            left = join(Box::new(left), Box::new(parse_expr(cur, level + 1)?));
+            terms.push(parse_expr(cur, level + 1)?);
         }
-        return Ok(left);
+        return Ok(match terms.len() {
+            1 => terms.remove(0),
+            _ => join(terms),
+        });
     }
     if cur.next_is("(") {
+        cur.enter()?;
         let expr = parse_expr(cur, 0)?;
+        cur.leave();
         cur.expect(")")?;
         return Ok(expr);
     }
     if !cur.rest.trim_start().starts_with("!=") && cur.next_is("!") {
-        return Ok(Expr::Not(Box::new(parse_expr(cur, 2)?)));
+        cur.enter()?;
+        let expr = parse_expr(cur, 2)?;
+        cur.leave();
+        return Ok(Expr::Not(Box::new(expr)));
     }
     let left = parse_operand(cur)?;
     cur.take(char::is_whitespace);
@@ -594,6 +546,7 @@ fn parse_literal(cur: &mut Cursor) -> Result<Value, String> {
         Some('\'' | '"') => read_quoted(cur).map(Value::String),
         Some('[') => {
             cur.bump();
+            cur.enter()?;
             let mut items = Vec::new();
             while !cur.next_is("]") {
                 if !items.is_empty() {
@@ -601,6 +554,7 @@ fn parse_literal(cur: &mut Cursor) -> Result<Value, String> {
                 }
                 items.push(parse_literal(cur)?);
             }
+            cur.leave();
             Ok(Value::Array(items))
         }
         _ => {
@@ -613,5 +567,6 @@ fn parse_literal(cur: &mut Cursor) -> Result<Value, String> {
     }
 }
 
+mod eval;
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,12 @@
 
 use std::time::Duration;
 
+/// Largest `IntervalSeconds` and `MaxAttempts` Step Functions accepts.
+const MAX_INTERVAL: f64 = 99_999_999.0;
+/// Largest `MaxDelaySeconds` Step Functions accepts (one year and a day), and the longest
+/// delay ever computed.
+const MAX_DELAY_SECONDS: f64 = 31_622_401.0;
+
 use serde_json::Value;
 
 use super::definition::QueryLanguage;
@@ -157,12 +163,23 @@ impl Retrier {
                             }
                         },
                     };
+                let at_most = |field: &str, value: f64, max: f64, problems: &mut Vec<String>| {
+                    if value > max {
+                        problems.push(format!("{eat}/{field}: must be at most {max}"));
+                    }
+                    value.min(max)
+                };
                 let interval_seconds = number("IntervalSeconds", 1.0, 1.0, problems);
-                let max_attempts = number("MaxAttempts", 3.0, 0.0, problems) as u32;
+                let interval_seconds =
+                    at_most("IntervalSeconds", interval_seconds, MAX_INTERVAL, problems);
+                let max_attempts = number("MaxAttempts", 3.0, 0.0, problems);
+                let max_attempts =
+                    at_most("MaxAttempts", max_attempts, MAX_INTERVAL, problems) as u32;
                 let backoff_rate = number("BackoffRate", 2.0, 1.0, problems);
                 let max_delay_seconds = obj
                     .get("MaxDelaySeconds")
-                    .map(|_| number("MaxDelaySeconds", 0.0, 1.0, problems));
+                    .map(|_| number("MaxDelaySeconds", 0.0, 1.0, problems))
+                    .map(|d| at_most("MaxDelaySeconds", d, MAX_DELAY_SECONDS, problems));
                 let full_jitter = match obj.get("JitterStrategy").and_then(Value::as_str) {
                     None | Some("NONE") => false,
                     Some("FULL") => true,
@@ -185,7 +202,8 @@ impl Retrier {
             .collect()
     }
 
-    /// How long to wait before retry number `attempt` (1 for the first retry).
+    /// How long to wait before retry number `attempt` (1 for the first retry), at most
+    /// [`MAX_DELAY_SECONDS`].
     pub fn delay(&self, attempt: u32) -> Duration {
         let mut seconds =
             self.interval_seconds * self.backoff_rate.powi(attempt.saturating_sub(1) as i32);
@@ -195,7 +213,10 @@ impl Retrier {
         if self.full_jitter {
             seconds *= rand::random::<f64>();
         }
-        Duration::from_secs_f64(seconds.max(0.0))
+        // Past a year (a Standard execution's longest life) a delay means "never"; capping it
+        // keeps the arithmetic finite whatever the BackoffRate and attempt count.
+        Duration::try_from_secs_f64(seconds.clamp(0.0, MAX_DELAY_SECONDS))
+            .unwrap_or(Duration::from_secs_f64(MAX_DELAY_SECONDS))
     }
 }
 
@@ -293,6 +314,31 @@ mod tests {
         assert!(!matches(&all, "States.DataLimitExceeded"));
         assert!(matches(&["A".to_owned(), "B".to_owned()], "B"));
         assert!(!matches(&["A".to_owned()], "B"));
+    }
+
+    #[test]
+    fn extreme_retry_numbers_stay_finite_and_are_validated() {
+        let mut problems = Vec::new();
+        let r = Retrier::parse_all(
+            Some(
+                &json!([{"ErrorEquals": ["X"], "IntervalSeconds": 99999999, "BackoffRate": 1e300, "MaxAttempts": 99999999}]),
+            ),
+            "/Retry",
+            &mut problems,
+        );
+        assert!(problems.is_empty(), "{problems:?}");
+        for attempt in [1, 2, 1_000, u32::MAX] {
+            assert!(r[0].delay(attempt) <= Duration::from_secs_f64(MAX_DELAY_SECONDS));
+        }
+        let mut problems = Vec::new();
+        Retrier::parse_all(
+            Some(
+                &json!([{"ErrorEquals": ["X"], "IntervalSeconds": 1e12, "MaxAttempts": 1e10, "MaxDelaySeconds": 1e15}]),
+            ),
+            "/Retry",
+            &mut problems,
+        );
+        assert_eq!(problems.len(), 3, "{problems:?}");
     }
 
     #[test]

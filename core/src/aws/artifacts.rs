@@ -417,6 +417,7 @@ impl ArtifactBackend for S3Artifacts {
         Ok(BackendPage {
             items,
             more: out.is_truncated.unwrap_or(false),
+            resume_after: None,
         })
     }
 

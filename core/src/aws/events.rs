@@ -10,13 +10,15 @@
 //! only it) send to the queue. The stream long-polls the queue, re-checks every event against
 //! the pattern, and deletes a message when the next event is asked for or on close
 //! (ack-on-next). Closing an ephemeral subscription deletes its rule and queue; a named one
-//! keeps both, so events sent while it is closed wait in the queue.
+//! keeps both, so events sent while it is closed wait in the queue, until
+//! `delete_subscription` removes the rule's target, the rule and the queue.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_eventbridge::types::{PutEventsRequestEntry, RuleState, Target as RuleTarget};
 use aws_sdk_sqs::types::QueueAttributeName;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::json;
 
 use super::errors::{Target, map_sdk_error};
@@ -414,20 +416,8 @@ impl EventBackend for EventBridgeEvents {
             Some(name) => name.clone(),
             None => uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
         };
-        let full = format!("{}{suffix}", self.subscription_prefix);
-        let names = SubscriptionNames {
-            queue: fit(&full, MAX_QUEUE_NAME),
-            rule: fit(&full, MAX_RULE_NAME),
-        };
-        let resources = Resources {
-            events: self.events.clone(),
-            sqs: self.sqs.clone(),
-            bus: self.bus.clone(),
-            rule: names.rule.clone(),
-            queue_url: None,
-            queue_resource: names.queue_resource(),
-            bus_resource: self.bus_resource.clone(),
-        };
+        let names = self.subscription_names(&suffix);
+        let resources = self.resources(&names, None);
         let queue_url = match self.create_subscription(&names, &pattern, ephemeral).await {
             Ok(url) => url,
             Err(e) => {
@@ -454,6 +444,74 @@ impl EventBackend for EventBridgeEvents {
             pattern,
             ephemeral,
         )))
+    }
+
+    async fn delete_subscription(&self, name: &str) -> Result<bool> {
+        self.delete_named(name).await
+    }
+}
+
+impl EventBridgeEvents {
+    /// The rule and queue names of the subscription `suffix` (its name, or a random id).
+    fn subscription_names(&self, suffix: &str) -> SubscriptionNames {
+        let full = format!("{}{suffix}", self.subscription_prefix);
+        SubscriptionNames {
+            queue: fit(&full, MAX_QUEUE_NAME),
+            rule: fit(&full, MAX_RULE_NAME),
+        }
+    }
+
+    /// The resources of the subscription named `names` (queue URL if known).
+    fn resources(&self, names: &SubscriptionNames, queue_url: Option<String>) -> Resources {
+        Resources {
+            events: self.events.clone(),
+            sqs: self.sqs.clone(),
+            bus: self.bus.clone(),
+            rule: names.rule.clone(),
+            queue_url,
+            queue_resource: names.queue_resource(),
+            bus_resource: self.bus_resource.clone(),
+        }
+    }
+
+    /// Deletes the durable subscription `name`: its rule's target, the rule and the queue
+    /// (what is already gone is skipped); returns whether the rule or the queue existed.
+    async fn delete_named(&self, name: &str) -> Result<bool> {
+        const OP: &str = "events.delete_subscription";
+        let names = self.subscription_names(name);
+        let rule = self
+            .events
+            .describe_rule()
+            .name(&names.rule)
+            .event_bus_name(&self.bus)
+            .send()
+            .await;
+        let rule_existed = match rule {
+            Ok(_) => true,
+            Err(e) if e.code() == Some("ResourceNotFoundException") => false,
+            Err(e) => return Err(sdk_error(OP, name, &self.bus_resource, e)),
+        };
+        let queue = self
+            .sqs
+            .get_queue_url()
+            .queue_name(&names.queue)
+            .send()
+            .await;
+        let queue_url = match queue {
+            Ok(out) => out.queue_url,
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some("QueueDoesNotExist" | "AWS.SimpleQueueService.NonExistentQueue")
+                ) =>
+            {
+                None
+            }
+            Err(e) => return Err(sdk_error(OP, name, &names.queue_resource(), e)),
+        };
+        let existed = rule_existed || queue_url.is_some();
+        self.resources(&names, queue_url).run(OP).await?;
+        Ok(existed)
     }
 }
 

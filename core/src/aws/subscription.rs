@@ -356,8 +356,15 @@ impl EventStream for SqsSubscription {
         if self.ephemeral {
             self.resources.run("events.close").await?;
         } else {
-            self.acknowledge("events.close").await?;
-            self.release_buffer().await?;
+            let mut released = self.acknowledge("events.close").await;
+            if released.is_ok() {
+                released = self.release_buffer().await;
+            }
+            match released {
+                // The subscription was deleted (its queue is gone): nothing left to release.
+                Err(e) if e.kind == ErrorKind::NotFound => {}
+                other => other?,
+            }
         }
         self.closed = true;
         Ok(())

@@ -308,13 +308,13 @@ impl DynamoTimeline {
 
 #[async_trait]
 impl TimelineBackend for DynamoTimeline {
-    async fn append(&self, records: &[TimelineRecord]) -> Result<()> {
+    async fn append(&self, records: Vec<TimelineRecord>) -> Result<Vec<TimelineEntry>> {
         // Records share a transaction while it stays within DynamoDB's item and size limits;
         // each record's items always go in one transaction.
         let mut batch: Vec<Item> = Vec::new();
         let mut batch_bytes = 0;
         let mut batch_stream = "";
-        for record in records {
+        for record in &records {
             let RecordItems { items, bytes } = Self::record_items(record);
             if !batch.is_empty()
                 && (batch.len() + items.len() > MAX_TRANSACTION_ITEMS
@@ -333,7 +333,7 @@ impl TimelineBackend for DynamoTimeline {
         if !batch.is_empty() {
             self.transact(batch_stream, batch).await?;
         }
-        Ok(())
+        Ok(records.into_iter().map(|r| r.entry).collect())
     }
 
     async fn scan(&self, scan: &TimelineScan) -> Result<BackendPage<TimelineEntry>> {
@@ -392,6 +392,7 @@ impl TimelineBackend for DynamoTimeline {
         Ok(BackendPage {
             items: entries,
             more,
+            resume_after: None,
         })
     }
 }

@@ -197,8 +197,11 @@ async fn task_token_errors_map_to_agent_mesh_kinds() {
     assert!(e.message.contains("no longer waiting"), "{e}");
     let e = wf.send_task_failure("nope", "E", "C").await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
+    // The token is named by its fingerprint, also where Step Functions' message quotes it.
     assert!(
-        e.message.contains("nope") && e.message.contains("TaskDoesNotExist"),
+        e.message.contains(&crate::redact::token_label("nope"))
+            && !e.message.contains("'nope'")
+            && e.message.contains("TaskDoesNotExist"),
         "{e}"
     );
     let e = wf.send_task_heartbeat("bad").await.unwrap_err();

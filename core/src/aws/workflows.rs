@@ -505,7 +505,10 @@ impl WorkflowBackend for StepFunctionsWorkflows {
             .output(output.to_string())
             .send()
             .await
-            .map_err(|e| map_sdk_error(&Self::target(OP, token, "Step Functions task"), e))?;
+            .map_err(|e| {
+                let label = crate::redact::token_label(token);
+                map_sdk_error(&Self::target(OP, &label, "Step Functions task"), e)
+            })?;
         Ok(())
     }
 
@@ -518,7 +521,10 @@ impl WorkflowBackend for StepFunctionsWorkflows {
             .cause(cause)
             .send()
             .await
-            .map_err(|e| map_sdk_error(&Self::target(OP, token, "Step Functions task"), e))?;
+            .map_err(|e| {
+                let label = crate::redact::token_label(token);
+                map_sdk_error(&Self::target(OP, &label, "Step Functions task"), e)
+            })?;
         Ok(())
     }
 
@@ -529,7 +535,10 @@ impl WorkflowBackend for StepFunctionsWorkflows {
             .task_token(token)
             .send()
             .await
-            .map_err(|e| map_sdk_error(&Self::target(OP, token, "Step Functions task"), e))?;
+            .map_err(|e| {
+                let label = crate::redact::token_label(token);
+                map_sdk_error(&Self::target(OP, &label, "Step Functions task"), e)
+            })?;
         Ok(())
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::clock::Timestamp;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::events::{ReceivedEvent, SubscribeOptions};
 use crate::pattern::EventPattern;
 
@@ -52,6 +52,11 @@ pub trait EventBackend: Send + Sync + std::fmt::Debug {
         pattern: EventPattern,
         options: &SubscribeOptions,
     ) -> Result<Box<dyn EventStream>>;
+    /// Deletes the durable subscription `name` (a valid subscription name) with its position
+    /// and, on AWS, its rule, target and queue; returns whether it existed. Subscribing with
+    /// the name again starts afresh at the end of the log. A stream still open on it fails
+    /// with `NotFound` on its next call that reads or acknowledges; closing it succeeds.
+    async fn delete_subscription(&self, name: &str) -> Result<bool>;
 }
 
 /// The receiving end of one subscription.
@@ -73,13 +78,23 @@ pub(crate) trait EventLog: Send + Sync + std::fmt::Debug {
     async fn last_seq(&self) -> Result<u64>;
     /// Up to `limit` events after `seq`, in order, with their sequence numbers, as EventBridge
     /// envelopes ([`ReceivedEvent::to_json`]): what patterns match, so events a subscription
-    /// does not want are never decoded.
-    async fn read_after(&self, seq: u64, limit: usize) -> Result<Vec<(u64, serde_json::Value)>>;
+    /// does not want are never decoded. `None` for an envelope that cannot be decoded (stored
+    /// by an older version or another tool): subscriptions pass over it.
+    async fn read_after(
+        &self,
+        seq: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Option<serde_json::Value>)>>;
     /// Where the named subscription stopped, registering it at the log's end (with `pattern`)
     /// if it is new.
     async fn open_named(&self, name: &str, pattern: &str) -> Result<u64>;
-    /// Records that the named subscription handed out everything up to `seq`.
-    async fn save_position(&self, name: &str, seq: u64) -> Result<()>;
+    /// Records that the named subscription handed out everything up to `seq`; false (and
+    /// nothing recorded) when the subscription was deleted.
+    async fn save_position(&self, name: &str, seq: u64) -> Result<bool>;
+    /// Whether the named subscription exists (it was not deleted).
+    async fn named_exists(&self, name: &str) -> Result<bool>;
+    /// Deletes the named subscription's position; returns whether it existed.
+    async fn delete_named(&self, name: &str) -> Result<bool>;
     /// Waits until an event may have been appended, or `at_most` passed.
     async fn wait_for_append(&self, at_most: Duration);
 }
@@ -121,12 +136,19 @@ impl LogSubscription {
         })
     }
 
-    /// Saves the position of the event handed out last, for a named subscription.
+    /// Saves the position of the event handed out last, for a named subscription. Fails with
+    /// `NotFound` when the subscription was deleted meanwhile (`Events::delete_subscription`),
+    /// as its queue's absence makes the stream fail on AWS; with nothing to save, a named
+    /// subscription checks that it still exists.
     async fn acknowledge(&mut self) -> Result<()> {
-        if let (Some(name), Some(seq)) = (&self.name, self.handed_out.take()) {
-            self.log.save_position(name, seq).await?;
-        }
-        Ok(())
+        let Some(name) = &self.name else {
+            return Ok(());
+        };
+        let exists = match self.handed_out.take() {
+            Some(seq) => self.log.save_position(name, seq).await?,
+            None => self.log.named_exists(name).await?,
+        };
+        if exists { Ok(()) } else { Err(deleted(name)) }
     }
 
     /// Reads the next batch of the log into the buffer, keeping the matching events.
@@ -135,9 +157,12 @@ impl LogSubscription {
         if let Some((last, _)) = events.last() {
             self.read_to = *last;
         }
+        // An unreadable envelope fails alone: it is passed over, never wedging the subscription.
         for (seq, envelope) in events {
-            if self.pattern.matches(&envelope) {
-                let event = ReceivedEvent::from_json("events.next", &envelope)?;
+            let Some(envelope) = envelope else { continue };
+            if self.pattern.matches(&envelope)
+                && let Ok(event) = ReceivedEvent::from_json("events.next", &envelope)
+            {
                 self.buffer.push_back((seq, event));
             }
         }
@@ -178,8 +203,22 @@ impl EventStream for LogSubscription {
     }
 
     async fn close(&mut self) -> Result<()> {
-        self.acknowledge().await
+        match self.acknowledge().await {
+            // Deleted meanwhile: there is nothing left to release.
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
     }
+}
+
+/// The error of a stream whose named subscription was deleted while it was open.
+fn deleted(name: &str) -> Error {
+    Error::keyed(
+        ErrorKind::NotFound,
+        "events.next",
+        name,
+        "the subscription was deleted (events.delete_subscription) while open; subscribe again",
+    )
 }
 
 /// `account` of events on the memory and local backends.

@@ -18,6 +18,7 @@ use crate::kv::KvItem;
 
 pub use events::{EventBackend, EventEntry, EventStream};
 pub(crate) use events::{EventLog, LogSubscription, local_envelope};
+pub(crate) use timeline::in_commit_order;
 pub use timeline::{TimelineBackend, TimelineRecord, TimelineScan, index_paths, query_path};
 pub use workflows::WorkflowBackend;
 
@@ -54,6 +55,9 @@ pub struct BackendPage<T> {
     pub items: Vec<T>,
     /// True when items after the last one exist.
     pub more: bool,
+    /// Where the next page starts when it is not after the last item: the key of a last row
+    /// that was left out (see [`BackendPage::readable`]).
+    pub resume_after: Option<String>,
 }
 
 impl<T> BackendPage<T> {
@@ -61,7 +65,11 @@ impl<T> BackendPage<T> {
     pub(crate) fn from_rows(mut rows: Vec<T>, limit: usize) -> Self {
         let more = rows.len() > limit;
         rows.truncate(limit);
-        BackendPage { items: rows, more }
+        BackendPage {
+            items: rows,
+            more,
+            resume_after: None,
+        }
     }
 
     /// The first `limit` items of `items`, and whether another follows.
@@ -74,7 +82,35 @@ impl<T> BackendPage<T> {
         Ok(BackendPage {
             items: self.items.into_iter().map(f).collect::<Result<_>>()?,
             more: self.more,
+            resume_after: self.resume_after,
         })
+    }
+
+    /// Decodes every row with `decode`, leaving out the rows that cannot be decoded (stored by
+    /// an older version or another tool): one unreadable record never breaks a whole page. The
+    /// next page still starts after the last row read, kept or not (`position` names a row).
+    pub(crate) fn readable<U>(
+        self,
+        position: impl Fn(&T) -> String,
+        mut decode: impl FnMut(T) -> Result<U>,
+    ) -> BackendPage<U> {
+        let last = self.items.last().map(&position);
+        let mut items = Vec::with_capacity(self.items.len());
+        let mut last_kept = false;
+        for row in self.items {
+            match decode(row) {
+                Ok(item) => {
+                    items.push(item);
+                    last_kept = true;
+                }
+                Err(_) => last_kept = false,
+            }
+        }
+        BackendPage {
+            items,
+            more: self.more,
+            resume_after: if last_kept { self.resume_after } else { last },
+        }
     }
 }
 

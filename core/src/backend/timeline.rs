@@ -45,13 +45,18 @@ pub struct TimelineScan {
 /// - **Atomic appends**: an appended entry is visible under all its index paths at once, or
 ///   under none.
 /// - **Read-your-writes**: once `append` returns, every later scan in any process sees it.
+/// - **Commit order** (local, memory): ids grow in the order entries were committed, also
+///   across processes; on AWS they follow each writer's clock.
 /// - **Order**: a scan returns entries in id order (ids sort by time), descending when
 ///   `newest_first`, each at most once; paging by moving the id bound past the last entry
 ///   visits every matching entry exactly once.
 #[async_trait]
 pub trait TimelineBackend: Send + Sync + std::fmt::Debug {
-    /// Appends the records, each atomically.
-    async fn append(&self, records: &[TimelineRecord]) -> Result<()>;
+    /// Appends the records, each atomically, and returns their entries as stored. A backend
+    /// that orders commits (local, memory) gives ids in commit order: a record whose id is not
+    /// above every id already stored gets the next id above them, so a reader that follows the
+    /// newest id never misses an entry another process committed later with an older clock.
+    async fn append(&self, records: Vec<TimelineRecord>) -> Result<Vec<TimelineEntry>>;
     /// Up to `scan.limit` entries of `scan.path` within the id bounds whose stream starts with
     /// `scan.stream_prefix`.
     async fn scan(&self, scan: &TimelineScan) -> Result<BackendPage<TimelineEntry>>;
@@ -73,6 +78,22 @@ pub fn query_path(prefix: &str) -> &str {
     match prefix.rfind('/') {
         Some(i) => &prefix[..=i],
         None => "",
+    }
+}
+
+/// Gives `entry` the next id above `last` (the greatest id stored) when its own is not above
+/// it, so ids follow commit order; its time follows the id.
+pub(crate) fn in_commit_order(entry: &mut crate::timeline::TimelineEntry, last: Option<&str>) {
+    let Some(last) = last.filter(|last| entry.id.as_str() <= *last) else {
+        return;
+    };
+    // `last` is a ULID this crate stored; anything else leaves the entry as it is.
+    if let Some(next) = ulid::Ulid::from_string(last)
+        .ok()
+        .and_then(|ulid| ulid.increment())
+    {
+        entry.id = next.to_string();
+        entry.time = crate::clock::from_ms(next.timestamp_ms() as i64);
     }
 }
 

@@ -25,7 +25,7 @@ use crate::artifacts::{ArtifactMeta, DEFAULT_CONTENT_TYPE, PutOptions};
 use crate::backend::{ArtifactBackend, BackendPage, PutPayload};
 use crate::clock::{from_ms, now_ms};
 use crate::error::{Error, Result};
-use crate::fsutil::{AtomicFile, io_error, sync_dir};
+use crate::fsutil::{AtomicFile, create_private_dir_all, create_private_file, io_error, sync_dir};
 use crate::page::prefix_upper_bound;
 
 const COLUMNS: &str = "key, blob, size, content_type, metadata, updated_at";
@@ -71,7 +71,7 @@ impl LocalArtifacts {
     /// Opens the store under the mesh directory and collects blobs left by crashed writers.
     pub(super) fn open(db: Arc<Db>) -> Result<Self> {
         let blobs = db.dir().join("artifacts").join("blobs");
-        std::fs::create_dir_all(&blobs)
+        create_private_dir_all(&blobs)
             .map_err(|e| io_error("open local mesh", "artifacts", &blobs, e))?;
         let store = LocalArtifacts { db, blobs };
         store.collect_garbage()?;
@@ -140,8 +140,8 @@ impl LocalArtifacts {
         let path = self.blob_path(&blob);
         let dir = path.parent().expect("blob paths have a parent");
         let io = |e| io_error(OP, key, &path, e);
-        std::fs::create_dir_all(dir).map_err(io)?;
-        let mut file = File::create_new(&path).map_err(io)?;
+        create_private_dir_all(dir).map_err(io)?;
+        let mut file = create_private_file(&path).map_err(io)?;
         file.lock().map_err(io)?;
         self.db.write_blocking(OP, key, |tx| {
             tx.execute(

@@ -59,7 +59,11 @@ impl EventLog for LocalEventLog {
         Ok(seq as u64)
     }
 
-    async fn read_after(&self, seq: u64, limit: usize) -> Result<Vec<(u64, serde_json::Value)>> {
+    async fn read_after(
+        &self,
+        seq: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Option<serde_json::Value>)>> {
         let rows = self.db.read("events.next", "events", |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT seq, envelope FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
@@ -69,9 +73,10 @@ impl EventLog for LocalEventLog {
             })?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
         })?;
-        rows.into_iter()
-            .map(|(seq, text)| Ok((seq as u64, decode_json("events.next", "events", &text)?)))
-            .collect()
+        Ok(rows
+            .into_iter()
+            .map(|(seq, text)| (seq as u64, decode_json("events.next", "events", &text).ok()))
+            .collect())
     }
 
     async fn open_named(&self, name: &str, pattern: &str) -> Result<u64> {
@@ -103,16 +108,39 @@ impl EventLog for LocalEventLog {
             .await
     }
 
-    async fn save_position(&self, name: &str, seq: u64) -> Result<()> {
+    async fn save_position(&self, name: &str, seq: u64) -> Result<bool> {
         let owned = name.to_owned();
         self.db
             .write("events.next", name, move |tx| {
-                tx.execute(
-                    "UPDATE event_subscriptions SET position = max(position, ?2), updated_at = ?3 WHERE name = ?1",
-                    params![owned, seq as i64, now_ms()],
-                )
-                .map_err(|e| sql_error("events.next", &owned, e))?;
-                Ok(())
+                let changed = tx
+                    .execute(
+                        "UPDATE event_subscriptions SET position = max(position, ?2), updated_at = ?3 WHERE name = ?1",
+                        params![owned, seq as i64, now_ms()],
+                    )
+                    .map_err(|e| sql_error("events.next", &owned, e))?;
+                Ok(changed == 1)
+            })
+            .await
+    }
+
+    async fn named_exists(&self, name: &str) -> Result<bool> {
+        self.db.read("events.next", name, |c| {
+            c.prepare_cached("SELECT EXISTS(SELECT 1 FROM event_subscriptions WHERE name = ?1)")?
+                .query_row([name], |r| r.get(0))
+        })
+    }
+
+    async fn delete_named(&self, name: &str) -> Result<bool> {
+        const OP: &str = "events.delete_subscription";
+        let owned = name.to_owned();
+        // Without the row, the subscription's position no longer holds back the retention
+        // sweep of `put_events`: the events it had not passed can be pruned.
+        self.db
+            .write(OP, name, move |tx| {
+                let deleted = tx
+                    .execute("DELETE FROM event_subscriptions WHERE name = ?1", [&owned])
+                    .map_err(|e| sql_error(OP, &owned, e))?;
+                Ok(deleted == 1)
             })
             .await
     }
@@ -129,9 +157,12 @@ impl EventBackend for LocalEvents {
             .iter()
             .map(|entry| {
                 let envelope = local_envelope(entry);
+                // Retention counts from when the event was stored, not from its `time`, which
+                // the sender chose: an event dated in the past is kept (and delivered) as long
+                // as any other.
                 (
                     envelope.id.clone(),
-                    envelope.time.timestamp_millis(),
+                    now_ms(),
                     envelope.to_json().to_string(),
                 )
             })
@@ -170,5 +201,9 @@ impl EventBackend for LocalEvents {
         Ok(Box::new(
             LogSubscription::open(log, pattern, options).await?,
         ))
+    }
+
+    async fn delete_subscription(&self, name: &str) -> Result<bool> {
+        self.log.delete_named(name).await
     }
 }

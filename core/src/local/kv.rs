@@ -201,6 +201,9 @@ impl KvBackend for LocalKv {
             )?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
         })?;
-        BackendPage::from_rows(raws, limit).try_map(|r| r.decode("kv.list"))
+        Ok(
+            BackendPage::from_rows(raws, limit)
+                .readable(|r| r.key.clone(), |r| r.decode("kv.list")),
+        )
     }
 }

@@ -27,6 +27,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, Transaction, TransactionBehavio
 use crate::client::{Backends, WorkflowEngine};
 use crate::config::SyncMode;
 use crate::error::{Error, ErrorKind, Result};
+use crate::fsutil::{create_private_dir_all, create_private_file};
 
 /// The database file inside a mesh directory.
 pub(crate) const DB_FILE: &str = "mesh.db";
@@ -148,7 +149,15 @@ const MIGRATIONS: &[&str] = &[
         heartbeat_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
     CREATE INDEX wf_tasks_pending ON wf_tasks(activity, created_ms) WHERE status = 'SCHEDULED';",
+    // 4: the mesh's secrets (the key task tokens are derived under), made on first open.
+    "CREATE TABLE mesh_secrets (
+        name TEXT PRIMARY KEY NOT NULL,
+        value BLOB NOT NULL
+    ) WITHOUT ROWID;",
 ];
+
+/// The name of the task-token key in `mesh_secrets`.
+const TASK_TOKEN_KEY: &str = "task_tokens";
 
 /// Opens (creating if needed) the mesh in `dir`.
 pub(crate) async fn open(dir: &Path, sync: SyncMode) -> Result<Backends> {
@@ -178,6 +187,8 @@ pub(crate) struct Db {
     readers: Vec<Mutex<Connection>>,
     /// Commits made through this `Db`.
     commits: AtomicU64,
+    /// The mesh's secret key for task tokens (random, made when the mesh was created).
+    token_key: [u8; 32],
     /// Wakes the checkpointer.
     checkpoint_due: SyncSender<()>,
 }
@@ -192,8 +203,15 @@ impl Db {
             ))
             .with_context("resource", dir.display().to_string())
         };
-        std::fs::create_dir_all(dir).map_err(|e| open_err("cannot create the directory", &e))?;
+        create_private_dir_all(dir).map_err(|e| open_err("cannot create the directory", &e))?;
         let path = dir.join(DB_FILE);
+        // Created here, private (0600), before SQLite creates it with its default 0644: SQLite
+        // gives the -wal, -shm and journal files the database file's mode.
+        match create_private_file(&path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(open_err("cannot create the database", &e)),
+        }
         let connect = || -> rusqlite::Result<Connection> {
             let conn = Connection::open_with_flags(
                 &path,
@@ -227,6 +245,8 @@ impl Db {
                 ),
             ));
         }
+        let token_key = mesh_secret(&writer, TASK_TOKEN_KEY)
+            .map_err(|e| open_err("cannot read the mesh's key", &e))?;
         let readers = (0..READERS)
             .map(|_| connect().map(Mutex::new))
             .collect::<rusqlite::Result<Vec<_>>>()
@@ -243,8 +263,14 @@ impl Db {
             writer: Mutex::new(writer),
             readers,
             commits: AtomicU64::new(0),
+            token_key,
             checkpoint_due,
         })
+    }
+
+    /// The mesh's secret key for task tokens.
+    pub(crate) fn token_key(&self) -> [u8; 32] {
+        self.token_key
     }
 
     /// Counts a commit; wakes the checkpointer every [`CHECKPOINT_EVERY`] commits.
@@ -378,6 +404,24 @@ fn checkpointer(conn: Connection, due: Receiver<()>) {
 /// Locks `m`, also after a panic in another holder (the data stays usable).
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The secret `name` of the mesh: 32 random bytes, made by the first process that asks (the
+/// database file is private to its owner, 0600).
+fn mesh_secret(conn: &Connection, name: &str) -> rusqlite::Result<[u8; 32]> {
+    let fresh: [u8; 32] = rand::random();
+    conn.execute(
+        "INSERT OR IGNORE INTO mesh_secrets (name, value) VALUES (?1, ?2)",
+        rusqlite::params![name, fresh.as_slice()],
+    )?;
+    let stored: Vec<u8> = conn.query_row(
+        "SELECT value FROM mesh_secrets WHERE name = ?1",
+        [name],
+        |r| r.get(0),
+    )?;
+    stored.try_into().map_err(|_| {
+        rusqlite::Error::InvalidColumnType(0, "value".into(), rusqlite::types::Type::Blob)
+    })
 }
 
 /// Applies the migrations not yet applied; returns the schema version found.

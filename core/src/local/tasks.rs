@@ -17,6 +17,7 @@ use crate::asl::engine::TaskCall;
 use crate::asl::{Failure, errors};
 use crate::clock::now_ms;
 use crate::error::{Error, ErrorKind, Result};
+use crate::redact::token_label;
 use crate::workflows::{ActivityTask, TaskHandler, TaskRequest};
 
 /// How often a waiting task looks for a completion sent by another process.
@@ -386,10 +387,11 @@ async fn schedule(
         activity.map(str::to_owned),
         input.to_string(),
     );
+    let label = token_label(&token);
     let row = inner
         .db
-        .write("workflows.task", &token.clone(), move |tx| {
-            let err = |e| sql_error("workflows.task", &token, e);
+        .write("workflows.task", &label.clone(), move |tx| {
+            let err = |e| sql_error("workflows.task", &label, e);
             tx.execute(
                 "INSERT OR IGNORE INTO wf_tasks (token, activity, execution, input, status, dispatched, created_ms, heartbeat_ms)
                  VALUES (?1, ?2, ?3, ?4, 'SCHEDULED', 0, ?5, ?5)",
@@ -422,7 +424,7 @@ fn outcome_of(
     Ok(match status {
         "SUCCEEDED" => Some(Ok(decode_json(
             "workflows.task",
-            token,
+            &token_label(token),
             output.as_deref().unwrap_or("null"),
         )?)),
         "FAILED" => Some(Err(Failure::new(
@@ -434,16 +436,16 @@ fn outcome_of(
 }
 
 async fn mark_dispatched(inner: &Arc<Inner>, token: &str) -> Result<()> {
-    let token = token.to_owned();
+    let (token, label) = (token.to_owned(), token_label(token));
     inner
         .db
-        .write("workflows.task", &token.clone(), move |tx| {
+        .write("workflows.task", &label.clone(), move |tx| {
             tx.execute(
                 "UPDATE wf_tasks SET dispatched = 1 WHERE token = ?1",
                 params![token],
             )
             .map(|_| ())
-            .map_err(|e| sql_error("workflows.task", &token, e))
+            .map_err(|e| sql_error("workflows.task", &label, e))
         })
         .await
 }
@@ -478,7 +480,7 @@ async fn wait_for_completion(
         let notified = inner.task_done.notified();
         let row = inner
             .db
-            .read("workflows.task", token, |c| {
+            .read("workflows.task", &token_label(token), |c| {
                 c.query_row("SELECT status, output, error, cause, heartbeat_ms FROM wf_tasks WHERE token = ?1", params![token], |r| {
                     Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?, r.get::<_, i64>(4)?))
                 })
@@ -538,7 +540,7 @@ pub(crate) async fn poll_activity(
             })
             .await?;
         if let Some((token, input)) = claimed {
-            let input = decode_json("workflows.poll_activity", &token, &input)?;
+            let input = decode_json("workflows.poll_activity", &token_label(&token), &input)?;
             return Ok(Some(ActivityTask { token, input }));
         }
         if tokio::time::Instant::now() >= deadline {
@@ -551,7 +553,10 @@ pub(crate) async fn poll_activity(
     }
 }
 
+/// The error of a completion or heartbeat for a task that is not waiting; it names the token by
+/// its fingerprint only.
 fn token_error(operation: &str, token: &str, status: Option<String>) -> Error {
+    let token = &token_label(token);
     match status {
         None => Error::keyed(
             ErrorKind::NotFound,
@@ -581,10 +586,11 @@ pub(crate) async fn complete(
     } else {
         "workflows.send_task_failure"
     };
+    let label = token_label(token);
     if let Ok(output) = &outcome {
         crate::validate::check_size(
             operation,
-            token,
+            &label,
             "task output",
             output.to_string().len(),
             crate::asl::MAX_PAYLOAD_BYTES,
@@ -593,8 +599,8 @@ pub(crate) async fn complete(
     let token2 = token.to_owned();
     let status = inner
         .db
-        .write(operation, token, move |tx| {
-            let err = |e| sql_error(operation, &token2, e);
+        .write(operation, &label.clone(), move |tx| {
+            let err = |e| sql_error(operation, &label, e);
             let (status, output, error, cause) = match &outcome {
                 Ok(v) => ("SUCCEEDED", Some(v.to_string()), None, None),
                 Err(f) => ("FAILED", None, Some(f.error.clone()), Some(f.cause.clone())),
@@ -630,11 +636,11 @@ pub(crate) async fn heartbeat(inner: &Arc<Inner>, token: &str) -> Result<()> {
         last_beat.store(now_ms(), Ordering::Relaxed);
         return Ok(());
     }
-    let token2 = token.to_owned();
+    let (token2, label) = (token.to_owned(), token_label(token));
     let missing = inner
         .db
-        .write(OP, token, move |tx| {
-            let err = |e| sql_error(OP, &token2, e);
+        .write(OP, &label.clone(), move |tx| {
+            let err = |e| sql_error(OP, &label, e);
             let changed = tx
                 .execute("UPDATE wf_tasks SET heartbeat_ms = ?2 WHERE token = ?1 AND status IN ('SCHEDULED', 'STARTED')", params![token2, now_ms()])
                 .map_err(err)?;

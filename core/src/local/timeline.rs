@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use rusqlite::params;
 
 use super::{Db, decode_json, sql_error};
-use crate::backend::{BackendPage, TimelineBackend, TimelineRecord, TimelineScan};
+use crate::backend::{BackendPage, TimelineBackend, TimelineRecord, TimelineScan, in_commit_order};
 use crate::clock::from_ms;
 use crate::error::Result;
 use crate::timeline::TimelineEntry;
@@ -35,15 +35,23 @@ impl LocalTimeline {
 
 #[async_trait]
 impl TimelineBackend for LocalTimeline {
-    async fn append(&self, records: &[TimelineRecord]) -> Result<()> {
+    async fn append(&self, records: Vec<TimelineRecord>) -> Result<Vec<TimelineEntry>> {
         let Some(first) = records.first() else {
-            return Ok(());
+            return Ok(Vec::new());
         };
         let stream = first.entry.stream.clone();
-        let records = records.to_vec();
+        let key = stream.clone();
         self.db
-            .write("timeline.append", &stream, move |tx| {
-                for record in &records {
+            .write("timeline.append", &key, move |tx| {
+                // Under the write lock: ids above every stored one, in commit order.
+                let mut last: Option<String> = tx
+                    .prepare_cached("SELECT max(id) FROM timeline")
+                    .and_then(|mut s| s.query_row([], |r| r.get(0)))
+                    .map_err(|e| sql_error("timeline.append", &stream, e))?;
+                let mut stored = Vec::with_capacity(records.len());
+                for mut record in records {
+                    in_commit_order(&mut record.entry, last.as_deref());
+                    last = Some(record.entry.id.clone());
                     let e = &record.entry;
                     let sql = |err| sql_error("timeline.append", &e.stream, err);
                     tx.prepare_cached(
@@ -66,8 +74,9 @@ impl TimelineBackend for LocalTimeline {
                     for path in &record.paths {
                         index.execute(params![path, e.id, e.stream]).map_err(sql)?;
                     }
+                    stored.push(record.entry);
                 }
-                Ok(())
+                Ok(stored)
             })
             .await
     }
@@ -99,13 +108,16 @@ impl TimelineBackend for LocalTimeline {
             )?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
         })?;
-        BackendPage::from_rows(rows, scan.limit).try_map(|(stream, id, time, data)| {
-            Ok(TimelineEntry {
-                data: decode_json("timeline.get", &stream, &data)?,
-                stream,
-                id,
-                time: from_ms(time),
-            })
-        })
+        Ok(BackendPage::from_rows(rows, scan.limit).readable(
+            |(_, id, _, _)| id.clone(),
+            |(stream, id, time, data)| {
+                Ok(TimelineEntry {
+                    data: decode_json("timeline.get", &stream, &data)?,
+                    stream,
+                    id,
+                    time: from_ms(time),
+                })
+            },
+        ))
     }
 }

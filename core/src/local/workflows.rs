@@ -110,38 +110,52 @@ impl LocalWorkflows {
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(background(Arc::downgrade(&inner)));
         }
+        let weak = Arc::downgrade(&inner);
+        // Leases are renewed on a thread of their own, not on the async runtime: a long
+        // evaluation or a blocked runtime must not let a lease lapse while this process runs
+        // the execution (another process would then run its Task a second time).
+        let _ = std::thread::Builder::new()
+            .name("agent-mesh-leases".into())
+            .spawn(move || renew_leases(weak));
         LocalWorkflows { inner }
     }
 }
 
-/// Renews this process's leases and adopts executions whose lease ran out, until the backend
-/// is dropped.
+/// Adopts executions whose lease ran out, until the backend is dropped.
 async fn background(weak: Weak<Inner>) {
     loop {
         let Some(inner) = weak.upgrade() else { return };
         // Errors here are retried at the next tick; a failing mesh shows up on the next call.
-        let _ = renew_and_adopt(&inner).await;
+        let _ = adopt_orphans(&inner).await;
         drop(inner);
         tokio::time::sleep(SCAN_EVERY).await;
     }
 }
 
-async fn renew_and_adopt(inner: &Arc<Inner>) -> Result<()> {
-    let owner = inner.owner.clone();
-    let now = now_ms();
-    // An idle mesh takes no write lock: with nothing running here there is no lease to renew.
-    if !lock(&inner.running).is_empty() {
-        inner
-            .db
-            .write("workflows.lease", "executions", move |tx| {
+/// Renews the leases of the executions this process runs, every [`SCAN_EVERY`], until the
+/// backend is dropped.
+fn renew_leases(weak: Weak<Inner>) {
+    loop {
+        let Some(inner) = weak.upgrade() else { return };
+        // An idle mesh takes no write lock: with nothing running here there is no lease to renew.
+        if !lock(&inner.running).is_empty() {
+            let (owner, now) = (inner.owner.clone(), now_ms());
+            // Errors are retried at the next tick; a lease outlives a few missed renewals.
+            let _ = inner.db.write_blocking("workflows.lease", "executions", |tx| {
                 tx.execute(
                     "UPDATE wf_executions SET lease_until = ?1 WHERE owner = ?2 AND status = 'RUNNING'",
                     params![now + LEASE_MS, owner],
                 )
                 .map_err(|e| super::sql_error("workflows.lease", "executions", e))
-            })
-            .await?;
+            });
+        }
+        drop(inner);
+        std::thread::sleep(SCAN_EVERY);
     }
+}
+
+async fn adopt_orphans(inner: &Arc<Inner>) -> Result<()> {
+    let now = now_ms();
     let orphans: Vec<(String, String)> = inner.db.read("workflows.adopt", "executions", |c| {
         let mut stmt = c.prepare_cached(
             "SELECT arn, definition FROM wf_executions WHERE status = 'RUNNING' AND lease_until < ?1",
@@ -248,6 +262,7 @@ fn spawn_run(
         context,
         last_event,
         resumed,
+        inner.db.token_key(),
     ));
     let inner = inner.clone();
     let arn = arn.to_owned();
@@ -273,8 +288,11 @@ impl Host for LocalHost {
         tasks::invoke(&self.inner, &self.arn, call).await
     }
 
+    /// Commits only while this process still owns the execution's lease (fencing): a process
+    /// whose lease lapsed and was adopted elsewhere halts instead of writing over the new owner.
     async fn commit(&self, commit: Commit) -> std::result::Result<(), Halt> {
         let arn = self.arn.clone();
+        let owner = self.inner.owner.clone();
         let last = commit.events.last().map(|e| e.id as i64);
         let finished = commit.finish.is_some();
         let applied = self
@@ -288,9 +306,9 @@ impl Host for LocalHost {
                     None => tx
                         .prepare_cached(
                             "UPDATE wf_executions SET last_event = max(last_event, coalesce(?2, 0))
-                             WHERE arn = ?1 AND status = 'RUNNING'",
+                             WHERE arn = ?1 AND status = 'RUNNING' AND owner = ?3",
                         )
-                        .and_then(|mut update| update.execute(params![arn, last])),
+                        .and_then(|mut update| update.execute(params![arn, last, owner])),
                     Some(finish) => {
                         let (status, output, error, cause) = match finish {
                             Finish::Succeeded(v) => ("SUCCEEDED", Some(v.to_string()), None, None),
@@ -300,10 +318,10 @@ impl Host for LocalHost {
                         tx.prepare_cached(
                             "UPDATE wf_executions SET last_event = max(last_event, coalesce(?2, 0)), status = ?3,
                                output = ?4, error = ?5, cause = ?6, stop_ms = ?7
-                             WHERE arn = ?1 AND status = 'RUNNING'",
+                             WHERE arn = ?1 AND status = 'RUNNING' AND owner = ?8",
                         )
                         .and_then(|mut update| {
-                            update.execute(params![arn, last, status, output, error, cause, now_ms()])
+                            update.execute(params![arn, last, status, output, error, cause, now_ms(), owner])
                         })
                     }
                 }

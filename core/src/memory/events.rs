@@ -41,11 +41,15 @@ impl EventLog for MemoryEventLog {
         Ok(self.state().events.len() as u64)
     }
 
-    async fn read_after(&self, seq: u64, limit: usize) -> Result<Vec<(u64, serde_json::Value)>> {
+    async fn read_after(
+        &self,
+        seq: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Option<serde_json::Value>)>> {
         let state = self.state();
         Ok((seq as usize..state.events.len())
             .take(limit)
-            .map(|i| (i as u64 + 1, state.events[i].clone()))
+            .map(|i| (i as u64 + 1, Some(state.events[i].clone())))
             .collect())
     }
 
@@ -55,9 +59,22 @@ impl EventLog for MemoryEventLog {
         Ok(*state.positions.entry(name.to_owned()).or_insert(end))
     }
 
-    async fn save_position(&self, name: &str, seq: u64) -> Result<()> {
-        self.state().positions.insert(name.to_owned(), seq);
-        Ok(())
+    async fn save_position(&self, name: &str, seq: u64) -> Result<bool> {
+        Ok(match self.state().positions.get_mut(name) {
+            Some(position) => {
+                *position = (*position).max(seq);
+                true
+            }
+            None => false,
+        })
+    }
+
+    async fn named_exists(&self, name: &str) -> Result<bool> {
+        Ok(self.state().positions.contains_key(name))
+    }
+
+    async fn delete_named(&self, name: &str) -> Result<bool> {
+        Ok(self.state().positions.remove(name).is_some())
     }
 
     async fn wait_for_append(&self, at_most: Duration) {
@@ -93,5 +110,9 @@ impl EventBackend for MemoryEvents {
         Ok(Box::new(
             LogSubscription::open(log, pattern, options).await?,
         ))
+    }
+
+    async fn delete_subscription(&self, name: &str) -> Result<bool> {
+        self.log.delete_named(name).await
     }
 }

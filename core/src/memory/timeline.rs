@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
-use crate::backend::{BackendPage, TimelineBackend, TimelineRecord, TimelineScan};
+use crate::backend::{BackendPage, TimelineBackend, TimelineRecord, TimelineScan, in_commit_order};
 use crate::error::Result;
 use crate::timeline::TimelineEntry;
 
@@ -17,17 +17,24 @@ pub(super) struct MemoryTimeline {
 
 #[async_trait]
 impl TimelineBackend for MemoryTimeline {
-    async fn append(&self, records: &[TimelineRecord]) -> Result<()> {
+    async fn append(&self, records: Vec<TimelineRecord>) -> Result<Vec<TimelineEntry>> {
         let mut paths = self.paths.lock().unwrap_or_else(|e| e.into_inner());
-        for record in records {
+        let mut last = paths
+            .get("")
+            .and_then(|root| root.keys().next_back().cloned());
+        let mut stored = Vec::with_capacity(records.len());
+        for mut record in records {
+            in_commit_order(&mut record.entry, last.as_deref());
+            last = Some(record.entry.id.clone());
             for path in &record.paths {
                 paths
                     .entry(path.clone())
                     .or_default()
                     .insert(record.entry.id.clone(), record.entry.clone());
             }
+            stored.push(record.entry);
         }
-        Ok(())
+        Ok(stored)
     }
 
     async fn scan(&self, scan: &TimelineScan) -> Result<BackendPage<TimelineEntry>> {

@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::matcher::{Json, Leaf, Matcher, Node, Scalar};
+use super::matcher::{Json, Leaf, MAX_EVENT_DEPTH, Matcher, Node, Scalar};
 
 /// A fast non-cryptographic hasher (rustc's Fx hash).
 #[derive(Default, Clone, Copy)]
@@ -254,22 +254,35 @@ impl<J: Json> EventValues<J> {
             return (start as usize, end as usize);
         }
         let start = self.values.len;
-        collect(self.event, steps, &mut self.values);
+        collect(self.event, steps, 0, &mut self.values);
         let end = self.values.len;
         self.resolved.push((id, start as u32, end as u32));
         (start, end)
     }
 }
 
-/// Appends the scalars at `steps` below `value` (arrays flattened at every level).
-fn collect<J: Json, const N: usize>(value: J, steps: &[Box<str>], out: &mut List<J, N>) {
+/// Appends the scalars at `steps` below `value` (arrays flattened at every level), `value`
+/// being at `depth` in the event; like the matcher, nothing deeper than [`MAX_EVENT_DEPTH`] is
+/// looked at.
+fn collect<J: Json, const N: usize>(
+    value: J,
+    steps: &[Box<str>],
+    depth: usize,
+    out: &mut List<J, N>,
+) {
+    if depth >= MAX_EVENT_DEPTH {
+        if steps.is_empty() && value.scalar().is_some() {
+            out.push(value);
+        }
+        return;
+    }
     match steps.split_first() {
-        None => for_each_scalar(value, &mut |scalar| out.push(scalar)),
+        None => for_each_scalar(value, depth, &mut |scalar| out.push(scalar)),
         Some((step, rest)) => {
             if let Some(v) = value.get(step) {
-                collect(v, rest, out);
+                collect(v, rest, depth + 1, out);
             } else if let Some(items) = value.items() {
-                items.for_each(|item| collect(item, steps, out));
+                items.for_each(|item| collect(item, steps, depth + 1, out));
             }
         }
     }
@@ -295,7 +308,11 @@ impl Index {
             (hashes.len(), prefix, path.len())
         });
         leaves.truncate(MAX_COMPONENTS);
-        while leaves.iter().map(|(_, _, h)| h.len()).product::<usize>() > MAX_COMBINATIONS {
+        while leaves
+            .iter()
+            .try_fold(1usize, |product, (_, _, h)| product.checked_mul(h.len()))
+            .is_none_or(|product| product > MAX_COMBINATIONS)
+        {
             leaves.pop();
         }
         if leaves.is_empty() {
@@ -520,9 +537,10 @@ fn visit_leaves(node: &Node, path: &mut Vec<Box<str>>, f: &mut impl FnMut(&[Box<
     }
 }
 
-fn for_each_scalar<J: Json>(value: J, f: &mut impl FnMut(J)) {
+fn for_each_scalar<J: Json>(value: J, depth: usize, f: &mut impl FnMut(J)) {
     match value.items() {
-        Some(items) => items.for_each(|item| for_each_scalar(item, f)),
+        Some(_) if depth >= MAX_EVENT_DEPTH => {}
+        Some(items) => items.for_each(|item| for_each_scalar(item, depth + 1, f)),
         None if value.scalar().is_some() => f(value),
         None => {}
     }

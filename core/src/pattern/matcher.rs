@@ -286,40 +286,61 @@ pub(crate) fn key_eq(a: &str, b: &str) -> bool {
     }
 }
 
-/// Calls `f` on each scalar of `value` (arrays flattened, objects skipped) until it returns true.
+/// The deepest an event's arrays and objects are looked into (`serde_json`'s limit for JSON
+/// text, and the scanner's): the matcher recurses once per level, so values nested deeper in an
+/// event given as a `serde_json::Value` are not looked at (they match nothing).
+pub(crate) const MAX_EVENT_DEPTH: usize = 128;
+
+/// Calls `f` on each scalar of `value` (arrays flattened, objects skipped) until it returns true;
+/// `depth` is the nesting of `value` in the event.
 #[inline]
-pub(crate) fn any_scalar<J: Json>(value: J, f: &mut impl FnMut(Scalar<'_>) -> bool) -> bool {
+fn any_scalar<J: Json>(value: J, depth: usize, f: &mut impl FnMut(Scalar<'_>) -> bool) -> bool {
     match value.items() {
-        Some(mut items) => items.any(|item| any_scalar(item, f)),
+        Some(mut items) => {
+            depth < MAX_EVENT_DEPTH && items.any(|item| any_scalar(item, depth + 1, f))
+        }
         None => value.scalar().is_some_and(f),
     }
 }
 
-/// Calls `f` on each object of `value` (arrays flattened) until it returns true; records in `seen`
-/// whether there was any object at all.
-fn any_object<J: Json>(value: J, seen: &mut bool, f: &mut impl FnMut(J) -> bool) -> bool {
+/// Calls `f` on each object of `value` (arrays flattened) with its depth until it returns true;
+/// records in `seen` whether there was any object at all.
+fn any_object<J: Json>(
+    value: J,
+    depth: usize,
+    seen: &mut bool,
+    f: &mut impl FnMut(J, usize) -> bool,
+) -> bool {
     if value.is_object() {
         *seen = true;
-        return f(value);
+        return f(value, depth);
     }
     match value.items() {
-        Some(mut items) => items.any(|item| any_object(item, seen, f)),
+        Some(mut items) => {
+            depth < MAX_EVENT_DEPTH && items.any(|item| any_object(item, depth + 1, seen, f))
+        }
         None => false,
     }
 }
 
 impl Leaf {
     /// True when the field's value (`None` when the field is missing) satisfies the leaf.
+    #[cfg(test)]
     pub(crate) fn matches<J: Json>(&self, value: Option<J>) -> bool {
+        self.matches_at(value, 1)
+    }
+
+    /// [`matches`](Leaf::matches) for a value at `depth` in the event.
+    fn matches_at<J: Json>(&self, value: Option<J>, depth: usize) -> bool {
         if self.exists_true || self.exists_false {
-            let present = value.is_some_and(|v| any_scalar(v, &mut |_| true));
+            let present = value.is_some_and(|v| any_scalar(v, depth, &mut |_| true));
             if (self.exists_true && present) || (self.exists_false && !present) {
                 return true;
             }
         }
         match value {
             Some(v) if !self.values.is_empty() => {
-                any_scalar(v, &mut |s| self.values.iter().any(|m| m.matches(s)))
+                any_scalar(v, depth, &mut |s| self.values.iter().any(|m| m.matches(s)))
             }
             _ => false,
         }
@@ -330,26 +351,37 @@ impl Node {
     /// True when the event value at this node's position matches: an object, an array holding
     /// objects (any may match), or anything else / nothing (matched as an empty object).
     pub(crate) fn matches_value<J: Json>(&self, value: Option<J>) -> bool {
+        self.matches_at(value, 0)
+    }
+
+    /// [`matches_value`](Node::matches_value) for a value at `depth` in the event.
+    fn matches_at<J: Json>(&self, value: Option<J>, depth: usize) -> bool {
         match value {
-            Some(v) if v.is_object() => self.matches_map(Some(v)),
+            Some(v) if v.is_object() => self.matches_map(Some(v), depth),
             Some(v) if v.items().is_some() => {
                 let mut seen = false;
-                any_object(v, &mut seen, &mut |map| self.matches_map(Some(map)))
-                    || (!seen && self.matches_map(None::<J>))
+                any_object(v, depth, &mut seen, &mut |map, depth| {
+                    self.matches_map(Some(map), depth)
+                }) || (!seen && self.matches_map(None::<J>, depth))
             }
-            _ => self.matches_map(None::<J>),
+            _ => self.matches_map(None::<J>, depth),
         }
     }
 
-    /// True when every field matches in the object `map` (`None`: an absent object).
-    pub(crate) fn matches_map<J: Json>(&self, map: Option<J>) -> bool {
+    /// True when every field matches in the object `map` (`None`: an absent object) at `depth`.
+    fn matches_map<J: Json>(&self, map: Option<J>, depth: usize) -> bool {
+        // Members of an object nested deeper than the limit are not looked at.
+        let map = map.filter(|_| depth < MAX_EVENT_DEPTH);
         self.fields.iter().all(|field| {
             let value = map.and_then(|m| m.get(&field.key));
-            field.leaf.as_ref().is_none_or(|leaf| leaf.matches(value))
+            field
+                .leaf
+                .as_ref()
+                .is_none_or(|leaf| leaf.matches_at(value, depth + 1))
                 && field
                     .object
                     .as_ref()
-                    .is_none_or(|node| node.matches_value(value))
+                    .is_none_or(|node| node.matches_at(value, depth + 1))
         })
     }
 }

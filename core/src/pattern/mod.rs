@@ -36,8 +36,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+pub use parse::MAX_PATTERN_CHARS;
 pub use set::PatternSet;
 
+use crate::asl::limits::{Exceeded, Unit, measure};
 use crate::{Error, Result};
 use json::Paths;
 use matcher::Node;
@@ -78,7 +80,8 @@ impl EventPattern {
         })
     }
 
-    /// True when the event matches.
+    /// True when the event matches. Parts of the event nested more than 128 levels deep (more
+    /// than JSON text can hold) are not looked at.
     pub fn matches(&self, event: &Value) -> bool {
         self.inner
             .alternatives
@@ -138,7 +141,7 @@ impl std::str::FromStr for EventPattern {
 }
 
 /// Like EventBridge TestEventPattern: validates the pattern and tests the event, which must be
-/// a JSON object.
+/// a JSON object nested at most 128 levels deep (as JSON text can be).
 pub fn test_event_pattern(pattern: &Value, event: &Value) -> Result<bool> {
     let pattern = EventPattern::compile(pattern)?;
     if !event.is_object() {
@@ -146,6 +149,14 @@ pub fn test_event_pattern(pattern: &Value, event: &Value) -> Result<bool> {
             "test_event_pattern",
             "event",
             "the event must be a JSON object like {\"source\": \"my.app\", \"detail\": {}}",
+        ));
+    }
+    let depth = matcher::MAX_EVENT_DEPTH;
+    if measure(event, usize::MAX, depth, Unit::Bytes) == Err(Exceeded::Depth) {
+        return Err(Error::invalid_input(
+            "test_event_pattern",
+            "event",
+            format!("the event nests objects and arrays deeper than {depth} levels; flatten it"),
         ));
     }
     Ok(pattern.matches(event))

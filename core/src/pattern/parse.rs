@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use super::cidr::{IpRange, parse_ip};
 use super::matcher::{AnythingBut, Field, Leaf, Matcher, NUMERIC_LIMIT, Node, Num, Range};
 use super::text::{CaseFold, Wildcard};
+use crate::asl::limits::{Exceeded, Unit, measure};
 use crate::{Error, ErrorKind, Result};
 
 /// EventBridge's limit on the alternatives `$or` may expand a pattern to.
@@ -18,6 +19,16 @@ const MAX_ALTERNATIVES: usize = 1000;
 
 /// How deep a pattern may nest objects (a guard for the recursive compiler and matcher).
 const MAX_DEPTH: usize = 64;
+
+/// The longest pattern, in characters of its compact JSON text: EventBridge's "Event pattern
+/// size" quota, "Maximum event pattern size, in characters", 2,048 by default (Amazon EventBridge
+/// user guide, "Amazon EventBridge quotas"; adjustable on AWS, so the default is the reading
+/// that holds on every account).
+pub const MAX_PATTERN_CHARS: usize = 2048;
+
+/// The deepest nesting of objects and arrays in a pattern's JSON (`serde_json`'s own limit for
+/// JSON text), checked without recursion before anything recursive looks at the pattern.
+const MAX_JSON_DEPTH: usize = 128;
 
 /// Operator names that cannot be field names inside `$or` (EventBridge's reserved names).
 const RESERVED_IN_OR: &[&str] = &[
@@ -80,6 +91,25 @@ pub(crate) fn compile(pattern: &Value) -> Result<Vec<Node>> {
             ),
         ));
     };
+    match measure(pattern, MAX_PATTERN_CHARS, MAX_JSON_DEPTH, Unit::Chars) {
+        Ok(_) => {}
+        Err(Exceeded::Size) => {
+            return Err(invalid(
+                "",
+                format!(
+                    "the pattern is longer than {MAX_PATTERN_CHARS} characters as compact JSON (EventBridge's event pattern size quota); split it into several patterns or subscriptions"
+                ),
+            ));
+        }
+        Err(Exceeded::Depth) => {
+            return Err(invalid(
+                "",
+                format!(
+                    "the pattern nests objects and arrays deeper than {MAX_JSON_DEPTH} levels; flatten it (nested fields are at most {MAX_DEPTH} objects deep)"
+                ),
+            ));
+        }
+    }
     let mut compiler = Compiler {
         tree_path: Vec::new(),
     };

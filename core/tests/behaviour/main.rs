@@ -3,7 +3,10 @@
 
 mod artifacts;
 mod events;
+mod guards;
 mod kv;
+mod limits;
+mod subscriptions;
 mod timeline;
 mod tools;
 
@@ -123,6 +126,21 @@ macro_rules! all_cases {
                 bad_timeline_input_is_rejected,
             ],
             tools: [upstream_tools_roundtrip],
+            guards: [
+                artifact_keys_with_control_characters_are_invalid,
+                kv_keys_may_hold_control_characters,
+                metadata_and_content_type_are_header_safe,
+                batch_set_over_the_transaction_limit_is_too_large,
+            ],
+            subscriptions: [
+                deleted_subscription_starts_afresh,
+                a_stream_open_on_a_deleted_subscription_fails,
+                delete_subscription_checks_the_name,
+            ],
+            limits: [
+                values_at_the_depth_limit_are_readable_everywhere,
+                values_past_the_depth_limit_are_refused_everywhere,
+            ],
         );
     };
 }

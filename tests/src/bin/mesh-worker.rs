@@ -19,6 +19,9 @@
 //! sleeping 60 s), creates it and starts the execution `victim`, prints `started`, then waits
 //! to be killed.
 //!
+//! `mesh-worker timeline-append <url> <stream> <n>`: appends entries `{"i": 0..n}` to `stream`,
+//! one by one; prints the number appended.
+//!
 //! `mesh-worker write-loop <url> <artifact-bytes>`: forever, writes KV item `w:<i>` and artifact
 //! `a/<i>` (content from `content(i)`), then prints `i` once both writes have returned.
 
@@ -55,6 +58,9 @@ async fn main() {
         ["incr", url, key, n] => incr(url, key, n.parse().expect("count")).await,
         ["send-events", url, n, pause] => {
             send_events(url, n.parse().expect("n"), pause.parse().expect("pause-ms")).await
+        }
+        ["timeline-append", url, stream, n] => {
+            timeline_append(url, stream, n.parse().expect("n")).await
         }
         ["write-loop", url, size] => write_loop(url, size.parse().expect("size")).await,
         ["bench-ops", url, n, size] => {
@@ -130,6 +136,17 @@ async fn incr(url: &str, key: &str, n: u64) {
         }
     }
     println!("conflicts {conflicts}");
+}
+
+async fn timeline_append(url: &str, stream: &str, n: u64) {
+    let mesh = MeshClient::connect(url).await.expect("open mesh");
+    for i in 0..n {
+        mesh.timeline()
+            .append(stream, json!({"i": i}))
+            .await
+            .expect("timeline append");
+    }
+    println!("{n}");
 }
 
 async fn write_loop(url: &str, size: usize) {

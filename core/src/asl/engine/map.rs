@@ -3,6 +3,12 @@
 
 use std::sync::Arc;
 
+/// Iterations an inline Map runs at once when `MaxConcurrency` is 0 or absent (Step Functions'
+/// inline Map runs up to 40).
+const DEFAULT_MAP_CONCURRENCY: usize = 40;
+/// Most bytes of iteration inputs a Map state prepares at once.
+const MAX_MAP_INPUT_BYTES: usize = 64 * 1024 * 1024;
+
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
 
@@ -28,10 +34,27 @@ impl Run {
         let env = Env { context: ctx, vars };
         let prepared = (|| -> Result<MapPlan, Failure> {
             let items = map_items(state, map, raw, &effective, env)?;
+            // Each iteration's input is a payload of its own (at most 256 KB), and together they
+            // stay within a budget: an ItemSelector that copies a large input into each of many
+            // items must fail the state, not exhaust memory.
+            let mut budget = MAX_MAP_INPUT_BYTES;
             let inputs = items
                 .into_iter()
                 .enumerate()
-                .map(|(index, item)| map_item_input(map, raw, &effective, ctx, vars, index, item))
+                .map(|(index, item)| {
+                    let input = map_item_input(map, raw, &effective, ctx, vars, index, item)?;
+                    let size = dataflow::check_size(&state.name, "an iteration input", &input)?;
+                    budget = budget.checked_sub(size).ok_or_else(|| {
+                        Failure::new(
+                            errors::DATA_LIMIT_EXCEEDED,
+                            format!(
+                                "The Map state '{}' would hold more than {MAX_MAP_INPUT_BYTES} bytes of iteration inputs at once; select less of the input per item (ItemSelector) or split the items",
+                                state.name
+                            ),
+                        )
+                    })?;
+                    Ok(input)
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let concurrency = match &map.max_concurrency {
                 Some(d) => dataflow::dynamic_u64(state, "MaxConcurrency", d, raw, env)? as usize,
@@ -56,10 +79,12 @@ impl Run {
         self.record(frame_id, "MapStateStarted", json!({"length": total}));
         self.flush(vec![(frame_id.to_owned(), frame.clone())], None)
             .await?;
+        // MaxConcurrency 0 (or absent) means "as many as possible": an inline Map runs up to
+        // 40 iterations at once on Step Functions, and so here.
         let limit = if concurrency == 0 {
-            total.max(1)
+            total.clamp(1, DEFAULT_MAP_CONCURRENCY)
         } else {
-            concurrency
+            concurrency.min(total.max(1))
         };
         let runs = inputs.into_iter().enumerate().map(|(index, input)| {
             let child = format!("{frame_id}/{}@{attempt}#{index}", state.name);
@@ -85,11 +110,34 @@ impl Run {
             }
         });
         let mut outputs = vec![Value::Null; total];
+        let mut output_bytes = 0usize;
         let mut failures = 0usize;
         let mut stream = futures::stream::iter(runs).buffer_unordered(limit);
         while let Some((index, r)) = stream.next().await {
             match r? {
-                Ok(v) => outputs[index] = v,
+                Ok(v) => {
+                    // The outputs become one array, itself a payload of at most 256 KB: stop as
+                    // soon as they cannot fit, instead of holding them all first.
+                    output_bytes = output_bytes
+                        .saturating_add(serde_json::to_string(&v).map_or(usize::MAX, |s| s.len()));
+                    if output_bytes > crate::asl::MAX_PAYLOAD_BYTES {
+                        let f = Failure::new(
+                            errors::DATA_LIMIT_EXCEEDED,
+                            format!(
+                                "The Map state '{}' returned a result with a size exceeding the maximum number of bytes service limit ({} bytes)",
+                                state.name,
+                                crate::asl::MAX_PAYLOAD_BYTES
+                            ),
+                        );
+                        self.record(
+                            frame_id,
+                            "MapStateFailed",
+                            json!({"error": f.error, "cause": f.cause}),
+                        );
+                        return Ok(Err(f));
+                    }
+                    outputs[index] = v;
+                }
                 Err(f) => {
                     failures += 1;
                     let tolerated = tolerated_count.is_some_and(|c| failures as u64 <= c)
