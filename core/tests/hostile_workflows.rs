@@ -246,3 +246,42 @@ async fn extreme_wait_seconds_do_not_overflow() {
         assert!(stopped.is_ok() || described.status == ExecutionStatus::Failed);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_input_at_the_depth_limit_is_readable_through_describe_and_history() {
+    for url in ["memory://", "local"] {
+        let (_dir, mesh) = local_mesh().await;
+        let mesh = if url == "memory://" {
+            MeshClient::connect(url).await.unwrap()
+        } else {
+            mesh
+        };
+        let wf = mesh.workflows();
+        let mut deepest = json!(1);
+        for _ in 0..agent_mesh::validate::MAX_VALUE_DEPTH {
+            deepest = Value::Object(serde_json::Map::from_iter([("a".to_owned(), deepest)]));
+        }
+        wf.create(
+            "echo",
+            json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
+        )
+        .await
+        .unwrap();
+        let run = wf
+            .start("echo", deepest.clone(), StartOptions::default())
+            .await
+            .unwrap();
+        let done = wf.wait(&run.arn, WAIT).await.unwrap();
+        assert_eq!(done.output.as_ref(), Some(&deepest), "{url}");
+        assert_eq!(wf.describe(&run.arn).await.unwrap().input, deepest, "{url}");
+        let history = wf.history(&run.arn).await.unwrap();
+        assert_eq!(history.first().unwrap().event_type, "ExecutionStarted");
+        let mut deeper = deepest;
+        deeper = Value::Array(vec![deeper]);
+        let error = wf
+            .start("echo", deeper, StartOptions::default())
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::InvalidInput, "{url}: {error}");
+    }
+}
