@@ -3,15 +3,14 @@
 use std::sync::Arc;
 
 use crate::artifacts::Artifacts;
-use crate::backend::{ArtifactBackend, EventBackend, KvBackend, TimelineBackend, WorkflowBackend};
+use crate::backend::{WorkflowBackend, WorkflowEngine};
 use crate::config::{AwsNames, AwsOptions, MeshConfig};
+use crate::embedded::{EmbeddedWorkflows, Services};
 use crate::error::Result;
 #[cfg(not(feature = "aws"))]
 use crate::error::{Error, ErrorKind};
-use crate::events::Events;
+use crate::events::{Events, Publisher};
 use crate::kv::Kv;
-use crate::local::integrations::Services;
-use crate::local::workflows::LocalWorkflows;
 use crate::timeline::Timeline;
 use crate::workflows::Workflows;
 use crate::{local, memory};
@@ -42,25 +41,6 @@ struct Inner {
     /// The AWS backend, which has resources to provision.
     #[cfg(feature = "aws")]
     aws: Option<Arc<crate::aws::AwsBackend>>,
-}
-
-/// The per-domain backends of one configuration.
-pub(crate) struct Backends {
-    pub kv: Arc<dyn KvBackend>,
-    pub artifacts: Arc<dyn ArtifactBackend>,
-    pub events: Arc<dyn EventBackend>,
-    pub timeline: Arc<dyn TimelineBackend>,
-    /// Who runs the workflows.
-    pub workflows: WorkflowEngine,
-}
-
-/// Who runs a configuration's workflows.
-pub(crate) enum WorkflowEngine {
-    /// The embedded ASL engine, keeping its state in this database (local and memory).
-    Embedded(Arc<local::Db>),
-    /// A remote service (AWS Step Functions).
-    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
-    Remote(Arc<dyn WorkflowBackend>),
 }
 
 impl MeshClient {
@@ -98,21 +78,23 @@ impl MeshClient {
             }
         };
         let timeline = Timeline::new(backends.timeline);
-        let kv = Kv::new(backends.kv);
-        let artifacts = Artifacts::new(backends.artifacts);
-        let events = Events::new(backends.events, timeline.clone());
+        let publisher = Publisher::new(backends.events, timeline.clone());
         let workflow_backend: Arc<dyn WorkflowBackend> = match backends.workflows {
             WorkflowEngine::Embedded(db) => {
+                // The engine's service integrations use the same backends as the facades.
                 let services = Services {
-                    kv: kv.clone(),
-                    artifacts: artifacts.clone(),
-                    events: events.clone(),
+                    kv: backends.kv.clone(),
+                    artifacts: backends.artifacts.clone(),
+                    events: publisher.clone(),
                     names: AwsNames::resolve(&AwsOptions::default()),
                 };
-                Arc::new(LocalWorkflows::new(db, services))
+                Arc::new(EmbeddedWorkflows::new(db, services))
             }
             WorkflowEngine::Remote(backend) => backend,
         };
+        let kv = Kv::new(backends.kv);
+        let artifacts = Artifacts::new(backends.artifacts);
+        let events = Events::new(publisher);
         Ok(MeshClient {
             inner: Arc::new(Inner {
                 config,

@@ -4,171 +4,28 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::SecondsFormat;
 use futures::Stream;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::backend::{EventBackend, EventEntry, EventStream, TimelineRecord};
-use crate::clock::{Timestamp, from_ms, now_ms};
-use crate::error::{Error, ErrorKind, Result};
+use crate::clock::{from_ms, now_ms};
+use crate::error::{Error, Result};
 use crate::pattern::EventPattern;
 use crate::timeline::{Timeline, check_stream};
 use crate::validate;
 
-/// The `source` of events sent without one.
-pub const DEFAULT_SOURCE: &str = "agent-mesh";
-
-/// An event to send.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Event {
-    /// EventBridge `DetailType`, e.g. `"OrderCreated"`.
-    pub detail_type: String,
-    /// EventBridge `Detail`: a JSON object.
-    pub detail: Value,
-    /// EventBridge `Source`; [`DEFAULT_SOURCE`] when `None`.
-    pub source: Option<String>,
-    /// EventBridge `Resources` (ARNs or other identifiers).
-    pub resources: Vec<String>,
-    /// The event's time; the time of sending when `None`.
-    pub time: Option<Timestamp>,
-    /// The timeline stream the event is appended to; `events/<source>/<detail-type>` when `None`.
-    pub stream: Option<String>,
-}
-
-impl Event {
-    /// An event with `detail_type` and `detail`, from [`DEFAULT_SOURCE`].
-    pub fn new(detail_type: impl Into<String>, detail: Value) -> Event {
-        Event {
-            detail_type: detail_type.into(),
-            detail,
-            source: None,
-            resources: Vec::new(),
-            time: None,
-            stream: None,
-        }
-    }
-
-    /// The same event from `source`.
-    pub fn with_source(mut self, source: impl Into<String>) -> Event {
-        self.source = Some(source.into());
-        self
-    }
-
-    /// The same event naming `resources`.
-    pub fn with_resources(mut self, resources: Vec<String>) -> Event {
-        self.resources = resources;
-        self
-    }
-
-    /// The same event at `time`.
-    pub fn with_time(mut self, time: Timestamp) -> Event {
-        self.time = Some(time);
-        self
-    }
-
-    /// The same event appended to the timeline stream `stream`.
-    pub fn with_stream(mut self, stream: impl Into<String>) -> Event {
-        self.stream = Some(stream.into());
-        self
-    }
-}
-
-/// An event as subscribers receive it: the fields of an EventBridge envelope.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReceivedEvent {
-    /// The event id (a UUID, as EventBridge assigns).
-    pub id: String,
-    /// `detail-type`.
-    pub detail_type: String,
-    /// `source`.
-    pub source: String,
-    /// `account` (`000000000000` on the local backends).
-    pub account: String,
-    /// `region` (`local` on the local backends).
-    pub region: String,
-    /// `time`, to the second as EventBridge delivers it.
-    pub time: Timestamp,
-    /// `resources`.
-    pub resources: Vec<String>,
-    /// `detail`.
-    pub detail: Value,
-}
-
-impl ReceivedEvent {
-    /// The EventBridge envelope: `{version, id, detail-type, source, account, time, region,
-    /// resources, detail}` — what event patterns are matched against.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "version": "0",
-            "id": self.id,
-            "detail-type": self.detail_type,
-            "source": self.source,
-            "account": self.account,
-            "time": self.time.to_rfc3339_opts(SecondsFormat::Secs, true),
-            "region": self.region,
-            "resources": self.resources,
-            "detail": self.detail,
-        })
-    }
-
-    /// Reads an EventBridge envelope (as [`ReceivedEvent::to_json`] writes it and as
-    /// EventBridge delivers it to SQS, where `account` may be missing).
-    pub fn from_json(operation: &str, envelope: &Value) -> Result<ReceivedEvent> {
-        let text = |field: &str| envelope.get(field).and_then(Value::as_str);
-        let bad = |why: &str| {
-            Error::new(
-                ErrorKind::Internal,
-                format!("{operation}: a delivered event is not an EventBridge envelope: {why}"),
-            )
-        };
-        let time = text("time")
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            .ok_or_else(|| bad("no RFC 3339 `time`"))?;
-        Ok(ReceivedEvent {
-            id: text("id").ok_or_else(|| bad("no `id`"))?.to_owned(),
-            detail_type: text("detail-type")
-                .ok_or_else(|| bad("no `detail-type`"))?
-                .to_owned(),
-            source: text("source").ok_or_else(|| bad("no `source`"))?.to_owned(),
-            account: text("account").unwrap_or_default().to_owned(),
-            region: text("region").unwrap_or_default().to_owned(),
-            time: time.with_timezone(&chrono::Utc),
-            resources: envelope
-                .get("resources")
-                .and_then(Value::as_array)
-                .map(|r| {
-                    r.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default(),
-            detail: envelope.get("detail").cloned().unwrap_or_else(|| json!({})),
-        })
-    }
-}
-
-/// Options of [`Events::subscribe_with`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SubscribeOptions {
-    /// A durable subscription's name: it keeps its position while closed and resumes after
-    /// the last event it handed out. `None` makes an ephemeral subscription that starts now
-    /// and is removed on close.
-    pub name: Option<String>,
-}
-
-impl SubscribeOptions {
-    /// A durable subscription called `name`.
-    pub fn named(name: impl Into<String>) -> Self {
-        SubscribeOptions {
-            name: Some(name.into()),
-        }
-    }
-}
+pub use crate::types::events::*;
 
 /// Event operations of one mesh; obtained from [`crate::MeshClient::events`].
 #[derive(Clone)]
 pub struct Events {
+    publisher: Publisher,
+}
+
+/// Sends events: checks them, sends them in `PutEvents` batches and appends each sent event to
+/// the timeline. Shared by [`Events`] and the embedded engine's `events:putEvents` integration.
+#[derive(Clone)]
+pub(crate) struct Publisher {
     backend: Arc<dyn EventBackend>,
     timeline: Timeline,
 }
@@ -182,13 +39,16 @@ impl std::fmt::Debug for Events {
 }
 
 impl Events {
-    pub(crate) fn new(backend: Arc<dyn EventBackend>, timeline: Timeline) -> Self {
-        Events { backend, timeline }
+    pub(crate) fn new(publisher: Publisher) -> Self {
+        Events { publisher }
     }
 
     /// Sends one event; returns its id. The event is also appended to the timeline.
     pub async fn send(&self, event: Event) -> Result<String> {
-        let mut results = self.send_checked("events.send", vec![event]).await?;
+        let mut results = self
+            .publisher
+            .send_checked("events.send", vec![event])
+            .await?;
         results.remove(0)
     }
 
@@ -197,10 +57,57 @@ impl Events {
     /// error that kept it from being sent. Invalid events fail the whole call before anything
     /// is sent.
     pub async fn send_batch(&self, events: Vec<Event>) -> Result<Vec<Result<String>>> {
-        self.send_checked("events.send_batch", events).await
+        self.publisher
+            .send_checked("events.send_batch", events)
+            .await
     }
 
-    async fn send_checked(
+    /// Subscribes to the events `pattern` (EventBridge syntax) matches, from now on.
+    pub async fn subscribe(&self, pattern: &Value) -> Result<Subscription> {
+        self.subscribe_with(pattern, SubscribeOptions::default())
+            .await
+    }
+
+    /// Subscribes with options, e.g. a durable name.
+    pub async fn subscribe_with(
+        &self,
+        pattern: &Value,
+        options: SubscribeOptions,
+    ) -> Result<Subscription> {
+        let pattern = EventPattern::compile(pattern)?;
+        if let Some(name) = &options.name {
+            check_subscription_name("events.subscribe", name)?;
+        }
+        let stream = self.publisher.backend.subscribe(pattern, &options).await?;
+        Ok(Subscription { stream })
+    }
+
+    /// Deletes the durable subscription `name`: its position (locally, so the event log is no
+    /// longer kept for it) or, on AWS, its EventBridge rule, the rule's target and its SQS
+    /// queue. Returns whether it existed. Subscribing with the name again starts at the end of
+    /// the log; a stream still open on it fails with `NotFound` on its next call (closing it
+    /// succeeds).
+    pub async fn delete_subscription(&self, name: &str) -> Result<bool> {
+        const OP: &str = "events.delete_subscription";
+        check_subscription_name(OP, name)?;
+        self.publisher.backend.delete_subscription(name).await
+    }
+}
+
+impl std::fmt::Debug for Publisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Publisher").finish_non_exhaustive()
+    }
+}
+
+impl Publisher {
+    /// The publisher sending through `backend` and appending to `timeline`.
+    pub(crate) fn new(backend: Arc<dyn EventBackend>, timeline: Timeline) -> Self {
+        Publisher { backend, timeline }
+    }
+
+    /// Checks every event, then sends them (`send`/`send_batch` semantics; see [`Events`]).
+    pub(crate) async fn send_checked(
         &self,
         operation: &str,
         events: Vec<Event>,
@@ -249,37 +156,6 @@ impl Events {
             object.remove("region");
         }
         self.timeline.record(operation, stream, data)
-    }
-
-    /// Subscribes to the events `pattern` (EventBridge syntax) matches, from now on.
-    pub async fn subscribe(&self, pattern: &Value) -> Result<Subscription> {
-        self.subscribe_with(pattern, SubscribeOptions::default())
-            .await
-    }
-
-    /// Subscribes with options, e.g. a durable name.
-    pub async fn subscribe_with(
-        &self,
-        pattern: &Value,
-        options: SubscribeOptions,
-    ) -> Result<Subscription> {
-        let pattern = EventPattern::compile(pattern)?;
-        if let Some(name) = &options.name {
-            check_subscription_name("events.subscribe", name)?;
-        }
-        let stream = self.backend.subscribe(pattern, &options).await?;
-        Ok(Subscription { stream })
-    }
-
-    /// Deletes the durable subscription `name`: its position (locally, so the event log is no
-    /// longer kept for it) or, on AWS, its EventBridge rule, the rule's target and its SQS
-    /// queue. Returns whether it existed. Subscribing with the name again starts at the end of
-    /// the log; a stream still open on it fails with `NotFound` on its next call (closing it
-    /// succeeds).
-    pub async fn delete_subscription(&self, name: &str) -> Result<bool> {
-        const OP: &str = "events.delete_subscription";
-        check_subscription_name(OP, name)?;
-        self.backend.delete_subscription(name).await
     }
 }
 

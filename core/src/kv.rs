@@ -2,135 +2,15 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::backend::{KvBackend, KvWrite, WriteCondition};
-use crate::clock::{Timestamp, from_ms, now_ms};
+use crate::backend::{KvBackend, KvWrite};
 use crate::error::{Error, Result};
 use crate::page::{ListOptions, ListRequest, Page};
 use crate::validate;
 
-/// A stored KV item.
-#[derive(Debug, Clone, PartialEq)]
-pub struct KvItem {
-    /// The item's key.
-    pub key: String,
-    /// The JSON value.
-    pub value: Value,
-    /// 1 when created, plus 1 per write; use it with `SetOptions::if_version`.
-    pub version: u64,
-    /// When the item was first written (kept across overwrites).
-    pub created_at: Timestamp,
-    /// When the item was last written.
-    pub updated_at: Timestamp,
-    /// When the item expires, if it has a TTL.
-    pub expires_at: Option<Timestamp>,
-}
-
-/// Options of [`Kv::set`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SetOptions {
-    /// Time to live; `None` keeps the item until it is deleted.
-    pub ttl: Option<Duration>,
-    /// Write only if the current item has this version (else `Conflict`).
-    pub if_version: Option<u64>,
-    /// Write only if no live item has the key (else `Conflict`).
-    pub if_absent: bool,
-}
-
-impl SetOptions {
-    /// Expire the item after `ttl`.
-    pub fn ttl(ttl: Duration) -> Self {
-        SetOptions {
-            ttl: Some(ttl),
-            ..Self::default()
-        }
-    }
-
-    /// Expire the item after `hours` hours.
-    pub fn ttl_hours(hours: u64) -> Self {
-        Self::ttl(Duration::from_secs(hours.saturating_mul(3600)))
-    }
-
-    /// Expire the item after `seconds` seconds.
-    pub fn ttl_seconds(seconds: u64) -> Self {
-        Self::ttl(Duration::from_secs(seconds))
-    }
-
-    /// Write only if the current version is `version`.
-    pub fn if_version(version: u64) -> Self {
-        SetOptions {
-            if_version: Some(version),
-            ..Self::default()
-        }
-    }
-
-    /// Write only if the key has no live item.
-    pub fn if_absent() -> Self {
-        SetOptions {
-            if_absent: true,
-            ..Self::default()
-        }
-    }
-
-    /// Options from loosely typed arguments, as the Python and Node bindings receive them: a TTL
-    /// in seconds or in hours (at most one of them; positive and finite) and a condition.
-    pub fn from_parts(
-        operation: &str,
-        key: &str,
-        ttl_seconds: Option<f64>,
-        ttl_hours: Option<f64>,
-        if_version: Option<u64>,
-        if_absent: bool,
-    ) -> Result<SetOptions> {
-        let invalid = |why: &str| Error::invalid_input(operation, key, why);
-        let seconds = match (ttl_seconds, ttl_hours) {
-            (Some(_), Some(_)) => {
-                return Err(invalid("pass a TTL in seconds or in hours, not both"));
-            }
-            (Some(s), None) => Some(s),
-            (None, Some(h)) => Some(h * 3600.0),
-            (None, None) => None,
-        };
-        let ttl = match seconds {
-            Some(s) if !(s.is_finite() && s > 0.0) => {
-                return Err(invalid(
-                    "the TTL must be a positive number of seconds or hours",
-                ));
-            }
-            Some(s) => {
-                Some(Duration::try_from_secs_f64(s).map_err(|_| invalid("the TTL is too long"))?)
-            }
-            None => None,
-        };
-        Ok(SetOptions {
-            ttl,
-            if_version,
-            if_absent,
-        })
-    }
-
-    /// These options with a TTL added.
-    pub fn with_ttl(mut self, ttl: Duration) -> Self {
-        self.ttl = Some(ttl);
-        self
-    }
-
-    fn condition(&self, key: &str) -> Result<WriteCondition> {
-        match (self.if_absent, self.if_version) {
-            (true, Some(_)) => Err(Error::invalid_input(
-                "kv.set",
-                key,
-                "if_absent and if_version exclude each other; pass one of them",
-            )),
-            (true, None) => Ok(WriteCondition::IfAbsent),
-            (false, Some(v)) => Ok(WriteCondition::IfVersion(v)),
-            (false, None) => Ok(WriteCondition::Always),
-        }
-    }
-}
+pub use crate::types::kv::*;
 
 /// The KV domain of a [`MeshClient`](crate::MeshClient): `mesh.kv()`.
 #[derive(Clone)]
@@ -162,7 +42,7 @@ impl Kv {
     /// Fails with `Conflict` when `if_version`/`if_absent` does not hold, `TooLarge` when key
     /// plus JSON value exceed 400 KB, `InvalidInput` for a bad key or TTL.
     pub async fn set(&self, key: &str, value: Value, options: SetOptions) -> Result<KvItem> {
-        let write = prepare_write("kv.set", key, value, &options)?;
+        let write = KvWrite::prepare("kv.set", key, value, &options)?;
         self.backend.set(write).await
     }
 
@@ -214,7 +94,7 @@ impl Kv {
                     "the key appears twice in one batch; keep only the last value",
                 ));
             }
-            writes.push(prepare_write(OP, &key, value, &options)?);
+            writes.push(KvWrite::prepare(OP, &key, value, &options)?);
         }
         if writes.is_empty() {
             return Ok(());
@@ -244,45 +124,11 @@ impl Kv {
     }
 }
 
-fn prepare_write(
-    operation: &str,
-    key: &str,
-    value: Value,
-    options: &SetOptions,
-) -> Result<KvWrite> {
-    validate::check_key(operation, key)?;
-    let condition = options.condition(key)?;
-    let expires_at = match options.ttl {
-        None => None,
-        Some(ttl) if ttl.is_zero() => {
-            return Err(Error::invalid_input(
-                operation,
-                key,
-                "the TTL is zero; pass a positive TTL, or none to keep the item",
-            ));
-        }
-        Some(ttl) => {
-            let ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
-            Some(from_ms(now_ms().saturating_add(ms)))
-        }
-    };
-    let value = validate::checked_depth(operation, key, "value", value)?;
-    let encoded = serde_json::to_string(&value)
-        .map_err(|e| Error::invalid_input(operation, key, format!("the value is not JSON: {e}")))?;
-    validate::check_kv_item_size(operation, key, &encoded)?;
-    Ok(KvWrite {
-        key: key.to_owned(),
-        value,
-        encoded,
-        expires_at,
-        condition,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ErrorKind;
+    use std::time::Duration;
 
     #[test]
     fn from_parts_reads_seconds_or_hours() {

@@ -22,6 +22,7 @@ pub mod backend;
 mod client;
 mod clock;
 pub mod config;
+mod embedded;
 mod error;
 pub mod events;
 mod fsutil;
@@ -31,8 +32,10 @@ mod memory;
 mod page;
 pub mod pattern;
 pub mod redact;
+mod sqlite;
 pub mod timeline;
 pub mod tools;
+mod types;
 pub mod validate;
 pub mod workflows;
 

@@ -1,7 +1,10 @@
 //! Input checks shared by every backend, so a key or value accepted by one backend is accepted
 //! by all of them (the AWS limits hold on the local backend too).
 
+use std::collections::BTreeMap;
+
 use crate::error::{Error, ErrorKind, Result};
+use crate::types::artifacts::{DEFAULT_CONTENT_TYPE, PutOptions};
 
 /// Longest key, in bytes of UTF-8 (the S3 object key limit; DynamoDB allows a little more).
 pub const MAX_KEY_BYTES: usize = 1024;
@@ -157,6 +160,89 @@ pub fn timeout(operation: &str, key: &str, seconds: f64) -> Result<std::time::Du
         ));
     }
     Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
+/// Validates an artifact put of `key` and normalises its options (default content type, lower-case metadata keys):
+/// metadata names are header-safe ASCII and distinct ignoring case, metadata values and the
+/// content type hold no control characters (they become HTTP headers on S3).
+/// Used by the public API and the embedded engine's S3 integration.
+pub(crate) fn check_put(operation: &str, key: &str, mut options: PutOptions) -> Result<PutOptions> {
+    check_artifact_key(operation, key)?;
+    let mut metadata = BTreeMap::new();
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    let mut total = 0;
+    for (name, value) in std::mem::take(&mut options.metadata) {
+        let valid_name = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        if !valid_name {
+            return Err(Error::invalid_input(
+                operation,
+                key,
+                format!(
+                    "metadata name {name:?} must be non-empty ASCII letters, digits, '-', '_' or \
+                     '.' (S3 sends it as an HTTP header name); rename it"
+                ),
+            ));
+        }
+        if let Some(c) = value.chars().find(|c| c.is_control()) {
+            return Err(Error::invalid_input(
+                operation,
+                key,
+                format!(
+                    "metadata {name:?} has the control character U+{:04X} in its value; S3 sends \
+                     metadata as HTTP headers, where CR, LF and other control characters are \
+                     not allowed: remove it (or store such text in the artifact)",
+                    c as u32
+                ),
+            ));
+        }
+        total += name.len() + value.len();
+        let lower = name.to_ascii_lowercase();
+        if let Some(earlier) = names.insert(lower.clone(), name.clone()) {
+            return Err(Error::invalid_input(
+                operation,
+                key,
+                format!(
+                    "metadata names {earlier:?} and {name:?} differ only in case; S3 lower-cases \
+                     metadata names, so one value would be lost: keep one of them"
+                ),
+            ));
+        }
+        metadata.insert(lower, value);
+    }
+    if total > MAX_METADATA_BYTES {
+        return Err(Error::keyed(
+            ErrorKind::TooLarge,
+            operation,
+            key,
+            format!(
+                "user metadata is {total} bytes; at most {} are allowed (S3's limit): move large values into the artifact",
+                MAX_METADATA_BYTES
+            ),
+        ));
+    }
+    let content_type = options
+        .content_type
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned());
+    if let Some(c) = content_type.chars().find(|c| c.is_control()) {
+        return Err(Error::invalid_input(
+            operation,
+            key,
+            format!(
+                "content_type {content_type:?} has the control character U+{:04X}; it is sent as \
+                 the Content-Type HTTP header, where CR, LF and other control characters are not \
+                 allowed: pass a MIME type such as \"application/pdf\"",
+                c as u32
+            ),
+        ));
+    }
+    Ok(PutOptions {
+        content_type: Some(content_type),
+        metadata,
+    })
 }
 
 /// Checks that `size` bytes of `what` fit within `max`; `TooLarge` otherwise.

@@ -98,3 +98,18 @@ pub struct Scope<'a> {
     /// Workflow variables set by `Assign`.
     pub vars: &'a Map<String, Value>,
 }
+
+/// Validates an ASL definition the way `workflows.create` does, without storing it: the
+/// parsed state machine, or `InvalidInput` listing every problem found.
+pub fn validate_definition(
+    name: &str,
+    definition: &serde_json::Value,
+) -> crate::Result<StateMachine> {
+    StateMachine::parse(definition).map_err(|problems| {
+        crate::Error::invalid_input(
+            "workflows.create",
+            name,
+            format!("invalid state machine definition: {}", problems.join("; ")),
+        )
+    })
+}

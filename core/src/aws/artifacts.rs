@@ -15,11 +15,11 @@ use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 
 use super::errors::{Target, map_sdk_error};
-use crate::artifacts::{ArtifactMeta, DEFAULT_CONTENT_TYPE, PutOptions};
 use crate::backend::{ArtifactBackend, BackendPage, PutPayload};
 use crate::clock::{from_ms, now_ms};
 use crate::error::{Error, Result};
 use crate::fsutil::{AtomicFile, io_error};
+use crate::types::artifacts::{ArtifactMeta, DEFAULT_CONTENT_TYPE, PutOptions};
 
 /// Puts larger than this use a multipart upload.
 pub(crate) const MULTIPART_THRESHOLD: u64 = 16 * 1024 * 1024;

@@ -25,8 +25,8 @@ use super::errors::{Target, map_sdk_error};
 use super::subscription::{Resources, SqsSubscription, TARGET_ID, sdk_error};
 use crate::backend::{EventBackend, EventEntry, EventStream};
 use crate::error::{Error, ErrorKind, Result};
-use crate::events::SubscribeOptions;
 use crate::pattern::EventPattern;
+use crate::types::events::SubscribeOptions;
 
 /// The bus every account has; it is never created.
 const DEFAULT_BUS: &str = "default";

@@ -6,7 +6,7 @@ use aws_sdk_sfn::types::HistoryEvent as SfnEvent;
 use serde_json::{Map, Value};
 
 use crate::clock::from_ms;
-use crate::workflows::HistoryEvent;
+use crate::types::workflows::HistoryEvent;
 
 /// A field of an event details structure, as JSON (`None` when absent).
 trait Field {

@@ -23,7 +23,7 @@ use super::tables::{self, Item};
 use crate::backend::{BackendPage, KvBackend, KvWrite};
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
-use crate::kv::KvItem;
+use crate::types::kv::KvItem;
 
 /// The listing index.
 pub(crate) const INDEX: &str = "kv-by-key";

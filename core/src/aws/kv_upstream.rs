@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::tables::Item;
 use crate::clock::from_ms;
 use crate::error::{Error, Result};
-use crate::kv::KvItem;
+use crate::types::kv::KvItem;
 
 /// Prefix under which the upstream server sometimes stored keys.
 pub(crate) const UPSTREAM_PREFIX: &str = "KV#";

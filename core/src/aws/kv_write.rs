@@ -36,7 +36,7 @@ use super::tables::Item;
 use crate::backend::{KvWrite, WriteCondition, resolve_write};
 use crate::clock::now_ms;
 use crate::error::{Error, ErrorKind, Result};
-use crate::kv::KvItem;
+use crate::types::kv::KvItem;
 
 /// Conditional writes refused because the item changed in between, before a call gives up.
 const REFUSED_ATTEMPTS: u32 = 16;

@@ -33,7 +33,7 @@ use std::sync::Arc;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 
-use crate::client::{Backends, WorkflowEngine};
+use crate::backend::{Backends, WorkflowEngine};
 use crate::config::{AwsNames, AwsOptions};
 use crate::error::Result;
 

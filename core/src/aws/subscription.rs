@@ -15,8 +15,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use super::errors::{Target, map_sdk_error};
 use crate::backend::EventStream;
 use crate::error::{Error, ErrorKind, Result};
-use crate::events::ReceivedEvent;
 use crate::pattern::EventPattern;
+use crate::types::events::ReceivedEvent;
 
 /// The id of a subscription rule's one target (its queue).
 pub(super) const TARGET_ID: &str = "agent-mesh-queue";

@@ -22,7 +22,7 @@ use super::tables;
 use crate::backend::{BackendPage, TimelineBackend, TimelineRecord, TimelineScan};
 use crate::clock::from_ms;
 use crate::error::{Error, ErrorKind, Result};
-use crate::timeline::TimelineEntry;
+use crate::types::timeline::TimelineEntry;
 
 use super::tables::Item;
 

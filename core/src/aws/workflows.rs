@@ -27,7 +27,7 @@ use crate::clock::{Timestamp, from_ms};
 use crate::config::AwsNames;
 use crate::error::{Error, ErrorKind, Result};
 use crate::page::Page;
-use crate::workflows::{
+use crate::types::workflows::{
     ActivityTask, Execution, ExecutionRef, ExecutionStatus, HistoryEvent, StateMachineInfo,
     TaskHandler,
 };

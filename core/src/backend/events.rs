@@ -9,8 +9,8 @@ use async_trait::async_trait;
 
 use crate::clock::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
-use crate::events::{ReceivedEvent, SubscribeOptions};
 use crate::pattern::EventPattern;
+use crate::types::events::{ReceivedEvent, SubscribeOptions};
 
 /// One validated event, as the public API hands it to a backend.
 #[derive(Debug, Clone)]

@@ -7,14 +7,19 @@ mod timeline;
 mod workflows;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use crate::artifacts::{ArtifactMeta, PutOptions};
 use crate::clock::Timestamp;
+use crate::clock::{from_ms, now_ms};
+use crate::error::Error;
 use crate::error::Result;
-use crate::kv::KvItem;
+use crate::types::artifacts::{ArtifactMeta, PutOptions};
+use crate::types::kv::{KvItem, SetOptions};
+use crate::validate;
+use serde_json::Value;
 
 pub use events::{EventBackend, EventEntry, EventStream};
 pub(crate) use events::{EventLog, LogSubscription, local_envelope};
@@ -22,16 +27,27 @@ pub(crate) use timeline::in_commit_order;
 pub use timeline::{TimelineBackend, TimelineRecord, TimelineScan, index_paths, query_path};
 pub use workflows::WorkflowBackend;
 
-/// When a KV write may happen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WriteCondition {
-    /// Always write.
-    Always,
-    /// Only if no live (unexpired) item has the key.
-    IfAbsent,
-    /// Only if the live item has exactly this version.
-    IfVersion(u64),
+/// The per-domain backends of one configuration, as a backend's `open` returns them.
+pub(crate) struct Backends {
+    pub kv: Arc<dyn KvBackend>,
+    pub artifacts: Arc<dyn ArtifactBackend>,
+    pub events: Arc<dyn EventBackend>,
+    pub timeline: Arc<dyn TimelineBackend>,
+    /// Who runs the workflows.
+    pub workflows: WorkflowEngine,
 }
+
+/// Who runs a configuration's workflows.
+pub(crate) enum WorkflowEngine {
+    /// The embedded ASL engine ([`crate::embedded`]), keeping its state in this database
+    /// (local, and memory in a temporary directory).
+    Embedded(Arc<crate::sqlite::Db>),
+    /// A remote service (AWS Step Functions).
+    #[cfg_attr(not(feature = "aws"), allow(dead_code))]
+    Remote(Arc<dyn WorkflowBackend>),
+}
+
+pub use crate::types::kv::WriteCondition;
 
 /// One validated KV write, as the public API hands it to a backend.
 #[derive(Debug, Clone)]
@@ -46,6 +62,46 @@ pub struct KvWrite {
     pub expires_at: Option<Timestamp>,
     /// The write's precondition.
     pub condition: WriteCondition,
+}
+
+impl KvWrite {
+    /// The validated write of `value` under `key` with `options`: key, condition, TTL, depth
+    /// and item size checked (by the public API and the embedded engine's DynamoDB integration).
+    pub(crate) fn prepare(
+        operation: &str,
+        key: &str,
+        value: Value,
+        options: &SetOptions,
+    ) -> Result<KvWrite> {
+        validate::check_key(operation, key)?;
+        let condition = options.condition(key)?;
+        let expires_at = match options.ttl {
+            None => None,
+            Some(ttl) if ttl.is_zero() => {
+                return Err(Error::invalid_input(
+                    operation,
+                    key,
+                    "the TTL is zero; pass a positive TTL, or none to keep the item",
+                ));
+            }
+            Some(ttl) => {
+                let ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+                Some(from_ms(now_ms().saturating_add(ms)))
+            }
+        };
+        let value = validate::checked_depth(operation, key, "value", value)?;
+        let encoded = serde_json::to_string(&value).map_err(|e| {
+            Error::invalid_input(operation, key, format!("the value is not JSON: {e}"))
+        })?;
+        validate::check_kv_item_size(operation, key, &encoded)?;
+        Ok(KvWrite {
+            key: key.to_owned(),
+            value,
+            encoded,
+            expires_at,
+            condition,
+        })
+    }
 }
 
 /// One page of results from a backend: the items and whether more follow the last one.

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use super::BackendPage;
 use crate::error::Result;
-use crate::timeline::TimelineEntry;
+use crate::types::timeline::TimelineEntry;
 
 /// One validated entry to append, with its JSON text and its index paths.
 #[derive(Debug, Clone)]
@@ -83,7 +83,10 @@ pub fn query_path(prefix: &str) -> &str {
 
 /// Gives `entry` the next id above `last` (the greatest id stored) when its own is not above
 /// it, so ids follow commit order; its time follows the id.
-pub(crate) fn in_commit_order(entry: &mut crate::timeline::TimelineEntry, last: Option<&str>) {
+pub(crate) fn in_commit_order(
+    entry: &mut crate::types::timeline::TimelineEntry,
+    last: Option<&str>,
+) {
     let Some(last) = last.filter(|last| entry.id.as_str() <= *last) else {
         return;
     };

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::error::Result;
 use crate::page::Page;
-use crate::workflows::{
+use crate::types::workflows::{
     ActivityTask, Execution, ExecutionRef, ExecutionStatus, HistoryEvent, StateMachineInfo,
     TaskHandler,
 };

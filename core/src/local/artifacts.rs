@@ -20,13 +20,13 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{Db, decode_json, sql_error};
-use crate::artifacts::{ArtifactMeta, DEFAULT_CONTENT_TYPE, PutOptions};
 use crate::backend::{ArtifactBackend, BackendPage, PutPayload};
 use crate::clock::{from_ms, now_ms};
 use crate::error::{Error, Result};
 use crate::fsutil::{AtomicFile, create_private_dir_all, create_private_file, io_error, sync_dir};
 use crate::page::prefix_upper_bound;
+use crate::sqlite::{Db, decode_json, sql_error};
+use crate::types::artifacts::{ArtifactMeta, DEFAULT_CONTENT_TYPE, PutOptions};
 
 const COLUMNS: &str = "key, blob, size, content_type, metadata, updated_at";
 /// How often a read retries when a concurrent put replaced the blob it was about to open.

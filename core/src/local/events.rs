@@ -9,14 +9,14 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
 use tokio::sync::Notify;
 
-use super::{Db, decode_json, sql_error};
 use crate::backend::{
     EventBackend, EventEntry, EventLog, EventStream, LogSubscription, local_envelope,
 };
 use crate::clock::now_ms;
 use crate::error::Result;
-use crate::events::SubscribeOptions;
 use crate::pattern::EventPattern;
+use crate::sqlite::{Db, decode_json, sql_error};
+use crate::types::events::SubscribeOptions;
 
 /// Events older than this are deleted once every durable subscription has passed them.
 const RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;

@@ -5,12 +5,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::{Db, decode_json, sql_error};
 use crate::backend::{BackendPage, KvBackend, KvWrite, resolve_write};
 use crate::clock::{from_ms, now_ms};
 use crate::error::Result;
-use crate::kv::KvItem;
 use crate::page::prefix_upper_bound;
+use crate::sqlite::{Db, decode_json, sql_error};
+use crate::types::kv::KvItem;
 
 /// Expired items each write transaction deletes (the lazy sweep).
 const SWEEP_BATCH: i64 = 16;

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use rusqlite::params;
 
-use super::{Db, decode_json, sql_error};
 use crate::backend::{BackendPage, TimelineBackend, TimelineRecord, TimelineScan, in_commit_order};
 use crate::clock::from_ms;
 use crate::error::Result;
-use crate::timeline::TimelineEntry;
+use crate::sqlite::{Db, decode_json, sql_error};
+use crate::types::timeline::TimelineEntry;
 
 const SCAN_NEWEST: &str = "SELECT t.stream, t.id, t.time, t.data FROM timeline_paths p \
     JOIN timeline t ON t.id = p.id \

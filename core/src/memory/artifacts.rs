@@ -9,11 +9,11 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use crate::artifacts::{ArtifactMeta, DEFAULT_CONTENT_TYPE, PutOptions};
 use crate::backend::{ArtifactBackend, BackendPage, PutPayload};
 use crate::clock::{from_ms, now_ms};
 use crate::error::Result;
 use crate::fsutil::{AtomicFile, io_error};
+use crate::types::artifacts::{ArtifactMeta, DEFAULT_CONTENT_TYPE, PutOptions};
 
 /// The memory backend's artifact store.
 #[derive(Debug, Default)]

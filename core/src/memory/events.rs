@@ -11,8 +11,8 @@ use crate::backend::{
     EventBackend, EventEntry, EventLog, EventStream, LogSubscription, local_envelope,
 };
 use crate::error::Result;
-use crate::events::{ReceivedEvent, SubscribeOptions};
 use crate::pattern::EventPattern;
+use crate::types::events::{ReceivedEvent, SubscribeOptions};
 
 /// The log and the durable subscriptions' positions.
 #[derive(Debug, Default)]

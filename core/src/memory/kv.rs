@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::backend::{BackendPage, KvBackend, KvWrite, resolve_write};
 use crate::clock::{from_ms, now_ms};
 use crate::error::Result;
-use crate::kv::KvItem;
+use crate::types::kv::KvItem;
 
 #[derive(Debug, Clone)]
 struct Stored {

@@ -9,10 +9,10 @@ mod timeline;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::client::{Backends, WorkflowEngine};
+use crate::backend::{Backends, WorkflowEngine};
 use crate::config::SyncMode;
 use crate::error::{Error, Result};
-use crate::local::Db;
+use crate::sqlite::Db;
 
 /// The stores of one `memory://` mesh.
 #[derive(Debug, Default)]

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use crate::backend::{BackendPage, TimelineBackend, TimelineRecord, TimelineScan, in_commit_order};
 use crate::error::Result;
-use crate::timeline::TimelineEntry;
+use crate::types::timeline::TimelineEntry;
 
 /// Entries by index path, then by id.
 #[derive(Debug, Default)]

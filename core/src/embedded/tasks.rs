@@ -10,15 +10,15 @@ use std::time::Duration;
 use rusqlite::{OptionalExtension, params};
 use serde_json::{Value, json};
 
+use super::EngineState;
 use super::integrations::{self, Integration};
-use super::workflows::Inner;
-use super::{decode_json, lock, sql_error};
 use crate::asl::engine::TaskCall;
 use crate::asl::{Failure, errors};
 use crate::clock::now_ms;
 use crate::error::{Error, ErrorKind, Result};
 use crate::redact::token_label;
-use crate::workflows::{ActivityTask, TaskHandler, TaskRequest};
+use crate::sqlite::{decode_json, lock, sql_error};
+use crate::types::workflows::{ActivityTask, TaskHandler, TaskRequest};
 
 /// How often a waiting task looks for a completion sent by another process.
 const POLL: Duration = Duration::from_millis(20);
@@ -106,8 +106,8 @@ fn derived_names(base: &str, params: Option<&Value>) -> Result<Option<Vec<String
     }))
 }
 
-fn lookup(inner: &Inner, names: &[String]) -> Option<TaskHandler> {
-    let handlers = inner.handlers.read().unwrap_or_else(|e| e.into_inner());
+fn lookup(engine: &EngineState, names: &[String]) -> Option<TaskHandler> {
+    let handlers = engine.handlers.read().unwrap_or_else(|e| e.into_inner());
     names.iter().find_map(|n| handlers.get(n).cloned())
 }
 
@@ -126,9 +126,14 @@ fn no_handler(resource: &str, names: &[String]) -> Failure {
     )
 }
 
-fn resolve(inner: &Inner, resource: &str, base: &str, payload: &Value) -> Result<Target, Failure> {
+fn resolve(
+    engine: &EngineState,
+    resource: &str,
+    base: &str,
+    payload: &Value,
+) -> Result<Target, Failure> {
     let direct = [resource.to_owned(), base.to_owned()];
-    if let Some(handler) = lookup(inner, &direct) {
+    if let Some(handler) = lookup(engine, &direct) {
         return Ok(Target::Handler {
             handler,
             input: payload.clone(),
@@ -136,7 +141,7 @@ fn resolve(inner: &Inner, resource: &str, base: &str, payload: &Value) -> Result
         });
     }
     if let Some(names) = derived_names(base, Some(payload))? {
-        let handler = lookup(inner, &names).ok_or_else(|| no_handler(resource, &names))?;
+        let handler = lookup(engine, &names).ok_or_else(|| no_handler(resource, &names))?;
         let lambda = base == LAMBDA_INVOKE;
         let input = if lambda {
             payload.get("Payload").cloned().unwrap_or_else(|| json!({}))
@@ -161,7 +166,7 @@ fn resolve(inner: &Inner, resource: &str, base: &str, payload: &Value) -> Result
 /// Whether this process can run every Task of `definition`: integrations and activities always;
 /// handler resources only if a handler is registered here (any handler, for names that come
 /// from the input at run time).
-pub(crate) fn can_serve(inner: &Inner, definition: &Value) -> bool {
+pub(crate) fn can_serve(engine: &EngineState, definition: &Value) -> bool {
     let mut tasks = Vec::new();
     collect_tasks(definition, &mut tasks);
     tasks.iter().all(|task| {
@@ -173,15 +178,15 @@ pub(crate) fn can_serve(inner: &Inner, definition: &Value) -> bool {
         if Integration::of(base).is_some() || activity_name(base).is_some() {
             return true;
         }
-        if lookup(inner, &[resource.to_owned(), base.to_owned()]).is_some() {
+        if lookup(engine, &[resource.to_owned(), base.to_owned()]).is_some() {
             return true;
         }
         let params = task.get("Parameters").or_else(|| task.get("Arguments"));
         match derived_names(base, params) {
-            Ok(Some(names)) => lookup(inner, &names).is_some(),
+            Ok(Some(names)) => lookup(engine, &names).is_some(),
             Ok(None) => false,
             // The name is computed from the input (`FunctionName.$`): any handler may serve it.
-            Err(_) => !inner
+            Err(_) => !engine
                 .handlers
                 .read()
                 .unwrap_or_else(|e| e.into_inner())
@@ -219,12 +224,12 @@ fn collect_tasks<'a>(value: &'a Value, out: &mut Vec<&'a Value>) {
 
 /// Runs a Task for the execution `arn`.
 pub(crate) async fn invoke(
-    inner: &Arc<Inner>,
+    engine: &Arc<EngineState>,
     arn: &str,
     call: TaskCall,
 ) -> Result<Value, Failure> {
     let (base, wait_for_token) = split_pattern(&call.resource);
-    let target = resolve(inner, &call.resource, base, &call.payload)?;
+    let target = resolve(engine, &call.resource, base, &call.payload)?;
     let waits = wait_for_token || matches!(target, Target::Activity(_));
     if waits {
         let activity = match &target {
@@ -235,12 +240,12 @@ pub(crate) async fn invoke(
             Target::Handler { input, .. } => input,
             _ => &call.payload,
         };
-        match schedule(inner, arn, &call, activity, input)
+        match schedule(engine, arn, &call, activity, input)
             .await
             .map_err(store_failure)?
         {
             Scheduled::Done(outcome) => return outcome,
-            Scheduled::Dispatched => return await_token(inner, &call).await,
+            Scheduled::Dispatched => return await_token(engine, &call).await,
             Scheduled::New => {}
         }
     }
@@ -250,7 +255,7 @@ pub(crate) async fn invoke(
             input,
             lambda,
         } => {
-            let r = run_handler(inner, handler, &call, input).await?;
+            let r = run_handler(engine, handler, &call, input).await?;
             if lambda {
                 json!({"ExecutedVersion": "$LATEST", "Payload": r, "StatusCode": 200})
             } else {
@@ -258,27 +263,27 @@ pub(crate) async fn invoke(
             }
         }
         Target::Integration(integration) => {
-            integrations::run(&inner.services, integration, &call.payload).await?
+            integrations::run(&engine.services, integration, &call.payload).await?
         }
         Target::Activity(_) => Value::Null,
     };
     if !waits {
         return Ok(result);
     }
-    mark_dispatched(inner, &call.token)
+    mark_dispatched(engine, &call.token)
         .await
         .map_err(store_failure)?;
-    await_token(inner, &call).await
+    await_token(engine, &call).await
 }
 
 /// Waits for the task's completion; if the wait is abandoned (timeout, stop), the token is
 /// marked so that a late completion is refused.
-async fn await_token(inner: &Arc<Inner>, call: &TaskCall) -> Result<Value, Failure> {
+async fn await_token(engine: &Arc<EngineState>, call: &TaskCall) -> Result<Value, Failure> {
     let mut guard = AbandonOnDrop {
-        inner: inner.clone(),
+        engine: engine.clone(),
         token: Some(call.token.clone()),
     };
-    let outcome = wait_for_completion(inner, &call.token, call.heartbeat).await;
+    let outcome = wait_for_completion(engine, &call.token, call.heartbeat).await;
     guard.token = None;
     outcome
 }
@@ -290,13 +295,13 @@ fn store_failure(e: Error) -> Failure {
 /// Runs a handler of this process; its heartbeats arrive through [`TaskRequest::heartbeat`] or
 /// through `send_task_heartbeat` with its task token (what Python and Node handlers call).
 async fn run_handler(
-    inner: &Arc<Inner>,
+    engine: &Arc<EngineState>,
     handler: TaskHandler,
     call: &TaskCall,
     input: Value,
 ) -> Result<Value, Failure> {
     let last_beat = Arc::new(AtomicI64::new(now_ms()));
-    let _beating = Beating::register(inner, &call.token, &last_beat);
+    let _beating = Beating::register(engine, &call.token, &last_beat);
     let beat = last_beat.clone();
     let request = TaskRequest::new(
         call.resource.clone(),
@@ -332,22 +337,22 @@ async fn run_handler(
     })
 }
 
-/// A handler's entry in [`Inner::beating`], removed when the handler ends.
+/// A handler's entry in [`EngineState::beating`], removed when the handler ends.
 struct Beating<'a> {
-    inner: &'a Inner,
+    engine: &'a EngineState,
     token: &'a str,
 }
 
 impl<'a> Beating<'a> {
-    fn register(inner: &'a Inner, token: &'a str, last_beat: &Arc<AtomicI64>) -> Self {
-        lock(&inner.beating).insert(token.to_owned(), last_beat.clone());
-        Beating { inner, token }
+    fn register(engine: &'a EngineState, token: &'a str, last_beat: &Arc<AtomicI64>) -> Self {
+        lock(&engine.beating).insert(token.to_owned(), last_beat.clone());
+        Beating { engine, token }
     }
 }
 
 impl Drop for Beating<'_> {
     fn drop(&mut self) {
-        lock(&self.inner.beating).remove(self.token);
+        lock(&self.engine.beating).remove(self.token);
     }
 }
 
@@ -375,7 +380,7 @@ enum Scheduled {
 
 /// Inserts the task's row if it is not there yet, and says where the task stands.
 async fn schedule(
-    inner: &Arc<Inner>,
+    engine: &Arc<EngineState>,
     arn: &str,
     call: &TaskCall,
     activity: Option<&str>,
@@ -388,7 +393,7 @@ async fn schedule(
         input.to_string(),
     );
     let label = token_label(&token);
-    let row = inner
+    let row = engine
         .db
         .write("workflows.task", &label.clone(), move |tx| {
             let err = |e| sql_error("workflows.task", &label, e);
@@ -435,9 +440,9 @@ fn outcome_of(
     })
 }
 
-async fn mark_dispatched(inner: &Arc<Inner>, token: &str) -> Result<()> {
+async fn mark_dispatched(engine: &Arc<EngineState>, token: &str) -> Result<()> {
     let (token, label) = (token.to_owned(), token_label(token));
-    inner
+    engine
         .db
         .write("workflows.task", &label.clone(), move |tx| {
             tx.execute(
@@ -452,14 +457,14 @@ async fn mark_dispatched(inner: &Arc<Inner>, token: &str) -> Result<()> {
 
 /// Marks a task no longer awaited (timed out, stopped) so a late completion is refused.
 struct AbandonOnDrop {
-    inner: Arc<Inner>,
+    engine: Arc<EngineState>,
     token: Option<String>,
 }
 
 impl Drop for AbandonOnDrop {
     fn drop(&mut self) {
         if let Some(token) = self.token.take() {
-            let db = self.inner.db.clone();
+            let db = self.engine.db.clone();
             // Best effort: if this fails, a late completion is accepted and ignored.
             std::thread::spawn(move || {
                 let _ = db.write_blocking("workflows.task", &token, |tx| {
@@ -472,13 +477,13 @@ impl Drop for AbandonOnDrop {
 }
 
 async fn wait_for_completion(
-    inner: &Arc<Inner>,
+    engine: &Arc<EngineState>,
     token: &str,
     heartbeat: Option<Duration>,
 ) -> Result<Value, Failure> {
     loop {
-        let notified = inner.task_done.notified();
-        let row = inner
+        let notified = engine.task_done.notified();
+        let row = engine
             .db
             .read("workflows.task", &token_label(token), |c| {
                 c.query_row("SELECT status, output, error, cause, heartbeat_ms FROM wf_tasks WHERE token = ?1", params![token], |r| {
@@ -508,7 +513,7 @@ async fn wait_for_completion(
 
 /// Claims the oldest scheduled task of an activity, waiting up to `wait`.
 pub(crate) async fn poll_activity(
-    inner: &Arc<Inner>,
+    engine: &Arc<EngineState>,
     activity_arn: &str,
     worker: &str,
     wait: Duration,
@@ -525,7 +530,7 @@ pub(crate) async fn poll_activity(
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let (name2, worker2) = (name.clone(), worker.to_owned());
-        let claimed: Option<(String, String)> = inner
+        let claimed: Option<(String, String)> = engine
             .db
             .write("workflows.poll_activity", &name.clone(), move |tx| {
                 tx.query_row(
@@ -577,7 +582,7 @@ fn token_error(operation: &str, token: &str, status: Option<String>) -> Error {
 
 /// Completes a waiting task (`send_task_success` / `send_task_failure`).
 pub(crate) async fn complete(
-    inner: &Arc<Inner>,
+    engine: &Arc<EngineState>,
     token: &str,
     outcome: Result<Value, Failure>,
 ) -> Result<()> {
@@ -597,7 +602,7 @@ pub(crate) async fn complete(
         )?;
     }
     let token2 = token.to_owned();
-    let status = inner
+    let status = engine
         .db
         .write(operation, &label.clone(), move |tx| {
             let err = |e| sql_error(operation, &label, e);
@@ -622,7 +627,7 @@ pub(crate) async fn complete(
         .await?;
     match status {
         None => {
-            inner.task_done.notify_waiters();
+            engine.task_done.notify_waiters();
             Ok(())
         }
         Some(s) => Err(token_error(operation, token, s.ok())),
@@ -630,14 +635,14 @@ pub(crate) async fn complete(
 }
 
 /// Records a heartbeat of a handler running in this process, or of a waiting task.
-pub(crate) async fn heartbeat(inner: &Arc<Inner>, token: &str) -> Result<()> {
+pub(crate) async fn heartbeat(engine: &Arc<EngineState>, token: &str) -> Result<()> {
     const OP: &str = "workflows.send_task_heartbeat";
-    if let Some(last_beat) = lock(&inner.beating).get(token) {
+    if let Some(last_beat) = lock(&engine.beating).get(token) {
         last_beat.store(now_ms(), Ordering::Relaxed);
         return Ok(());
     }
     let (token2, label) = (token.to_owned(), token_label(token));
-    let missing = inner
+    let missing = engine
         .db
         .write(OP, &label.clone(), move |tx| {
             let err = |e| sql_error(OP, &label, e);

@@ -4,24 +4,29 @@
 //! KV table's layout: `key`, `value` as JSON text, `version`, `created_at`, `updated_at`), and
 //! S3 `putObject`/`getObject` on the artifacts bucket use the mesh artifacts.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value, json};
 
-use crate::artifacts::{Artifacts, PutOptions};
 use crate::asl::Failure;
+use crate::backend::{ArtifactBackend, KvBackend, KvWrite, PutPayload};
 use crate::config::AwsNames;
 use crate::error::{Error, ErrorKind};
-use crate::events::{Event, Events};
-use crate::kv::{Kv, KvItem, SetOptions};
+use crate::events::Publisher;
+use crate::types::artifacts::PutOptions;
+use crate::types::events::Event;
+use crate::types::kv::{KvItem, SetOptions};
+use crate::validate;
 
 /// The mesh domains the integrations use, and the AWS names they answer to.
 #[derive(Debug, Clone)]
 pub(crate) struct Services {
-    /// The KV (DynamoDB integration).
-    pub kv: Kv,
-    /// The artifacts (S3 integration).
-    pub artifacts: Artifacts,
-    /// The events (EventBridge integration).
-    pub events: Events,
+    /// The KV backend (DynamoDB integration).
+    pub kv: Arc<dyn KvBackend>,
+    /// The artifact backend (S3 integration).
+    pub artifacts: Arc<dyn ArtifactBackend>,
+    /// Sends events as `events.send` does, timeline included (EventBridge integration).
+    pub events: Publisher,
     /// The table, bucket and bus names the same configuration uses on AWS.
     pub names: AwsNames,
 }
@@ -144,7 +149,7 @@ async fn put_events(services: &Services, payload: &Value) -> Result<Value, Failu
     }
     let results = services
         .events
-        .send_batch(events)
+        .send_checked("events.send_batch", events)
         .await
         .map_err(|e| service_error("EventBridge", e))?;
     let failed = results.iter().filter(|r| r.is_err()).count();
@@ -265,15 +270,18 @@ async fn dynamodb(
                     )));
                 }
             }
+            let write = KvWrite::prepare("kv.set", &key, value, &options)
+                .map_err(|e| service_error("DynamoDB", e))?;
             services
                 .kv
-                .set(&key, value, options)
+                .set(write)
                 .await
                 .map_err(|e| service_error("DynamoDB", e))?;
             Ok(json!({}))
         }
         Integration::GetItem => {
             let key = item_key(field(payload, "Key", name)?, name)?;
+            validate::check_key("kv.get", &key).map_err(|e| service_error("DynamoDB", e))?;
             match services
                 .kv
                 .get(&key)
@@ -286,6 +294,7 @@ async fn dynamodb(
         }
         _ => {
             let key = item_key(field(payload, "Key", name)?, name)?;
+            validate::check_key("kv.delete", &key).map_err(|e| service_error("DynamoDB", e))?;
             services
                 .kv
                 .delete(&key)
@@ -329,24 +338,27 @@ async fn s3(
                 .map(str::to_owned),
             ..PutOptions::default()
         };
+        let options = validate::check_put("artifacts.put", key, options)
+            .map_err(|e| service_error("S3", e))?;
         let meta = services
             .artifacts
-            .put(key, body.into_bytes(), options)
+            .put(key, PutPayload::Bytes(body.into_bytes().into()), &options)
             .await
             .map_err(|e| service_error("S3", e))?;
         return Ok(json!({"ETag": format!("\"{}\"", meta.etag)}));
     }
+    validate::check_artifact_key("artifacts.get", key).map_err(|e| service_error("S3", e))?;
     match services
         .artifacts
         .get(key)
         .await
         .map_err(|e| service_error("S3", e))?
     {
-        Some(artifact) => Ok(json!({
-            "Body": String::from_utf8_lossy(&artifact.data),
-            "ContentType": artifact.meta.content_type,
-            "ContentLength": artifact.meta.size,
-            "ETag": format!("\"{}\"", artifact.meta.etag),
+        Some((meta, data)) => Ok(json!({
+            "Body": String::from_utf8_lossy(&data),
+            "ContentType": meta.content_type,
+            "ContentLength": meta.size,
+            "ETag": format!("\"{}\"", meta.etag),
         })),
         None => Err(Failure::new(
             "S3.NoSuchKeyException",

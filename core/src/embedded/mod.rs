@@ -1,5 +1,7 @@
-//! Workflows on the local (and memory) backend: the embedded ASL engine, with state machines,
-//! executions, history and frame checkpoints in the mesh's SQLite database.
+//! The embedded workflow engine of the local and memory backends: the ASL interpreter of
+//! `asl/` run against the mesh database, which keeps state machines, executions, history, frame
+//! checkpoints and tasks. Its service integrations (`integrations`) use the backend traits,
+//! never the public facades.
 //!
 //! Each process runs the executions it started. It holds a lease on them, renewed every
 //! second; when a process dies its leases run out and another process that opens the mesh
@@ -16,17 +18,22 @@ use rusqlite::{OptionalExtension, params};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-use super::integrations::Services;
-use super::{Db, decode_json, lock, tasks};
+mod integrations;
+mod tasks;
+
+pub(crate) use integrations::Services;
+
 use crate::asl::engine::{Commit, Finish, Frame, Halt, Host, Run, TaskCall};
+use crate::asl::validate_definition;
 use crate::asl::{Failure, StateMachine};
 use crate::backend::{BackendPage, WorkflowBackend};
 use crate::clock::{from_ms, now_ms};
 use crate::error::{Error, ErrorKind, Result};
 use crate::page::{Page, decode_cursor, encode_cursor};
-use crate::workflows::{
+use crate::sqlite::{Db, decode_json, lock};
+use crate::types::workflows::{
     ActivityTask, Execution, ExecutionRef, ExecutionStatus, HistoryEvent, StateMachineInfo,
-    TaskHandler, validate_definition,
+    TaskHandler,
 };
 
 /// How long an execution's lease lasts without renewal.
@@ -41,31 +48,35 @@ pub(crate) const ARN_PREFIX: &str = "arn:aws:states:local:000000000000";
 
 /// The local workflow backend.
 #[derive(Debug, Clone)]
-pub(crate) struct LocalWorkflows {
-    inner: Arc<Inner>,
+pub(crate) struct EmbeddedWorkflows {
+    engine: Arc<EngineState>,
 }
 
-/// State shared by the backend, its runs and its background task.
-pub(crate) struct Inner {
-    pub(crate) db: Arc<Db>,
+/// What the engine of one mesh shares among its backend handle, its runs, its Task dispatch
+/// (`tasks`) and its background work. Fields are private to this module and its children.
+pub(crate) struct EngineState {
+    /// The mesh database holding state machines, executions, history and tasks.
+    db: Arc<Db>,
     /// This process's lease owner id.
     owner: String,
-    pub(crate) handlers: RwLock<HashMap<String, TaskHandler>>,
-    pub(crate) services: Services,
+    /// Task handlers registered in this process, by resource name.
+    handlers: RwLock<HashMap<String, TaskHandler>>,
+    /// The mesh backends the service integrations use.
+    services: Services,
     /// Stop flags of the executions running in this process.
     running: Mutex<HashMap<String, Arc<StopFlag>>>,
     /// Woken whenever an execution of this process finishes.
     finished: Notify,
     /// Woken whenever a task token of this process is completed.
-    pub(crate) task_done: Notify,
+    task_done: Notify,
     /// The last heartbeat (epoch ms) of each handler running in this process, by task token:
     /// `send_task_heartbeat` from the handler's own code lands here.
-    pub(crate) beating: Mutex<HashMap<String, Arc<AtomicI64>>>,
+    beating: Mutex<HashMap<String, Arc<AtomicI64>>>,
 }
 
-impl std::fmt::Debug for Inner {
+impl std::fmt::Debug for EngineState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LocalWorkflows")
+        f.debug_struct("EmbeddedWorkflows")
             .field("owner", &self.owner)
             .finish_non_exhaustive()
     }
@@ -94,10 +105,10 @@ fn not_found(operation: &str, arn: &str) -> Error {
     )
 }
 
-impl LocalWorkflows {
+impl EmbeddedWorkflows {
     /// The workflows of the mesh in `db`; starts the lease renewer and orphan scanner.
     pub(crate) fn new(db: Arc<Db>, services: Services) -> Self {
-        let inner = Arc::new(Inner {
+        let engine = Arc::new(EngineState {
             db,
             owner: uuid::Uuid::new_v4().to_string(),
             handlers: RwLock::new(HashMap::new()),
@@ -108,55 +119,55 @@ impl LocalWorkflows {
             beating: Mutex::new(HashMap::new()),
         });
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(background(Arc::downgrade(&inner)));
+            runtime.spawn(background(Arc::downgrade(&engine)));
         }
-        let weak = Arc::downgrade(&inner);
+        let weak = Arc::downgrade(&engine);
         // Leases are renewed on a thread of their own, not on the async runtime: a long
         // evaluation or a blocked runtime must not let a lease lapse while this process runs
         // the execution (another process would then run its Task a second time).
         let _ = std::thread::Builder::new()
             .name("agent-mesh-leases".into())
             .spawn(move || renew_leases(weak));
-        LocalWorkflows { inner }
+        EmbeddedWorkflows { engine }
     }
 }
 
 /// Adopts executions whose lease ran out, until the backend is dropped.
-async fn background(weak: Weak<Inner>) {
+async fn background(weak: Weak<EngineState>) {
     loop {
-        let Some(inner) = weak.upgrade() else { return };
+        let Some(engine) = weak.upgrade() else { return };
         // Errors here are retried at the next tick; a failing mesh shows up on the next call.
-        let _ = adopt_orphans(&inner).await;
-        drop(inner);
+        let _ = adopt_orphans(&engine).await;
+        drop(engine);
         tokio::time::sleep(SCAN_EVERY).await;
     }
 }
 
 /// Renews the leases of the executions this process runs, every [`SCAN_EVERY`], until the
 /// backend is dropped.
-fn renew_leases(weak: Weak<Inner>) {
+fn renew_leases(weak: Weak<EngineState>) {
     loop {
-        let Some(inner) = weak.upgrade() else { return };
+        let Some(engine) = weak.upgrade() else { return };
         // An idle mesh takes no write lock: with nothing running here there is no lease to renew.
-        if !lock(&inner.running).is_empty() {
-            let (owner, now) = (inner.owner.clone(), now_ms());
+        if !lock(&engine.running).is_empty() {
+            let (owner, now) = (engine.owner.clone(), now_ms());
             // Errors are retried at the next tick; a lease outlives a few missed renewals.
-            let _ = inner.db.write_blocking("workflows.lease", "executions", |tx| {
+            let _ = engine.db.write_blocking("workflows.lease", "executions", |tx| {
                 tx.execute(
                     "UPDATE wf_executions SET lease_until = ?1 WHERE owner = ?2 AND status = 'RUNNING'",
                     params![now + LEASE_MS, owner],
                 )
-                .map_err(|e| super::sql_error("workflows.lease", "executions", e))
+                .map_err(|e| crate::sqlite::sql_error("workflows.lease", "executions", e))
             });
         }
-        drop(inner);
+        drop(engine);
         std::thread::sleep(SCAN_EVERY);
     }
 }
 
-async fn adopt_orphans(inner: &Arc<Inner>) -> Result<()> {
+async fn adopt_orphans(engine: &Arc<EngineState>) -> Result<()> {
     let now = now_ms();
-    let orphans: Vec<(String, String)> = inner.db.read("workflows.adopt", "executions", |c| {
+    let orphans: Vec<(String, String)> = engine.db.read("workflows.adopt", "executions", |c| {
         let mut stmt = c.prepare_cached(
             "SELECT arn, definition FROM wf_executions WHERE status = 'RUNNING' AND lease_until < ?1",
         )?;
@@ -165,31 +176,31 @@ async fn adopt_orphans(inner: &Arc<Inner>) -> Result<()> {
     })?;
     for (arn, definition) in orphans {
         let definition: Value = decode_json("workflows.adopt", &arn, &definition)?;
-        if !tasks::can_serve(inner, &definition) {
+        if !tasks::can_serve(engine, &definition) {
             continue;
         }
-        let (owner, arn2) = (inner.owner.clone(), arn.clone());
-        let claimed = inner
+        let (owner, arn2) = (engine.owner.clone(), arn.clone());
+        let claimed = engine
             .db
             .write("workflows.adopt", &arn, move |tx| {
                 tx.execute(
                     "UPDATE wf_executions SET owner = ?1, lease_until = ?2 WHERE arn = ?3 AND status = 'RUNNING' AND lease_until < ?4",
                     params![owner, now + LEASE_MS, arn2, now],
                 )
-                .map_err(|e| super::sql_error("workflows.adopt", &arn2, e))
+                .map_err(|e| crate::sqlite::sql_error("workflows.adopt", &arn2, e))
             })
             .await?;
         if claimed == 1 {
-            resume(inner, &arn)?;
+            resume(engine, &arn)?;
         }
     }
     Ok(())
 }
 
 /// Loads an execution's checkpoints and runs it from them in this process.
-fn resume(inner: &Arc<Inner>, arn: &str) -> Result<()> {
+fn resume(engine: &Arc<EngineState>, arn: &str) -> Result<()> {
     const OP: &str = "workflows.resume";
-    let row = inner.db.read(OP, arn, |c| {
+    let row = engine.db.read(OP, arn, |c| {
         c.query_row(
             "SELECT definition, input, last_event, start_ms, deadline_ms, name, state_machine FROM wf_executions WHERE arn = ?1",
             params![arn],
@@ -197,7 +208,7 @@ fn resume(inner: &Arc<Inner>, arn: &str) -> Result<()> {
         )
     })?;
     let (definition, input, last_event, start_ms, deadline, name, machine) = row;
-    let frames: Vec<(String, String)> = inner.db.read(OP, arn, |c| {
+    let frames: Vec<(String, String)> = engine.db.read(OP, arn, |c| {
         let mut stmt =
             c.prepare_cached("SELECT frame, checkpoint FROM wf_frames WHERE execution = ?1")?;
         let rows = stmt.query_map(params![arn], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -211,7 +222,7 @@ fn resume(inner: &Arc<Inner>, arn: &str) -> Result<()> {
     let input: Value = decode_json(OP, arn, &input)?;
     let machine_def = validate_definition(&machine, &definition)?;
     spawn_run(
-        inner,
+        engine,
         arn,
         &name,
         &machine,
@@ -227,7 +238,7 @@ fn resume(inner: &Arc<Inner>, arn: &str) -> Result<()> {
 
 #[allow(clippy::too_many_arguments)]
 fn spawn_run(
-    inner: &Arc<Inner>,
+    engine: &Arc<EngineState>,
     arn: &str,
     name: &str,
     machine: &str,
@@ -239,9 +250,9 @@ fn spawn_run(
     resumed: HashMap<String, Frame>,
 ) {
     let flag = Arc::new(StopFlag::default());
-    lock(&inner.running).insert(arn.to_owned(), flag.clone());
-    let host = Arc::new(LocalHost {
-        inner: inner.clone(),
+    lock(&engine.running).insert(arn.to_owned(), flag.clone());
+    let host = Arc::new(RunHost {
+        engine: engine.clone(),
         arn: arn.to_owned(),
         flag,
     });
@@ -262,44 +273,44 @@ fn spawn_run(
         context,
         last_event,
         resumed,
-        inner.db.token_key(),
+        engine.db.token_key(),
     ));
-    let inner = inner.clone();
+    let engine = engine.clone();
     let arn = arn.to_owned();
     tokio::spawn(async move {
         // A run that halts (stopped, or the database failed) leaves its state committed; a
         // stopped one is already ABORTED, a failed one is adopted again when its lease ends.
         let _ = run.execute(input, deadline_ms).await;
-        lock(&inner.running).remove(&arn);
-        inner.finished.notify_waiters();
+        lock(&engine.running).remove(&arn);
+        engine.finished.notify_waiters();
     });
 }
 
 /// The engine's view of one execution run by this process.
-struct LocalHost {
-    inner: Arc<Inner>,
+struct RunHost {
+    engine: Arc<EngineState>,
     arn: String,
     flag: Arc<StopFlag>,
 }
 
 #[async_trait]
-impl Host for LocalHost {
+impl Host for RunHost {
     async fn invoke(&self, call: TaskCall) -> std::result::Result<Value, Failure> {
-        tasks::invoke(&self.inner, &self.arn, call).await
+        tasks::invoke(&self.engine, &self.arn, call).await
     }
 
     /// Commits only while this process still owns the execution's lease (fencing): a process
     /// whose lease lapsed and was adopted elsewhere halts instead of writing over the new owner.
     async fn commit(&self, commit: Commit) -> std::result::Result<(), Halt> {
         let arn = self.arn.clone();
-        let owner = self.inner.owner.clone();
+        let owner = self.engine.owner.clone();
         let last = commit.events.last().map(|e| e.id as i64);
         let finished = commit.finish.is_some();
         let applied = self
-            .inner
+            .engine
             .db
             .write("workflows.commit", &self.arn.clone(), move |tx| {
-                let err = |e| super::sql_error("workflows.commit", &arn, e);
+                let err = |e| crate::sqlite::sql_error("workflows.commit", &arn, e);
                 // A transition leaves `status` out of the SET: writing it, even unchanged, would
                 // rewrite the execution's entry in the partial index of running executions.
                 let changed = match &commit.finish {
@@ -358,7 +369,7 @@ impl Host for LocalHost {
             return Err(Halt::Stopped);
         }
         if finished {
-            self.inner.finished.notify_waiters();
+            self.engine.finished.notify_waiters();
         }
         Ok(())
     }
@@ -373,7 +384,7 @@ impl Host for LocalHost {
                 _ = notified => {}
                 _ = tokio::time::sleep(POLL * 8) => {
                     let status: Option<String> = self
-                        .inner
+                        .engine
                         .db
                         .read("workflows.stop", &self.arn, |c| {
                             c.query_row("SELECT status FROM wf_executions WHERE arn = ?1", params![self.arn], |r| r.get(0)).optional()
@@ -437,10 +448,10 @@ fn to_execution(operation: &str, row: ExecutionRow) -> Result<Execution> {
     })
 }
 
-impl LocalWorkflows {
+impl EmbeddedWorkflows {
     fn describe_now(&self, arn: &str) -> Result<Execution> {
         const OP: &str = "workflows.describe";
-        let row = self.inner.db.read(OP, arn, |c| {
+        let row = self.engine.db.read(OP, arn, |c| {
             c.prepare_cached(&format!(
                 "SELECT {EXECUTION_COLUMNS} FROM wf_executions WHERE arn = ?1"
             ))?
@@ -452,11 +463,11 @@ impl LocalWorkflows {
 }
 
 #[async_trait]
-impl WorkflowBackend for LocalWorkflows {
+impl WorkflowBackend for EmbeddedWorkflows {
     async fn create(&self, name: &str, definition: &Value) -> Result<StateMachineInfo> {
         let (name_owned, text) = (name.to_owned(), definition.to_string());
         let now = now_ms();
-        self.inner
+        self.engine
             .db
             .write("workflows.create", name, move |tx| {
                 tx.execute(
@@ -464,7 +475,7 @@ impl WorkflowBackend for LocalWorkflows {
                      ON CONFLICT (name) DO UPDATE SET definition = excluded.definition, updated_ms = excluded.updated_ms",
                     params![name_owned, text, now],
                 )
-                .map_err(|e| super::sql_error("workflows.create", &name_owned, e))
+                .map_err(|e| crate::sqlite::sql_error("workflows.create", &name_owned, e))
             })
             .await?;
         Ok(StateMachineInfo {
@@ -475,7 +486,7 @@ impl WorkflowBackend for LocalWorkflows {
 
     async fn start(&self, name: &str, input: &Value, execution_name: &str) -> Result<ExecutionRef> {
         const OP: &str = "workflows.start";
-        let definition: Option<String> = self.inner.db.read(OP, name, |c| {
+        let definition: Option<String> = self.engine.db.read(OP, name, |c| {
             c.prepare_cached("SELECT definition FROM wf_state_machines WHERE name = ?1")?
                 .query_row(params![name], |r| r.get(0))
                 .optional()
@@ -497,13 +508,13 @@ impl WorkflowBackend for LocalWorkflows {
             arn.clone(),
             name.to_owned(),
             execution_name.to_owned(),
-            self.inner.owner.clone(),
+            self.engine.owner.clone(),
         );
         let created = self
-            .inner
+            .engine
             .db
             .write(OP, &arn.clone(), move |tx| {
-                let err = |e| super::sql_error(OP, &arn2, e);
+                let err = |e| crate::sqlite::sql_error(OP, &arn2, e);
                 let existing: Option<(String, String, i64)> = tx
                     .prepare_cached("SELECT input, status, start_ms FROM wf_executions WHERE arn = ?1")
                     .and_then(|mut select| select.query_row(params![arn2], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional())
@@ -537,7 +548,7 @@ impl WorkflowBackend for LocalWorkflows {
         match created {
             Ok(()) => {
                 spawn_run(
-                    &self.inner,
+                    &self.engine,
                     &arn,
                     execution_name,
                     name,
@@ -569,7 +580,7 @@ impl WorkflowBackend for LocalWorkflows {
     async fn wait(&self, arn: &str, timeout: Option<Duration>) -> Result<Execution> {
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         loop {
-            let notified = self.inner.finished.notified();
+            let notified = self.engine.finished.notified();
             let execution = self.describe_now(arn)?;
             if execution.status != ExecutionStatus::Running
                 || deadline.is_some_and(|d| tokio::time::Instant::now() >= d)
@@ -587,7 +598,7 @@ impl WorkflowBackend for LocalWorkflows {
     async fn history(&self, arn: &str) -> Result<Vec<HistoryEvent>> {
         const OP: &str = "workflows.history";
         self.describe_now(arn)?;
-        let rows: Vec<(i64, i64, i64, String, String)> = self.inner.db.read(OP, arn, |c| {
+        let rows: Vec<(i64, i64, i64, String, String)> = self.engine.db.read(OP, arn, |c| {
             let mut stmt = c.prepare_cached("SELECT id, previous, time, type, details FROM wf_history WHERE execution = ?1 ORDER BY id")?;
             let rows = stmt.query_map(params![arn], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
             rows.collect()
@@ -613,10 +624,10 @@ impl WorkflowBackend for LocalWorkflows {
             error.map(str::to_owned),
             cause.map(str::to_owned),
         );
-        self.inner
+        self.engine
             .db
             .write(OP, arn, move |tx| {
-                let err = |e| super::sql_error(OP, &arn2, e);
+                let err = |e| crate::sqlite::sql_error(OP, &arn2, e);
                 let last: Option<i64> = tx
                     .query_row("SELECT last_event FROM wf_executions WHERE arn = ?1 AND status = 'RUNNING'", params![arn2], |r| r.get(0))
                     .optional()
@@ -637,11 +648,11 @@ impl WorkflowBackend for LocalWorkflows {
                 Ok(())
             })
             .await?;
-        if let Some(flag) = lock(&self.inner.running).get(arn) {
+        if let Some(flag) = lock(&self.engine.running).get(arn) {
             flag.stopped.store(true, Ordering::Release);
             flag.notify.notify_waiters();
         }
-        self.inner.finished.notify_waiters();
+        self.engine.finished.notify_waiters();
         self.describe_now(arn)
     }
 
@@ -671,7 +682,7 @@ impl WorkflowBackend for LocalWorkflows {
         };
         let (after_ms, after_arn) = after.unwrap_or((i64::MAX, String::new()));
         let status = status.map(|s| s.as_str());
-        let rows: Vec<ExecutionRow> = self.inner.db.read(OP, name, |c| {
+        let rows: Vec<ExecutionRow> = self.engine.db.read(OP, name, |c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {EXECUTION_COLUMNS} FROM wf_executions
                  WHERE state_machine = ?1 AND (?2 IS NULL OR status = ?2)
@@ -698,7 +709,7 @@ impl WorkflowBackend for LocalWorkflows {
     }
 
     fn register(&self, name: &str, handler: TaskHandler) -> Result<()> {
-        self.inner
+        self.engine
             .handlers
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -716,18 +727,18 @@ impl WorkflowBackend for LocalWorkflows {
         worker: &str,
         wait: Duration,
     ) -> Result<Option<ActivityTask>> {
-        tasks::poll_activity(&self.inner, activity_arn, worker, wait).await
+        tasks::poll_activity(&self.engine, activity_arn, worker, wait).await
     }
 
     async fn send_task_success(&self, token: &str, output: &Value) -> Result<()> {
-        tasks::complete(&self.inner, token, Ok(output.clone())).await
+        tasks::complete(&self.engine, token, Ok(output.clone())).await
     }
 
     async fn send_task_failure(&self, token: &str, error: &str, cause: &str) -> Result<()> {
-        tasks::complete(&self.inner, token, Err(Failure::new(error, cause))).await
+        tasks::complete(&self.engine, token, Err(Failure::new(error, cause))).await
     }
 
     async fn send_task_heartbeat(&self, token: &str) -> Result<()> {
-        tasks::heartbeat(&self.inner, token).await
+        tasks::heartbeat(&self.engine, token).await
     }
 }
