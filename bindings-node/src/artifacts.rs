@@ -63,10 +63,9 @@ pub struct PutOptions {
 
 fn put_options(o: Option<PutOptions>) -> agent_mesh::PutOptions {
     let o = o.unwrap_or_default();
-    agent_mesh::PutOptions {
-        content_type: o.content_type,
-        metadata: o.metadata.unwrap_or_default().into_iter().collect(),
-    }
+    agent_mesh::PutOptions::default()
+        .with_content_type(o.content_type)
+        .with_metadata_entries(o.metadata.unwrap_or_default())
 }
 
 /// One page of artifact metadata.

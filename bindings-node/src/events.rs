@@ -47,14 +47,12 @@ pub struct EventInput {
 
 impl From<EventInput> for agent_mesh::Event {
     fn from(e: EventInput) -> Self {
-        agent_mesh::Event {
-            detail_type: e.detail_type,
-            detail: e.detail,
-            source: e.source,
-            resources: e.resources.unwrap_or_default(),
-            time: e.time,
-            stream: e.stream,
-        }
+        let mut event = agent_mesh::Event::new(e.detail_type, e.detail)
+            .with_resources(e.resources.unwrap_or_default());
+        event.source = e.source;
+        event.time = e.time;
+        event.stream = e.stream;
+        event
     }
 }
 
@@ -197,7 +195,10 @@ impl Events {
         promise(env, async move {
             let sub = mesh
                 .events()
-                .subscribe_with(&pattern, agent_mesh::SubscribeOptions { name })
+                .subscribe_with(
+                    &pattern,
+                    agent_mesh::SubscribeOptions::default().with_name(name),
+                )
                 .await
                 .js()?;
             Ok(Subscription {

@@ -97,10 +97,9 @@ fn core_options(
 
 pub(crate) fn list_options(o: Option<ListOptions>) -> agent_mesh::ListOptions {
     let o = o.unwrap_or_default();
-    agent_mesh::ListOptions {
-        limit: o.limit.map(|l| l as usize),
-        cursor: o.cursor,
-    }
+    agent_mesh::ListOptions::default()
+        .with_limit(o.limit.map(|l| l as usize))
+        .with_cursor(o.cursor)
 }
 
 /// The KV namespace of a `MeshClient`.

@@ -99,13 +99,12 @@ impl Timeline {
             Some(o) => agent_mesh::Order::parse("timeline.get", o).js()?,
             None => agent_mesh::Order::default(),
         };
-        let query = agent_mesh::TimelineQuery {
-            limit: q.limit.map(|l| l as usize),
-            cursor: q.cursor,
-            since: q.since,
-            until: q.until,
-            order,
-        };
+        let query = agent_mesh::TimelineQuery::default()
+            .with_limit(q.limit.map(|l| l as usize))
+            .with_cursor(q.cursor)
+            .with_since(q.since)
+            .with_until(q.until)
+            .with_order(order);
         let mesh = self.mesh.clone();
         promise(env, async move {
             let prefix = prefix.unwrap_or_default();

@@ -203,9 +203,8 @@ impl Workflows {
             Some(input) => json_text_or_value("workflows.start", "input", input)?,
             None => json!({}),
         };
-        let options = agent_mesh::StartOptions {
-            name: options.unwrap_or_default().execution_name,
-        };
+        let options = agent_mesh::StartOptions::default()
+            .with_name(options.unwrap_or_default().execution_name);
         let mesh = self.mesh.clone();
         promise(env, async move {
             let started = mesh.workflows().start(&name, input, options).await.js()?;
@@ -297,13 +296,13 @@ impl Workflows {
             Some(s) => Some(agent_mesh::ExecutionStatus::parse(OP, s).js()?),
             None => None,
         };
-        let options = agent_mesh::ListExecutionsOptions {
-            status,
-            page: agent_mesh::ListOptions {
-                limit: o.limit.map(|l| l as usize),
-                cursor: o.cursor,
-            },
-        };
+        let options = agent_mesh::ListExecutionsOptions::default()
+            .with_status(status)
+            .with_page(
+                agent_mesh::ListOptions::default()
+                    .with_limit(o.limit.map(|l| l as usize))
+                    .with_cursor(o.cursor),
+            );
         let mesh = self.mesh.clone();
         promise(env, async move {
             let page = mesh

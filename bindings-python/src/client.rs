@@ -191,7 +191,7 @@ impl Kv {
     ) -> PyResult<Page> {
         let limit = limit.map(Count::size);
         let client = self.shared.client(py)?;
-        let page = block_on(py, client.kv().list(prefix, ListOptions { limit, cursor })).py()?;
+        let page = block_on(py, client.kv().list(prefix, list_options(limit, cursor))).py()?;
         Page::new(py, page, KvItem::new)
     }
 
@@ -246,10 +246,14 @@ fn put_options(
     content_type: Option<String>,
     metadata: Option<BTreeMap<String, String>>,
 ) -> PutOptions {
-    PutOptions {
-        content_type,
-        metadata: metadata.unwrap_or_default(),
-    }
+    PutOptions::default()
+        .with_content_type(content_type)
+        .with_metadata_entries(metadata.unwrap_or_default())
+}
+
+/// The options of a `list` call from its keyword arguments.
+pub(crate) fn list_options(limit: Option<usize>, cursor: Option<String>) -> ListOptions {
+    ListOptions::default().with_limit(limit).with_cursor(cursor)
 }
 
 #[pymethods]
@@ -327,9 +331,7 @@ impl Artifacts {
         let client = self.shared.client(py)?;
         let page = block_on(
             py,
-            client
-                .artifacts()
-                .list(prefix, ListOptions { limit, cursor }),
+            client.artifacts().list(prefix, list_options(limit, cursor)),
         )
         .py()?;
         Page::new(py, page, ArtifactMeta::from)

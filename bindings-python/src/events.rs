@@ -128,14 +128,12 @@ fn event(
     time: Option<Timestamp>,
     stream: Option<String>,
 ) -> PyResult<Event> {
-    Ok(Event {
-        detail: json_arg(operation, &detail_type, detail)?,
-        detail_type,
-        source,
-        resources: resources.unwrap_or_default(),
-        time,
-        stream,
-    })
+    let detail = json_arg(operation, &detail_type, detail)?;
+    let mut event = Event::new(detail_type, detail).with_resources(resources.unwrap_or_default());
+    event.source = source;
+    event.time = time;
+    event.stream = stream;
+    Ok(event)
 }
 
 /// `mesh.events`: send events and subscribe to them with EventBridge patterns.
@@ -241,7 +239,7 @@ impl Events {
             py,
             client
                 .events()
-                .subscribe_with(&pattern, SubscribeOptions { name }),
+                .subscribe_with(&pattern, SubscribeOptions::default().with_name(name)),
         )
         .py()?;
         Ok(Subscription {

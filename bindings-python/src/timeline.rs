@@ -82,13 +82,12 @@ impl Timeline {
         until: Option<Timestamp>,
         order: &str,
     ) -> PyResult<Page> {
-        let query = TimelineQuery {
-            limit: limit.map(Count::size),
-            cursor,
-            since,
-            until,
-            order: Order::parse("timeline.get", order).py()?,
-        };
+        let query = TimelineQuery::default()
+            .with_limit(limit.map(Count::size))
+            .with_cursor(cursor)
+            .with_since(since)
+            .with_until(until)
+            .with_order(Order::parse("timeline.get", order).py()?);
         let client = self.shared.client(py)?;
         let page = block_on(py, client.timeline().get(prefix, query)).py()?;
         Page::new(py, page, |inner| TimelineEntry { inner })

@@ -5,8 +5,7 @@ use std::time::{Duration, Instant};
 
 use agent_mesh::validate::json_text_or_value;
 use agent_mesh::{
-    Error, ExecutionStatus, ListExecutionsOptions, ListOptions, MeshClient as CoreClient,
-    StartOptions,
+    Error, ExecutionStatus, ListExecutionsOptions, MeshClient as CoreClient, StartOptions,
 };
 use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyTuple};
@@ -143,9 +142,7 @@ impl Workflows {
             None => Value::Object(Default::default()),
         };
         let client = self.shared.client(py)?;
-        let options = StartOptions {
-            name: execution_name,
-        };
+        let options = StartOptions::default().with_name(execution_name);
         let inner = block_on(py, client.workflows().start(name, input, options)).py()?;
         Ok(ExecutionRef {
             inner,
@@ -203,13 +200,9 @@ impl Workflows {
             .map(|s| ExecutionStatus::parse("workflows.list_executions", s))
             .transpose()
             .py()?;
-        let options = ListExecutionsOptions {
-            status,
-            page: ListOptions {
-                limit: limit.map(Count::size),
-                cursor,
-            },
-        };
+        let options = ListExecutionsOptions::default()
+            .with_status(status)
+            .with_page(crate::client::list_options(limit.map(Count::size), cursor));
         let client = self.shared.client(py)?;
         let page = block_on(py, client.workflows().list_executions(name, options)).py()?;
         Page::new(py, page, Execution::from)

@@ -40,6 +40,7 @@ pub enum SyncMode {
 /// Options of the `aws://` backend. `Debug` shows the endpoint with its user-info (if any)
 /// replaced by `***`.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AwsOptions {
     /// AWS region; the SDK's default chain when absent.
     pub region: Option<String>,
@@ -359,6 +360,7 @@ mod tests {
 
 /// The resource names one configuration uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AwsNames {
     /// DynamoDB table of the KV.
     pub kv_table: String,

@@ -10,6 +10,7 @@ use std::fmt;
 /// The category of an [`Error`]; the bindings expose it as a Python exception subclass and as the
 /// `code` of a JavaScript `Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The key, artifact, execution or resource does not exist.
     NotFound,

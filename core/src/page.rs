@@ -9,6 +9,7 @@ use crate::validate;
 
 /// Options of a `list` call.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ListOptions {
     /// Most items per page (default 100, at most 1000; larger values are clamped).
     pub limit: Option<usize>,
@@ -30,10 +31,17 @@ impl ListOptions {
         self.cursor = cursor;
         self
     }
+
+    /// The same options with pages of at most `limit` items (`None`: the default, 100).
+    pub fn with_limit(mut self, limit: Option<usize>) -> Self {
+        self.limit = limit;
+        self
+    }
 }
 
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Page<T> {
     /// The items, in ascending key order.
     pub items: Vec<T>,

@@ -418,10 +418,7 @@ async fn aws_timeline_pages_over_5000_entries_across_50_streams() {
     let got = all_pages(
         &mesh,
         "s/3/",
-        TimelineQuery {
-            order: Order::OldestFirst,
-            ..TimelineQuery::limit(333)
-        },
+        TimelineQuery::limit(333).with_order(Order::OldestFirst),
     )
     .await;
     let mut oldest: Vec<&str> = expected("s/3/");
@@ -443,11 +440,9 @@ async fn aws_timeline_pages_over_5000_entries_across_50_streams() {
             .collect()
     };
     for prefix in ["", "s/2/", "s/4"] {
-        let query = TimelineQuery {
-            since: Some(since),
-            until: Some(until),
-            ..TimelineQuery::limit(333)
-        };
+        let query = TimelineQuery::limit(333)
+            .with_since(Some(since))
+            .with_until(Some(until));
         let got = all_pages(&mesh, prefix, query).await;
         assert!(!got.is_empty());
         assert_eq!(ids(&got), window(prefix), "{prefix:?} since/until");

@@ -254,10 +254,8 @@ async fn aws_execution_lifecycle_maps_onto_step_functions() {
         let page = wf
             .list_executions(
                 "pipeline",
-                ListExecutionsOptions {
-                    status: None,
-                    page: ListOptions::limit(2).with_cursor(cursor),
-                },
+                ListExecutionsOptions::default()
+                    .with_page(ListOptions::limit(2).with_cursor(cursor)),
             )
             .await
             .unwrap();
@@ -281,10 +279,7 @@ async fn aws_execution_lifecycle_maps_onto_step_functions() {
     let aborted = wf
         .list_executions(
             "slow",
-            ListExecutionsOptions {
-                status: Some(ExecutionStatus::Aborted),
-                page: ListOptions::default(),
-            },
+            ListExecutionsOptions::default().with_status(Some(ExecutionStatus::Aborted)),
         )
         .await
         .unwrap();
@@ -293,10 +288,7 @@ async fn aws_execution_lifecycle_maps_onto_step_functions() {
     let none_running = wf
         .list_executions(
             "slow",
-            ListExecutionsOptions {
-                status: Some(ExecutionStatus::Running),
-                page: ListOptions::default(),
-            },
+            ListExecutionsOptions::default().with_status(Some(ExecutionStatus::Running)),
         )
         .await
         .unwrap();

@@ -72,11 +72,7 @@ async fn five_thousand_entries_across_fifty_streams() {
         let oldest = pages(
             &mesh,
             prefix,
-            TimelineQuery {
-                limit: Some(1000),
-                order: Order::OldestFirst,
-                ..Default::default()
-            },
+            TimelineQuery::limit(1000).with_order(Order::OldestFirst),
         )
         .await;
         assert!(

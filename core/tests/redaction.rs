@@ -28,10 +28,7 @@ async fn task_tokens_stay_out_of_errors_in_memory_and_local_meshes() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("local://{}", dir.path().display());
     token_errors_are_fingerprinted(&MeshClient::connect(&url).await.unwrap()).await;
-    let task = agent_mesh::ActivityTask {
-        token: TOKEN.into(),
-        input: json!({"x": 1}),
-    };
+    let task = agent_mesh::ActivityTask::new(TOKEN, json!({"x": 1}));
     assert!(!format!("{task:?}").contains("secret-task-token"));
 }
 

@@ -60,13 +60,7 @@ async fn unreadable_kv_items_and_timeline_entries_fail_alone() {
     for _ in 0..10 {
         let page = mesh
             .kv()
-            .list(
-                "k:",
-                ListOptions {
-                    limit: Some(1),
-                    cursor: cursor.clone(),
-                },
-            )
+            .list("k:", ListOptions::limit(1).with_cursor(cursor.clone()))
             .await
             .unwrap();
         seen.extend(page.items.into_iter().map(|i| i.key));

@@ -508,10 +508,7 @@ async fn stop_list_and_history() {
     );
 
     let mut seen = Vec::new();
-    let mut options = ListExecutionsOptions {
-        status: None,
-        page: ListOptions::limit(2),
-    };
+    let mut options = ListExecutionsOptions::default().with_page(ListOptions::limit(2));
     loop {
         let page = wf.list_executions("sleepy", options.clone()).await.unwrap();
         seen.extend(page.items.into_iter().map(|e| e.name));
@@ -524,10 +521,7 @@ async fn stop_list_and_history() {
     let aborted = wf
         .list_executions(
             "sleepy",
-            ListExecutionsOptions {
-                status: Some(ExecutionStatus::Aborted),
-                page: ListOptions::default(),
-            },
+            ListExecutionsOptions::default().with_status(Some(ExecutionStatus::Aborted)),
         )
         .await
         .unwrap();

@@ -43,18 +43,9 @@ pub fn register_crash_handlers(mesh: &agent_mesh::MeshClient, slow_ms: u64) {
                     let (n, options) = match current {
                         Some(item) => (
                             item.value.as_u64().unwrap_or(0) + 1,
-                            agent_mesh::SetOptions {
-                                if_version: Some(item.version),
-                                ..Default::default()
-                            },
+                            agent_mesh::SetOptions::if_version(item.version),
                         ),
-                        None => (
-                            1,
-                            agent_mesh::SetOptions {
-                                if_absent: true,
-                                ..Default::default()
-                            },
-                        ),
+                        None => (1, agent_mesh::SetOptions::if_absent()),
                     };
                     match mesh.kv().set(&key, serde_json::json!(n), options).await {
                         Ok(_) => break,

@@ -269,12 +269,9 @@ async fn a_cursor_tail_sees_every_entry_while_processes_append() {
             .timeline()
             .get(
                 "tail/",
-                agent_mesh::TimelineQuery {
-                    order: agent_mesh::Order::OldestFirst,
-                    cursor: last.clone(),
-                    limit: Some(50),
-                    ..Default::default()
-                },
+                agent_mesh::TimelineQuery::limit(50)
+                    .with_order(agent_mesh::Order::OldestFirst)
+                    .with_cursor(last.clone()),
             )
             .await
             .unwrap();

@@ -10,6 +10,7 @@ pub const DEFAULT_CONTENT_TYPE: &str = "application/octet-stream";
 
 /// Options of [`Artifacts::put`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PutOptions {
     /// MIME type; `application/octet-stream` when `None`.
     pub content_type: Option<String>,
@@ -26,6 +27,21 @@ impl PutOptions {
         }
     }
 
+    /// These options with `content_type` (`None`: `application/octet-stream`).
+    pub fn with_content_type(mut self, content_type: Option<String>) -> Self {
+        self.content_type = content_type;
+        self
+    }
+
+    /// These options with every entry of `metadata` added.
+    pub fn with_metadata_entries(
+        mut self,
+        metadata: impl IntoIterator<Item = (String, String)>,
+    ) -> Self {
+        self.metadata.extend(metadata);
+        self
+    }
+
     /// These options with one more metadata entry.
     pub fn with_metadata(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.metadata.insert(name.into(), value.into());
@@ -35,6 +51,7 @@ impl PutOptions {
 
 /// What is known about a stored artifact.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ArtifactMeta {
     /// The artifact's key.
     pub key: String,
@@ -52,6 +69,7 @@ pub struct ArtifactMeta {
 
 /// An artifact read in full.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Artifact {
     /// Its metadata.
     pub meta: ArtifactMeta,

@@ -11,6 +11,7 @@ pub const DEFAULT_SOURCE: &str = "agent-mesh";
 
 /// An event to send.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Event {
     /// EventBridge `DetailType`, e.g. `"OrderCreated"`.
     pub detail_type: String,
@@ -66,6 +67,7 @@ impl Event {
 
 /// An event as subscribers receive it: the fields of an EventBridge envelope.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ReceivedEvent {
     /// The event id (a UUID, as EventBridge assigns).
     pub id: String,
@@ -141,6 +143,7 @@ impl ReceivedEvent {
 
 /// Options of [`Events::subscribe_with`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SubscribeOptions {
     /// A durable subscription's name: it keeps its position while closed and resumes after
     /// the last event it handed out. `None` makes an ephemeral subscription that starts now
@@ -154,5 +157,11 @@ impl SubscribeOptions {
         SubscribeOptions {
             name: Some(name.into()),
         }
+    }
+
+    /// A durable subscription called `name`, or an ephemeral one when `None`.
+    pub fn with_name(mut self, name: Option<String>) -> Self {
+        self.name = name;
+        self
     }
 }

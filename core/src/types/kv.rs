@@ -8,6 +8,7 @@ use std::time::Duration;
 
 /// A stored KV item.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct KvItem {
     /// The item's key.
     pub key: String,
@@ -25,6 +26,7 @@ pub struct KvItem {
 
 /// Options of [`Kv::set`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SetOptions {
     /// Time to live; `None` keeps the item until it is deleted.
     pub ttl: Option<Duration>,

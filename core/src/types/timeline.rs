@@ -7,6 +7,7 @@ use serde_json::Value;
 
 /// One timeline entry.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct TimelineEntry {
     /// The stream, a slash path such as `user/user123/profile`.
     pub stream: String,
@@ -45,6 +46,7 @@ impl Order {
 
 /// Options of [`Timeline::get`].
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct TimelineQuery {
     /// Most entries per page (default 100, at most 1000).
     pub limit: Option<usize>,
@@ -65,5 +67,35 @@ impl TimelineQuery {
             limit: Some(limit),
             ..Default::default()
         }
+    }
+
+    /// The same query with pages of at most `limit` entries (`None`: the default, 100).
+    pub fn with_limit(mut self, limit: Option<usize>) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// The same query continuing after `cursor` (a page's `next_cursor`, or an entry's id).
+    pub fn with_cursor(mut self, cursor: Option<String>) -> Self {
+        self.cursor = cursor;
+        self
+    }
+
+    /// The same query for entries at or after `since`.
+    pub fn with_since(mut self, since: Option<Timestamp>) -> Self {
+        self.since = since;
+        self
+    }
+
+    /// The same query for entries before `until`.
+    pub fn with_until(mut self, until: Option<Timestamp>) -> Self {
+        self.until = until;
+        self
+    }
+
+    /// The same query in `order`.
+    pub fn with_order(mut self, order: Order) -> Self {
+        self.order = order;
+        self
     }
 }

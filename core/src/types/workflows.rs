@@ -63,6 +63,7 @@ impl fmt::Display for ExecutionStatus {
 
 /// One execution of a state machine.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Execution {
     /// The execution ARN.
     pub arn: String,
@@ -88,6 +89,7 @@ pub struct Execution {
 
 /// What `start` returns: enough to `describe`, `wait`, `history` or `stop` the execution.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ExecutionRef {
     /// The execution ARN.
     pub arn: String,
@@ -99,6 +101,7 @@ pub struct ExecutionRef {
 
 /// A state machine as `create` stored it.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct StateMachineInfo {
     /// The state machine ARN.
     pub arn: String,
@@ -109,6 +112,7 @@ pub struct StateMachineInfo {
 /// One history event, named and detailed as Step Functions does (`TaskStateEntered` with
 /// `{"name", "input"}`, ...).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct HistoryEvent {
     /// 1, 2, 3, ... in order.
     pub id: u64,
@@ -124,6 +128,7 @@ pub struct HistoryEvent {
 
 /// Options of `start`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StartOptions {
     /// The execution name (1-80 characters); a UUID when `None`.
     pub name: Option<String>,
@@ -136,10 +141,17 @@ impl StartOptions {
             name: Some(name.into()),
         }
     }
+
+    /// The same options with the execution name `name` (`None`: a UUID).
+    pub fn with_name(mut self, name: Option<String>) -> Self {
+        self.name = name;
+        self
+    }
 }
 
 /// Options of `list_executions`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ListExecutionsOptions {
     /// Only executions with this status.
     pub status: Option<ExecutionStatus>,
@@ -147,8 +159,23 @@ pub struct ListExecutionsOptions {
     pub page: ListOptions,
 }
 
+impl ListExecutionsOptions {
+    /// The same options listing only executions with `status` (`None`: all).
+    pub fn with_status(mut self, status: Option<ExecutionStatus>) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The same options with `page` (size and cursor).
+    pub fn with_page(mut self, page: ListOptions) -> Self {
+        self.page = page;
+        self
+    }
+}
+
 /// A task handed to a handler or activity worker.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct TaskRequest {
     /// The Task state's `Resource`.
     pub resource: String,
@@ -200,6 +227,7 @@ impl TaskRequest {
 /// How a handler fails a task: a Step Functions error name (matched by `Retry`/`Catch`) and a
 /// cause.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TaskError {
     /// The error name, e.g. `"PolicyViolation"`.
     pub error: String,
@@ -247,11 +275,22 @@ where
 
 /// A task an activity worker received. `Debug` shows the token as a fingerprint only.
 #[derive(Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ActivityTask {
     /// The token to complete it with.
     pub token: String,
     /// The task input.
     pub input: Value,
+}
+
+impl ActivityTask {
+    /// A task with its token and input, as a worker receives it.
+    pub fn new(token: impl Into<String>, input: Value) -> Self {
+        ActivityTask {
+            token: token.into(),
+            input,
+        }
+    }
 }
 
 impl fmt::Debug for ActivityTask {

@@ -165,11 +165,8 @@ pub async fn if_absent_creates_once(mesh: &crate::TestMesh) {
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Conflict);
     assert_eq!(kv.get("once").await.unwrap().unwrap().value, json!("first"));
-    let both = SetOptions {
-        if_absent: true,
-        if_version: Some(1),
-        ..SetOptions::default()
-    };
+    let mut both = SetOptions::if_absent();
+    both.if_version = Some(1);
     let err = kv.set("once", json!(3), both).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidInput);
     // A deleted key can be created again with if_absent, starting at version 1.

@@ -121,39 +121,25 @@ pub async fn since_until_and_order(mesh: &crate::TestMesh) {
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let late = timeline.append("clock/s", json!({"n": 2})).await.unwrap();
     let get = |q: TimelineQuery| async move { timeline.get("clock/", q).await.unwrap().items };
-    let oldest = TimelineQuery {
-        order: Order::OldestFirst,
-        ..Default::default()
-    };
+    let oldest = TimelineQuery::default().with_order(Order::OldestFirst);
     assert_eq!(
         get(oldest.clone()).await,
         vec![early.clone(), middle.clone(), late.clone()]
     );
-    let since = TimelineQuery {
-        since: Some(middle.time),
-        ..oldest.clone()
-    };
+    let since = oldest.clone().with_since(Some(middle.time));
     assert_eq!(
         get(since).await,
         vec![middle.clone(), late.clone()],
         "since is inclusive"
     );
-    let until = TimelineQuery {
-        until: Some(middle.time),
-        ..Default::default()
-    };
+    let until = TimelineQuery::default().with_until(Some(middle.time));
     assert_eq!(get(until).await, vec![early.clone()], "until is exclusive");
-    let window = TimelineQuery {
-        since: Some(early.time),
-        until: Some(late.time),
-        ..Default::default()
-    };
+    let window = TimelineQuery::default()
+        .with_since(Some(early.time))
+        .with_until(Some(late.time));
     assert_eq!(get(window).await, vec![middle.clone(), early.clone()]);
     let mut paged = Vec::new();
-    let mut query = TimelineQuery {
-        limit: Some(1),
-        ..oldest
-    };
+    let mut query = oldest.with_limit(Some(1));
     loop {
         let page = timeline.get("clock/", query.clone()).await.unwrap();
         paged.extend(page.items);
@@ -180,10 +166,7 @@ pub async fn bad_timeline_input_is_rejected(mesh: &crate::TestMesh) {
     let e = timeline
         .get(
             "",
-            TimelineQuery {
-                cursor: Some("not-a-cursor".into()),
-                ..Default::default()
-            },
+            TimelineQuery::default().with_cursor(Some("not-a-cursor".into())),
         )
         .await
         .unwrap_err();
