@@ -221,6 +221,13 @@ export interface ArtifactPage {
   nextCursor?: string
 }
 
+/**
+ * Runs the `agent-mesh` command line with `argv` (the program name first) in this process and
+ * returns its exit code. It blocks the JavaScript thread until the command ends (`mcp`: until
+ * its client leaves), so only the `bin` script calls it.
+ */
+export declare function cliMain(argv: Array<string>): number
+
 /** An event to send. */
 export interface EventInput {
   /** EventBridge `DetailType`, e.g. `'OrderCreated'`. */

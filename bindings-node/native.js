@@ -843,5 +843,6 @@ module.exports.Subscription = nativeBinding.Subscription
 module.exports.Timeline = nativeBinding.Timeline
 module.exports.Worker = nativeBinding.Worker
 module.exports.Workflows = nativeBinding.Workflows
+module.exports.cliMain = nativeBinding.cliMain
 module.exports.testEventPattern = nativeBinding.testEventPattern
 module.exports.valueLimits = nativeBinding.valueLimits

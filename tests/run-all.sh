@@ -23,7 +23,8 @@ cargo clippy -p agent-mesh --no-default-features --all-targets -- -D warnings
 section "Python: venv and pip install ./bindings-python (the README's install command)"
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip >/dev/null
-.venv/bin/pip install -q pytest mypy python-hcl2==8.1.4 hypothesis
+# mcp: the official MCP client that tests/cli drives `agent-mesh mcp` with.
+.venv/bin/pip install -q pytest mypy python-hcl2==8.1.4 hypothesis mcp==2.3.0
 .venv/bin/pip install -q ./bindings-python
 
 section "Node: dev tools, and the addon built from the Rust code (debug)"
@@ -57,7 +58,10 @@ if [ "${AGENT_MESH_SKIP_BENCH:-0}" != 1 ]; then
 fi
 
 # Tests last, so the run closes on the test runners' summaries. The behaviour suites of all
-# three languages run against memory://, local:// and aws:// (a moto server started here).
+# three languages run against memory://, local:// and aws:// (a moto server started here);
+# tests/examples runs every example of examples/ (Python, JavaScript, Rust) on local:// and on
+# moto and checks what each did; tests/docs (and bindings-node/test/docs_snippets.test.js, and the
+# doctests of cargo test) run every code block of README.md and docs/.
 export AGENT_MESH_TEST_BACKENDS="memory,local,aws"
 section "on a moto server: Rust aws:// suite, node --test, pytest"
 tests/with-moto.sh bash -c '
@@ -66,7 +70,7 @@ tests/with-moto.sh bash -c '
   cargo test -p agent-mesh --features moto-tests --lib --test aws_events --test aws_workflows --test aws_hardening
   cargo test -p agent-mesh-tests --features moto --test aws_kv_stress
   (cd bindings-node && node --test test/*.test.js)
-  .venv/bin/python -m pytest -q bindings-python/tests tests/cross_language tests/aws tests/asl
+  .venv/bin/python -m pytest -q bindings-python/tests tests/cross_language tests/aws tests/asl tests/cli tests/examples tests/docs
 '
 section "cargo test"
 cargo test --workspace

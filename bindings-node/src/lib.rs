@@ -5,6 +5,7 @@
 //! error kind's name).
 
 mod artifacts;
+pub mod cli;
 mod client;
 mod errors;
 mod events;

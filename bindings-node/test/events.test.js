@@ -167,7 +167,7 @@ behaviour('call keeps the upstream MCP tools', async (mesh) => {
   const sent = await mesh.call('mesh_event_send', { detail_type: 'OrderCreated', detail: { order_id: 'ord-123' }, source: 'shop' })
   const timeline = await mesh.call('mesh_timeline_get', { prefix: 'events/shop/', max_keys: 10 })
   assert.equal(timeline.count, 1)
-  assert.equal(timeline.entries[0].data.id, sent.event_id)
+  assert.equal(timeline.timeline_events[0].data.id, sent.event_id)
   assert.equal((await mesh.call('mesh_status')).status, 'ok')
   await mesh.workflows.create('tool-echo', { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } })
   const started = await mesh.call('mesh_workflow_start', { name: 'tool-echo', input: { x: 1 } })

@@ -4,6 +4,7 @@
 //! runs on a tokio runtime), and error mapping. The async client is derived from these classes
 //! in `python/agent_mesh/__init__.py`, so every method is defined once.
 
+mod cli;
 mod client;
 mod convert;
 mod errors;
@@ -39,6 +40,7 @@ fn _agent_mesh(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<workflow_types::Execution>()?;
     m.add_class::<workflow_types::HistoryEvent>()?;
     m.add_function(wrap_pyfunction!(events::test_event_pattern, m)?)?;
+    m.add_function(wrap_pyfunction!(cli::cli_main, m)?)?;
     errors::register(m)?;
     Ok(())
 }

@@ -169,7 +169,7 @@ def test_upstream_tools(mesh: MeshClient) -> None:
     assert mesh.call("mesh_kv_get", {"key": "nope"}) == {"key": "nope", "value": None, "found": False}
     sent = mesh.call("mesh_event_send", {"detail_type": "OrderCreated", "detail": {"order_id": "ord-123"}, "source": "shop"})
     timeline = mesh.call("mesh_timeline_get", {"prefix": "events/shop/", "max_keys": 10})
-    assert timeline["count"] == 1 and timeline["entries"][0]["data"]["id"] == sent["event_id"]
+    assert timeline["count"] == 1 and timeline["timeline_events"][0]["data"]["id"] == sent["event_id"]
     put = mesh.call("mesh_artifacts_put", {"key": "notes/a.md", "content": "# hi", "content_type": "text/markdown"})
     assert put["size"] == 4
     assert mesh.call("mesh_artifacts_get", {"key": "notes/a.md"})["content"] == "# hi"

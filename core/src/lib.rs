@@ -19,6 +19,8 @@ pub mod asl;
 #[cfg(feature = "aws")]
 mod aws;
 pub mod backend;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod client;
 mod clock;
 pub mod config;
@@ -28,6 +30,8 @@ pub mod events;
 mod fsutil;
 pub mod kv;
 mod local;
+#[cfg(feature = "cli")]
+pub mod mcp;
 mod memory;
 mod page;
 pub mod pattern;
@@ -53,3 +57,7 @@ pub use workflows::{
     ActivityTask, Execution, ExecutionRef, ExecutionStatus, HistoryEvent, ListExecutionsOptions,
     StartOptions, StateMachineInfo, TaskError, TaskHandler, TaskRequest, Worker, Workflows,
 };
+
+/// The README and docs/ code blocks, run as doctests (see the module).
+#[cfg(doctest)]
+mod doc_snippets;

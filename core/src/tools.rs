@@ -1,6 +1,12 @@
 //! The `mesh_*` tool surface of the upstream MCP server: `MeshClient::call(name, args)` takes
 //! the upstream tool names and argument shapes and answers with JSON objects, so agent code
-//! written as `mcp.call('mesh_kv_set', {...})` moves over unchanged.
+//! written as `mcp.call('mesh_kv_set', {...})` moves over unchanged. The dotted names later
+//! versions of that server used (`kv.get`, `events.send` with `detailType`, ...) are aliases;
+//! [`tool_specs`] describes every tool with a JSON Schema (what `agent-mesh mcp` lists).
+
+mod catalogue;
+mod later;
+pub(crate) mod status;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -10,7 +16,6 @@ use serde_json::{Map, Value, json};
 
 use crate::client::MeshClient;
 use crate::clock::Timestamp;
-use crate::config::MeshConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::Event;
 use crate::kv::{KvItem, SetOptions};
@@ -18,6 +23,8 @@ use crate::page::ListOptions;
 use crate::timeline::TimelineQuery;
 use crate::workflows::StartOptions;
 use crate::{ArtifactMeta, PutOptions};
+
+pub use catalogue::{ALIASES, ToolSpec, canonical_name, tool_spec, tool_specs};
 
 /// The tool names `call` accepts.
 pub const TOOLS: &[&str] = &[
@@ -38,15 +45,33 @@ pub const TOOLS: &[&str] = &[
 /// The TTL `mesh_kv_set` applies when `ttl_hours` is not given (the upstream default).
 const DEFAULT_TTL_HOURS: f64 = 24.0;
 
+/// The source `mesh_event_send` gives events that name none (the upstream default).
+const DEFAULT_EVENT_SOURCE: &str = "mcp-client";
+
+/// The entries `mesh_timeline_get` returns when `max_keys` is not given (the upstream default).
+const DEFAULT_TIMELINE_KEYS: usize = 10;
+
 /// The arguments of one tool call.
 struct Args<'a> {
+    /// The name the caller used (a `mesh_*` name or a dotted alias).
     tool: &'a str,
+    /// How to call the tool, for messages.
+    usage: &'a str,
     map: &'a Map<String, Value>,
 }
 
 impl Args<'_> {
+    /// `InvalidInput` naming the tool, what is wrong with its arguments and how to call it.
     fn bad(&self, why: String) -> Error {
-        Error::invalid_input("call", self.tool, why)
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "{}: {why}; call it as {} {}",
+                self.tool, self.tool, self.usage
+            ),
+        )
+        .with_context("operation", "call")
+        .with_context("tool", self.tool)
     }
 
     fn str(&self, name: &str) -> Result<&str> {
@@ -88,34 +113,37 @@ impl Args<'_> {
     }
 }
 
-fn time(t: Timestamp) -> Value {
+pub(crate) fn time(t: Timestamp) -> Value {
     Value::String(t.to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
-fn item_json(item: &KvItem) -> Value {
+/// A KV item as the tools answer: `expires_at` in epoch seconds (a number), as upstream's
+/// DynamoDB TTL attribute; the other times as RFC 3339 text.
+pub(crate) fn item_json(item: &KvItem) -> Value {
     json!({
         "key": item.key,
         "value": item.value,
         "version": item.version,
         "created_at": time(item.created_at),
         "updated_at": time(item.updated_at),
-        "expires_at": item.expires_at.map(time),
+        "expires_at": item.expires_at.map(|t| t.timestamp()),
     })
 }
 
-fn artifact_json(meta: &ArtifactMeta) -> Value {
+/// An artifact's metadata as the tools answer (upstream's `modified` for the write time).
+pub(crate) fn artifact_json(meta: &ArtifactMeta) -> Value {
     json!({
         "key": meta.key,
         "size": meta.size,
         "content_type": meta.content_type,
         "metadata": meta.metadata,
         "etag": meta.etag,
-        "last_modified": time(meta.last_modified),
+        "modified": time(meta.last_modified),
     })
 }
 
 /// Whether content of this type is returned as text rather than base64.
-fn is_text(content_type: &str) -> bool {
+pub(crate) fn is_text(content_type: &str) -> bool {
     let t = content_type.to_ascii_lowercase();
     t.starts_with("text/") || t.contains("json") || t.contains("xml") || t.contains("yaml")
 }
@@ -143,12 +171,63 @@ fn json_type(value: &Value) -> &'static str {
     }
 }
 
+/// `args` with the camelCase spellings of [`catalogue::CAMEL_ARGUMENTS`] renamed to snake_case;
+/// borrowed unchanged when it has none (the common case).
+fn snake_case_arguments<'a>(
+    tool: &str,
+    map: &'a Map<String, Value>,
+) -> Result<std::borrow::Cow<'a, Map<String, Value>>> {
+    let camel = |name: &str| catalogue::CAMEL_ARGUMENTS.iter().find(|(c, _)| *c == name);
+    if !map.keys().any(|k| camel(k).is_some()) {
+        return Ok(std::borrow::Cow::Borrowed(map));
+    }
+    let mut out = Map::new();
+    for (name, value) in map {
+        let name = match camel(name) {
+            Some((camel, snake)) if map.contains_key(*snake) => {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "{tool}: the arguments name both \"{camel}\" and \"{snake}\"; pass one of them"
+                    ),
+                )
+                .with_context("operation", "call")
+                .with_context("tool", tool));
+            }
+            Some((_, snake)) => (*snake).to_owned(),
+            None => name.clone(),
+        };
+        out.insert(name, value.clone());
+    }
+    Ok(std::borrow::Cow::Owned(out))
+}
+
+/// The error for a tool name that is neither a `mesh_*` tool nor an alias.
+fn unknown_tool(name: &str) -> Error {
+    let aliases: Vec<&str> = ALIASES.iter().map(|(alias, _)| *alias).collect();
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!(
+            "call {name:?}: no such tool; the tools are {} (also accepted: {})",
+            TOOLS.join(", "),
+            aliases.join(", ")
+        ),
+    )
+    .with_context("operation", "call")
+    .with_context("tool", name)
+}
+
 impl MeshClient {
     /// Runs the upstream MCP tool `name` with `args` (a JSON object) and returns its JSON
     /// result, e.g. `call("mesh_kv_get", json!({"key": "k"}))` → `{"key", "value", "found"}`.
-    /// See [`TOOLS`] for the names; an unknown name is `InvalidInput` listing them.
+    /// See [`TOOLS`] for the names and [`ALIASES`] for the dotted names also accepted (their
+    /// results add the camelCase fields later upstream versions returned); an unknown name is
+    /// `InvalidInput` listing them.
     pub async fn call(&self, name: &str, args: Value) -> Result<Value> {
         panic_on_purpose(name);
+        let Some(tool) = canonical_name(name) else {
+            return Err(unknown_tool(name));
+        };
         let args = crate::validate::checked_envelope_depth("call", name, "arguments object", args)?;
         let empty = Map::new();
         let map = match &args {
@@ -165,8 +244,23 @@ impl MeshClient {
                 ));
             }
         };
-        let a = Args { tool: name, map };
-        match name {
+        let map = snake_case_arguments(name, map)?;
+        let usage = tool_spec(tool).map_or("{}", |spec| spec.usage);
+        let a = Args {
+            tool: name,
+            usage,
+            map: &map,
+        };
+        let mut out = self.run_tool(tool, &a).await?;
+        if tool != name {
+            later::add_later_fields(tool, &mut out);
+        }
+        Ok(out)
+    }
+
+    /// Runs the `mesh_*` tool `tool` with checked arguments.
+    async fn run_tool(&self, tool: &str, a: &Args<'_>) -> Result<Value> {
+        match tool {
             "mesh_kv_get" => {
                 let key = a.str("key")?;
                 Ok(match self.kv().get(key).await? {
@@ -181,10 +275,10 @@ impl MeshClient {
             "mesh_kv_set" => {
                 let key = a.str("key")?;
                 let hours = a.opt_f64("ttl_hours")?.unwrap_or(DEFAULT_TTL_HOURS);
-                let options =
-                    SetOptions::from_parts("mesh_kv_set", key, None, Some(hours), None, false)?;
+                let options = SetOptions::from_parts(a.tool, key, None, Some(hours), None, false)?;
                 let item = self.kv().set(key, a.value("value")?, options).await?;
                 let mut out = item_json(&item);
+                out["status"] = json!("stored");
                 out["success"] = json!(true);
                 Ok(out)
             }
@@ -212,10 +306,14 @@ impl MeshClient {
                     cursor: a.opt_str("cursor")?.map(str::to_owned),
                 };
                 let page = self.artifacts().list(prefix, options).await?;
-                let artifacts: Vec<Value> = page.items.iter().map(artifact_json).collect();
-                Ok(
-                    json!({"prefix": prefix, "count": artifacts.len(), "artifacts": artifacts, "next_cursor": page.next_cursor}),
-                )
+                let objects: Vec<Value> = page.items.iter().map(artifact_json).collect();
+                Ok(json!({
+                    "bucket": status::bucket(self),
+                    "prefix": prefix,
+                    "count": objects.len(),
+                    "objects": objects,
+                    "next_cursor": page.next_cursor,
+                }))
             }
             "mesh_artifacts_get" => {
                 let key = a.str("key")?;
@@ -259,32 +357,52 @@ impl MeshClient {
                     .put(key, Bytes::from(data), options)
                     .await?;
                 let mut out = artifact_json(&meta);
+                out["bucket"] = json!(status::bucket(self));
+                out["status"] = json!("stored");
                 out["success"] = json!(true);
                 Ok(out)
             }
             "mesh_event_send" => {
-                let mut event = Event::new(a.str("detail_type")?, a.value("detail")?);
-                event.source = a.opt_str("source")?.map(str::to_owned);
+                let detail_type = a.str("detail_type")?;
+                let source = a.opt_str("source")?.unwrap_or(DEFAULT_EVENT_SOURCE);
+                let mut event = Event::new(detail_type, a.value("detail")?).with_source(source);
                 event.stream = a.opt_str("stream")?.map(str::to_owned);
                 let id = self.events().send(event).await?;
-                Ok(json!({"event_id": id, "success": true}))
+                Ok(json!({
+                    "event_id": id,
+                    "detail_type": detail_type,
+                    "source": source,
+                    "status": "sent",
+                    "success": true,
+                }))
             }
             "mesh_timeline_get" => {
                 let prefix = a.opt_str("prefix")?.unwrap_or("");
                 let query = TimelineQuery {
-                    limit: a.limit("max_keys")?,
+                    limit: Some(a.limit("max_keys")?.unwrap_or(DEFAULT_TIMELINE_KEYS)),
                     cursor: a.opt_str("cursor")?.map(str::to_owned),
                     ..Default::default()
                 };
                 let page = self.timeline().get(prefix, query).await?;
-                let entries: Vec<Value> = page
+                let events: Vec<Value> = page
                     .items
                     .iter()
-                    .map(|e| json!({"stream": e.stream, "id": e.id, "time": time(e.time), "data": e.data}))
+                    .map(|e| {
+                        json!({
+                            "key": format!("{}/{}", e.stream, e.id),
+                            "timestamp": time(e.time),
+                            "data": e.data,
+                            "stream": e.stream,
+                            "id": e.id,
+                        })
+                    })
                     .collect();
-                Ok(
-                    json!({"prefix": prefix, "count": entries.len(), "entries": entries, "next_cursor": page.next_cursor}),
-                )
+                Ok(json!({
+                    "timeline_events": events,
+                    "prefix": prefix,
+                    "count": events.len(),
+                    "next_cursor": page.next_cursor,
+                }))
             }
             "mesh_workflow_start" => {
                 let machine = a.str("name")?;
@@ -316,24 +434,8 @@ impl MeshClient {
                     "stop_date": execution.stop_date.map(time),
                 }))
             }
-            "mesh_status" => {
-                let backend = match self.config() {
-                    MeshConfig::Local { .. } => "local",
-                    MeshConfig::Memory { .. } => "memory",
-                    MeshConfig::Aws(_) => "aws",
-                };
-                Ok(
-                    json!({"status": "ok", "backend": backend, "version": env!("CARGO_PKG_VERSION"), "tools": TOOLS}),
-                )
-            }
-            _ => Err(Error::new(
-                ErrorKind::InvalidInput,
-                format!(
-                    "call {name:?}: no such tool; the tools are {}",
-                    TOOLS.join(", ")
-                ),
-            )
-            .with_context("operation", "call")),
+            "mesh_status" => Ok(status::status(self).await),
+            _ => Err(unknown_tool(tool)),
         }
     }
 }
