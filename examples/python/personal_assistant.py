@@ -1,7 +1,9 @@
 """The "personal assistant with memory" demo in Python: preferences with a 30-day TTL and an
 attachment, stored and read back, an event, the timeline, and a content-moderation workflow
 (examples/workflows/content-moderation.json) served by Python handlers, on the embedded local
-mesh (./.agent-mesh by default).
+mesh (./.agent-mesh by default). On aws:// (AGENT_MESH_URL) everything but the workflow runs
+unchanged: its Tasks are ECS tasks there, which this program cannot serve (see
+content_moderation.py, which runs it on AWS with callbacks).
 
     pip install ./bindings-python && python examples/python/personal_assistant.py
 """
@@ -10,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict
 
-from agent_mesh import KvItem, MeshClient
+from agent_mesh import KvItem, MeshClient, Unsupported
 
 MODERATION = Path(__file__).resolve().parent.parent / "workflows" / "content-moderation.json"
 
@@ -27,8 +29,12 @@ def moderate(mesh: MeshClient) -> None:
         text = context["Execution"]["Input"]["text"]
         return {"policy_result": "unsafe" if "spam" in text.lower() else "safe"}
 
-    mesh.workflows.register("content-extractor", extract)
-    mesh.workflows.register("policy-checker", check_policy)
+    try:
+        mesh.workflows.register("content-extractor", extract)
+        mesh.workflows.register("policy-checker", check_policy)
+    except Unsupported:  # aws://: Step Functions runs the ECS tasks itself
+        print("workflow content-moderation: skipped, its ECS tasks cannot be served from this process on aws://")
+        return
     mesh.workflows.create("content-moderation", json.loads(MODERATION.read_text()))
     for text in ["Notes from John's resume review", "Buy SPAM now"]:
         done = mesh.workflows.start("content-moderation", {"content_id": "note-1", "text": text}).wait()
@@ -37,6 +43,7 @@ def moderate(mesh: MeshClient) -> None:
 
 def main() -> None:
     mesh = MeshClient()
+    mesh.provision()  # creates the AWS resources on aws://; a no-op locally
     stored: KvItem = mesh.kv.set(
         "user:john:preferences",
         {"timezone": "PST", "communication_style": "concise"},
@@ -61,7 +68,7 @@ def main() -> None:
     with mesh.events.subscribe({"detail-type": ["DocumentUploaded"]}) as uploads:
         mesh.events.send("DocumentUploaded", {"key": "conversations/2024/resume.pdf"},
                          source="document-processor", stream="user/john/documents")
-        event = uploads.next(timeout=5)
+        event = uploads.next(timeout=30)
         if event is not None:
             print(f"event   {event.detail_type} from {event.source}: {event.detail}")
     mesh.timeline.append("user/john/profile", {"step": "preferences saved"})

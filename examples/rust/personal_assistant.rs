@@ -2,19 +2,22 @@
 //! keeps an attachment, and reads both back; announces an upload as an event, keeps a timeline,
 //! and moderates notes with a workflow (examples/workflows/content-moderation.json) served by
 //! Rust handlers; on the embedded local mesh (./.agent-mesh unless AGENT_MESH_URL or
-//! AGENT_MESH_DIR say otherwise).
+//! AGENT_MESH_DIR say otherwise). On aws:// everything but the workflow runs unchanged: its
+//! Tasks are ECS tasks there, which this program cannot serve (examples/rust/saga.rs shows
+//! Tasks served from a program on both backends, as callbacks).
 //!
 //! Run it with `cargo run -p agent-mesh --example personal_assistant`.
 
 use agent_mesh::workflows::handler;
 use agent_mesh::{
-    Event, ListOptions, MeshClient, PutOptions, SetOptions, StartOptions, TimelineQuery,
+    ErrorKind, Event, ListOptions, MeshClient, PutOptions, SetOptions, StartOptions, TimelineQuery,
 };
 use serde_json::{Value, json};
 
 #[tokio::main]
 async fn main() -> agent_mesh::Result<()> {
     let mesh = MeshClient::open().await?;
+    mesh.provision().await?; // creates the AWS resources on aws://; a no-op locally
     println!("mesh: {:?}\n", mesh.config());
 
     // Preferences the assistant should remember for 30 days.
@@ -135,13 +138,21 @@ async fn main() -> agent_mesh::Result<()> {
 /// clean note and on spam; its two Task states are served by the handlers registered here.
 async fn moderate(mesh: &MeshClient) -> agent_mesh::Result<()> {
     let wf = mesh.workflows();
-    wf.register(
+    let registered = wf.register(
         "content-extractor",
         handler(|task| async move {
             let text = task.input["Input"]["text"].as_str().unwrap_or_default();
             Ok(json!({"text": text.trim(), "words": text.split_whitespace().count()}))
         }),
-    )?;
+    );
+    if matches!(&registered, Err(e) if e.kind == ErrorKind::Unsupported) {
+        // aws://: Step Functions runs the ECS tasks itself.
+        println!(
+            "\nworkflow content-moderation: skipped, its ECS tasks cannot be served from this process on aws://"
+        );
+        return Ok(());
+    }
+    registered?;
     wf.register(
         "policy-checker",
         handler(|task| async move {
