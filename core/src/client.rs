@@ -18,7 +18,7 @@ use crate::{local, memory};
 /// A handle on one mesh. Cheap to clone; clones share the backend.
 #[derive(Clone)]
 pub struct MeshClient {
-    inner: Arc<Inner>,
+    parts: Arc<MeshParts>,
 }
 
 /// Shows the configuration only (the endpoint's user-info redacted): never the backend's SDK
@@ -26,12 +26,13 @@ pub struct MeshClient {
 impl std::fmt::Debug for MeshClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MeshClient")
-            .field("config", &self.inner.config)
+            .field("config", &self.parts.config)
             .finish_non_exhaustive()
     }
 }
 
-struct Inner {
+/// What every clone of a [`MeshClient`] shares: its configuration, its facades and its backend.
+struct MeshParts {
     config: MeshConfig,
     kv: Kv,
     artifacts: Artifacts,
@@ -96,7 +97,7 @@ impl MeshClient {
         let artifacts = Artifacts::new(backends.artifacts);
         let events = Events::new(publisher);
         Ok(MeshClient {
-            inner: Arc::new(Inner {
+            parts: Arc::new(MeshParts {
                 config,
                 kv,
                 artifacts,
@@ -111,32 +112,32 @@ impl MeshClient {
 
     /// Key-value memory.
     pub fn kv(&self) -> &Kv {
-        &self.inner.kv
+        &self.parts.kv
     }
 
     /// Artifact storage.
     pub fn artifacts(&self) -> &Artifacts {
-        &self.inner.artifacts
+        &self.parts.artifacts
     }
 
     /// Events: send, and subscribe with EventBridge patterns.
     pub fn events(&self) -> &Events {
-        &self.inner.events
+        &self.parts.events
     }
 
     /// The append-only timeline.
     pub fn timeline(&self) -> &Timeline {
-        &self.inner.timeline
+        &self.parts.timeline
     }
 
     /// Workflows: ASL state machines, executions, Task handlers and activity workers.
     pub fn workflows(&self) -> &Workflows {
-        &self.inner.workflows
+        &self.parts.workflows
     }
 
     /// The configuration this client was opened with.
     pub fn config(&self) -> &MeshConfig {
-        &self.inner.config
+        &self.parts.config
     }
 
     /// Creates, idempotently, every resource the configuration needs: on AWS the KV and
@@ -146,7 +147,7 @@ impl MeshClient {
     /// this is a no-op that succeeds.
     pub async fn provision(&self) -> Result<()> {
         #[cfg(feature = "aws")]
-        if let Some(aws) = &self.inner.aws {
+        if let Some(aws) = &self.parts.aws {
             return aws.provision().await;
         }
         Ok(())

@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 
 use chrono::{DateTime, FixedOffset};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::limits::{MAX_CHOICE_DEPTH, SHOWN_BYTES, shown};
 use super::path::Path;
@@ -191,65 +191,21 @@ fn parse(
     let map = value
         .as_object()
         .ok_or_else(|| format!("{at}: a Choice Rule must be an object"))?;
-    let (mut found, mut variable, mut next): (Option<(&str, Operator, &Value)>, _, _) =
-        (None, None, None);
-    for (key, value) in map {
-        match key.as_str() {
-            "Variable" => variable = Some(value),
-            "Next" if top_level => next = Some(value),
-            "Next" => {
-                return Err(format!(
-                    "{at}: 'Next' is only allowed in a top-level Choice Rule"
-                ));
-            }
-            "Comment" => {}
-            "Assign" if top_level => {}
-            _ => match (operator(key), &found) {
-                (Some(op), None) => found = Some((key.as_str(), op, value)),
-                (Some(_), Some((first, ..))) => {
-                    let found = format!("found {first} and {key}");
-                    return Err(format!(
-                        "{at}: a Choice Rule needs exactly one operator, {found}"
-                    ));
-                }
-                (None, _) => return Err(format!("{at}: unknown field '{key}' in a Choice Rule")),
-            },
-        }
-    }
-    let next = match next {
-        None | Some(Value::String(_)) => next.and_then(Value::as_str).map(str::to_string),
-        Some(other) => {
-            let other = shown(other, SHOWN_BYTES);
-            return Err(format!("{at}.Next: must be a state name, got {other}"));
-        }
-    };
-    let (name, op, operand) =
-        found.ok_or_else(|| format!("{at}: a Choice Rule needs an operator"))?;
+    let fields = rule_fields(map, at, top_level)?;
+    let next = rule_next(fields.next, at)?;
+    let (name, op, operand) = fields
+        .operator
+        .ok_or_else(|| format!("{at}: a Choice Rule needs an operator"))?;
     let here = format!("{at}.{name}");
-    let wrong = |expected: &str| {
-        let operand = shown(operand, SHOWN_BYTES);
-        format!("{here}: must be {expected}, got {operand}")
-    };
+    let wrong = |expected: &str| wrong_operand(&here, operand, expected);
     let boolean = || operand.as_bool().ok_or_else(|| wrong("true or false"));
     let string = || operand.as_str().ok_or_else(|| wrong("a string"));
     let test = match op {
-        Operator::And | Operator::Or | Operator::Not if variable.is_some() => {
+        Operator::And | Operator::Or | Operator::Not if fields.variable.is_some() => {
             return Err(format!("{at}: 'Variable' is not allowed with {name}"));
         }
         Operator::And | Operator::Or => {
-            let rules = operand.as_array().filter(|rules| !rules.is_empty());
-            let rules = rules
-                .ok_or_else(|| wrong("a non-empty array of Choice Rules"))?
-                .iter();
-            let rules = rules.enumerate().map(|(i, rule)| {
-                parse(rule, &format!("{here}[{i}]"), false, depth + 1).map(|(rule, _)| rule)
-            });
-            let rules = rules.collect::<Result<_, _>>()?;
-            let rule = if matches!(op, Operator::And) {
-                Rule::And(rules)
-            } else {
-                Rule::Or(rules)
-            };
+            let rule = parse_and_or(&op, operand, &here, depth)?;
             return Ok((ChoiceRule { rule }, next));
         }
         Operator::Not => {
@@ -277,20 +233,7 @@ fn parse(
             Test::Compare(value_type, accepts, Operand::Value(operand.clone()))
         }
     };
-    let variable = match variable {
-        Some(Value::String(text)) => {
-            Path::parse(text).map_err(|e| format!("{at}.Variable: {e}"))?
-        }
-        Some(other) => {
-            let other = shown(other, SHOWN_BYTES);
-            return Err(format!("{at}.Variable: must be a path, got {other}"));
-        }
-        None => {
-            return Err(format!(
-                "{at}: a Choice Rule with {name} needs a 'Variable'"
-            ));
-        }
-    };
+    let variable = rule_variable(fields.variable, at, name)?;
     Ok((
         ChoiceRule {
             rule: Rule::Test(variable, test),
@@ -299,6 +242,102 @@ fn parse(
     ))
 }
 
+/// The fields of one Choice Rule object, before their values are checked.
+struct RuleFields<'a> {
+    /// The one operator field: its name, what it means and its operand.
+    operator: Option<(&'a str, Operator, &'a Value)>,
+    /// The `Variable` field.
+    variable: Option<&'a Value>,
+    /// The `Next` field (top-level rules only).
+    next: Option<&'a Value>,
+}
+
+/// Sorts a rule's fields, refusing unknown fields, a second operator and a nested `Next`.
+fn rule_fields<'a>(
+    map: &'a Map<String, Value>,
+    at: &str,
+    top_level: bool,
+) -> Result<RuleFields<'a>, String> {
+    let mut fields = RuleFields {
+        operator: None,
+        variable: None,
+        next: None,
+    };
+    for (key, value) in map {
+        match key.as_str() {
+            "Variable" => fields.variable = Some(value),
+            "Next" if top_level => fields.next = Some(value),
+            "Next" => {
+                return Err(format!(
+                    "{at}: 'Next' is only allowed in a top-level Choice Rule"
+                ));
+            }
+            "Comment" => {}
+            "Assign" if top_level => {}
+            _ => match (operator(key), &fields.operator) {
+                (Some(op), None) => fields.operator = Some((key.as_str(), op, value)),
+                (Some(_), Some((first, ..))) => {
+                    let found = format!("found {first} and {key}");
+                    return Err(format!(
+                        "{at}: a Choice Rule needs exactly one operator, {found}"
+                    ));
+                }
+                (None, _) => return Err(format!("{at}: unknown field '{key}' in a Choice Rule")),
+            },
+        }
+    }
+    Ok(fields)
+}
+
+/// A rule's `Next`, which must be a state name when present.
+fn rule_next(next: Option<&Value>, at: &str) -> Result<Option<String>, String> {
+    match next {
+        None | Some(Value::String(_)) => Ok(next.and_then(Value::as_str).map(str::to_string)),
+        Some(other) => {
+            let other = shown(other, SHOWN_BYTES);
+            Err(format!("{at}.Next: must be a state name, got {other}"))
+        }
+    }
+}
+
+/// The message for an operand of the wrong type.
+fn wrong_operand(here: &str, operand: &Value, expected: &str) -> String {
+    let operand = shown(operand, SHOWN_BYTES);
+    format!("{here}: must be {expected}, got {operand}")
+}
+
+/// An `And` or `Or` rule: a non-empty array of nested rules.
+fn parse_and_or(op: &Operator, operand: &Value, here: &str, depth: usize) -> Result<Rule, String> {
+    let rules = operand.as_array().filter(|rules| !rules.is_empty());
+    let rules = rules
+        .ok_or_else(|| wrong_operand(here, operand, "a non-empty array of Choice Rules"))?
+        .iter();
+    let rules = rules.enumerate().map(|(i, rule)| {
+        parse(rule, &format!("{here}[{i}]"), false, depth + 1).map(|(rule, _)| rule)
+    });
+    let rules = rules.collect::<Result<_, _>>()?;
+    Ok(if matches!(op, Operator::And) {
+        Rule::And(rules)
+    } else {
+        Rule::Or(rules)
+    })
+}
+
+/// A data-test rule's `Variable`: required, and a path.
+fn rule_variable(variable: Option<&Value>, at: &str, name: &str) -> Result<Path, String> {
+    match variable {
+        Some(Value::String(text)) => Path::parse(text).map_err(|e| format!("{at}.Variable: {e}")),
+        Some(other) => {
+            let other = shown(other, SHOWN_BYTES);
+            Err(format!("{at}.Variable: must be a path, got {other}"))
+        }
+        None => Err(format!(
+            "{at}: a Choice Rule with {name} needs a 'Variable'"
+        )),
+    }
+}
+
+/// The failure for a `Variable` or operand path that matches nothing.
 fn invalid_path(path: &Path) -> Failure {
     let text = path.text();
     let why = "The choice state's condition path references an invalid value.";

@@ -19,14 +19,13 @@ use serde_json::{Map, Value, json};
 
 use super::choice::ChoiceRule;
 use super::dataflow::{self, Env, check_size};
-use super::definition::{Block, ChoiceTest, Kind, QueryLanguage, State, StateMachine, Wait};
+use super::definition::{Block, ChoiceTest, Kind, State, StateMachine, Wait};
 use super::{Failure, errors, jsonata, retry};
 use crate::clock::now_ms;
 
+mod attempt;
 mod map;
 mod task_events;
-
-use task_events::TaskEvents;
 
 /// One Task invocation handed to the host.
 #[derive(Debug, Clone)]
@@ -538,7 +537,7 @@ impl Run {
             let raw = frame.input.clone();
             let result = match dataflow::effective_input(state, &raw, env) {
                 Ok(effective) => {
-                    self.work(frame_id, state, &raw, effective, &ctx, frame, attempt)
+                    self.run_attempt(frame_id, state, &raw, effective, &ctx, frame, attempt)
                         .await?
                 }
                 Err(f) => Err(f),
@@ -582,117 +581,6 @@ impl Run {
                 return Ok(self.exit(frame_id, state, transition));
             }
             return Ok(Err(failure));
-        }
-    }
-
-    /// The work of one attempt: the state's result before `ResultSelector`.
-    #[allow(clippy::too_many_arguments)]
-    async fn work(
-        self: &Arc<Self>,
-        frame_id: &str,
-        state: &Arc<State>,
-        raw: &Value,
-        effective: Value,
-        ctx: &Value,
-        frame: &Frame,
-        attempt: u32,
-    ) -> Result<Step, Halt> {
-        let vars = &frame.vars;
-        match &state.kind {
-            Kind::Pass { result } => Ok(Ok(match (state.language, result) {
-                (QueryLanguage::JsonPath, Some(r)) => r.clone(),
-                _ => effective,
-            })),
-            Kind::Task(task) => {
-                let env = Env { context: ctx, vars };
-                let seconds = |d: &Option<super::definition::Dynamic>,
-                               field|
-                 -> Result<Option<u64>, Failure> {
-                    d.as_ref()
-                        .map(|d| dataflow::dynamic_u64(state, field, d, raw, env))
-                        .transpose()
-                };
-                let (timeout, heartbeat) = match (
-                    seconds(&task.timeout, "TimeoutSeconds"),
-                    seconds(&task.heartbeat, "HeartbeatSeconds"),
-                ) {
-                    (Ok(t), Ok(h)) => (t, h),
-                    (Err(f), _) | (_, Err(f)) => return Ok(Err(f)),
-                };
-                let token = ctx["Task"]["Token"].as_str().unwrap_or_default().to_owned();
-                let context = ctx.clone();
-                let payload = effective;
-                if let Err(f) = check_size(&state.name, "the task input", &payload) {
-                    return Ok(Err(f));
-                }
-                let events = TaskEvents::of(&task.resource);
-                let (name, details) = events.scheduled(&payload, timeout, heartbeat);
-                self.record(frame_id, &name, details);
-                let (name, details) = events.started();
-                self.record(frame_id, &name, details);
-                self.flush(vec![(frame_id.to_owned(), frame.clone())], None)
-                    .await?;
-                let call = TaskCall {
-                    resource: task.resource.clone(),
-                    payload,
-                    context,
-                    token,
-                    heartbeat: heartbeat.map(Duration::from_secs),
-                    state: state.name.clone(),
-                };
-                let invoke = self.host.invoke(call);
-                let outcome = tokio::select! {
-                    r = async {
-                        match timeout {
-                            Some(t) => tokio::time::timeout(Duration::from_secs(t), invoke).await.unwrap_or_else(|_| Err(Failure::new(errors::TIMEOUT, format!("The task '{}' did not finish within TimeoutSeconds ({t} s)", state.name)))),
-                            None => invoke.await,
-                        }
-                    } => r,
-                    _ = self.host.stopped() => return Err(Halt::Stopped),
-                };
-                let outcome =
-                    outcome.and_then(|r| check_size(&state.name, "the task result", &r).map(|_| r));
-                let (name, details) = match &outcome {
-                    Ok(r) => events.succeeded(r),
-                    Err(f) => events.failed(f),
-                };
-                self.record(frame_id, &name, details);
-                Ok(outcome)
-            }
-            Kind::Parallel { branches } => {
-                self.record(frame_id, "ParallelStateStarted", json!({}));
-                self.flush(vec![(frame_id.to_owned(), frame.clone())], None)
-                    .await?;
-                let runs = branches.iter().enumerate().map(|(i, branch)| {
-                    let child = format!("{frame_id}/{}@{attempt}[{i}]", state.name);
-                    let start = self.child_frame(&child, branch, effective.clone(), vars);
-                    self.run_block(child, branch, start)
-                });
-                let results = futures::future::join_all(runs).await;
-                let mut outputs = Vec::with_capacity(results.len());
-                for r in results {
-                    match r? {
-                        Ok(v) => outputs.push(v),
-                        Err(f) => {
-                            self.record(
-                                frame_id,
-                                "ParallelStateFailed",
-                                json!({"error": f.error, "cause": f.cause}),
-                            );
-                            return Ok(Err(f));
-                        }
-                    }
-                }
-                self.record(frame_id, "ParallelStateSucceeded", json!({}));
-                Ok(Ok(Value::Array(outputs)))
-            }
-            Kind::Map(map) => {
-                self.map(frame_id, state, map, raw, effective, ctx, frame, attempt)
-                    .await
-            }
-            Kind::Choice { .. } | Kind::Wait(_) | Kind::Succeed | Kind::Fail { .. } => {
-                Ok(Err(Failure::runtime("internal: not a working state")))
-            }
         }
     }
 

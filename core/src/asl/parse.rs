@@ -6,26 +6,29 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::choice::ChoiceRule;
-use super::definition::{
-    Assign, Block, Choice, ChoiceTest, Dynamic, Kind, MapState, QueryLanguage, State, StateMachine,
-    Task, Wait,
-};
+use super::definition::{Block, Dynamic, Kind, QueryLanguage, State, StateMachine};
 use super::jsonata;
 use super::limits::{
     Exceeded, MAX_BLOCK_NESTING, MAX_DEFINITION_BYTES, MAX_DEFINITION_DEPTH, Unit, measure,
 };
 use super::path::Path;
 use super::payload::Template;
-use super::retry::{Catcher, Retrier};
+use state::parse_state;
+
+mod state;
 
 /// Collects every problem of a definition, each with its location; also counts how deeply the
 /// block being parsed is nested in `Parallel` branches and `Map` item processors.
-struct Problems(Vec<String>, usize);
+struct Problems {
+    /// Each problem found, as `<location>: <message>`.
+    messages: Vec<String>,
+    /// How many blocks enclose the one being parsed.
+    nesting: usize,
+}
 
 impl Problems {
     fn add(&mut self, at: &str, message: impl std::fmt::Display) {
-        self.0.push(format!("{at}: {message}"));
+        self.messages.push(format!("{at}: {message}"));
     }
 }
 
@@ -108,7 +111,10 @@ fn allowed_fields(kind: &str, language: QueryLanguage) -> &'static [&'static str
 
 /// Parses and validates a definition (see [`StateMachine::parse`]).
 pub(super) fn definition(definition: &Value) -> Result<StateMachine, Vec<String>> {
-    let mut problems = Problems(Vec::new(), 0);
+    let mut problems = Problems {
+        messages: Vec::new(),
+        nesting: 0,
+    };
     let Some(top) = definition.as_object() else {
         return Err(vec![
             "/: a state machine definition must be a JSON object".into(),
@@ -164,12 +170,12 @@ pub(super) fn definition(definition: &Value) -> Result<StateMachine, Vec<String>
     };
     let block = parse_block(top, "", language, &mut problems);
     match block {
-        Some(block) if problems.0.is_empty() => Ok(StateMachine {
+        Some(block) if problems.messages.is_empty() => Ok(StateMachine {
             block,
             timeout_seconds,
             query_language: language,
         }),
-        _ => Err(problems.0),
+        _ => Err(problems.messages),
     }
 }
 
@@ -203,7 +209,7 @@ fn parse_block(
     language: QueryLanguage,
     problems: &mut Problems,
 ) -> Option<Block> {
-    if problems.1 > MAX_BLOCK_NESTING {
+    if problems.nesting > MAX_BLOCK_NESTING {
         problems.add(
             at,
             format!(
@@ -212,9 +218,9 @@ fn parse_block(
         );
         return None;
     }
-    problems.1 += 1;
+    problems.nesting += 1;
     let block = parse_block_states(obj, at, language, problems);
-    problems.1 -= 1;
+    problems.nesting -= 1;
     block
 }
 
@@ -424,375 +430,4 @@ fn dynamic(
         };
     }
     path_field(obj, &path_field_name, at, problems).map(Dynamic::Path)
-}
-
-fn parse_state(
-    name: &str,
-    value: &Value,
-    at: &str,
-    parent_language: QueryLanguage,
-    problems: &mut Problems,
-) -> Option<State> {
-    let Some(obj) = value.as_object() else {
-        problems.add(at, "a state must be an object");
-        return None;
-    };
-    let Some(kind_name) = obj.get("Type").and_then(Value::as_str) else {
-        problems.add(
-            &format!("{at}/Type"),
-            format!("is required: one of {}", TYPES.join(", ")),
-        );
-        return None;
-    };
-    if !TYPES.contains(&kind_name) {
-        problems.add(
-            &format!("{at}/Type"),
-            format!(
-                "'{kind_name}' is not a state type; use one of {}",
-                TYPES.join(", ")
-            ),
-        );
-        return None;
-    }
-    let language = match obj.get("QueryLanguage") {
-        None => parent_language,
-        Some(v) => {
-            let l = parse_language(v, &format!("{at}/QueryLanguage"), problems)?;
-            if parent_language == QueryLanguage::Jsonata && l == QueryLanguage::JsonPath {
-                problems.add(
-                    &format!("{at}/QueryLanguage"),
-                    "a state cannot switch back to JSONPath when the state machine uses JSONata",
-                );
-            }
-            l
-        }
-    };
-    check_fields(obj, allowed_fields(kind_name, language), at, problems);
-
-    let terminal = matches!(kind_name, "Choice" | "Succeed" | "Fail");
-    let next = obj.get("Next").and_then(Value::as_str).map(str::to_owned);
-    let end = obj.get("End").and_then(Value::as_bool).unwrap_or(false);
-    if !terminal {
-        match (&next, end) {
-            (Some(_), true) => problems.add(at, "has both Next and End; keep one"),
-            (None, false) => problems.add(
-                at,
-                "has neither Next nor End: add \"Next\": \"<state>\" or \"End\": true",
-            ),
-            _ => {}
-        }
-        if obj.get("Next").is_some_and(|v| !v.is_string()) {
-            problems.add(&format!("{at}/Next"), "must be a state name");
-        }
-    }
-
-    let jsonpath = language == QueryLanguage::JsonPath;
-    let assign = obj.get("Assign").and_then(|v| {
-        if !v.is_object() {
-            problems.add(
-                &format!("{at}/Assign"),
-                "must be an object of variable names",
-            );
-            return None;
-        }
-        if jsonpath {
-            template(obj, "Assign", at, problems).map(Assign::JsonPath)
-        } else {
-            jsonata_field(obj, "Assign", at, problems).map(Assign::Jsonata)
-        }
-    });
-    let (retry, catch) = if matches!(kind_name, "Task" | "Parallel" | "Map") {
-        (
-            Retrier::parse_all(obj.get("Retry"), &format!("{at}/Retry"), &mut problems.0),
-            Catcher::parse_all(
-                obj.get("Catch"),
-                &format!("{at}/Catch"),
-                language,
-                &mut problems.0,
-            ),
-        )
-    } else {
-        (Vec::new(), Vec::new())
-    };
-
-    let kind = match kind_name {
-        "Pass" => Kind::Pass {
-            result: obj.get("Result").cloned(),
-        },
-        "Task" => Kind::Task(Task {
-            resource: match obj.get("Resource").and_then(Value::as_str) {
-                Some(r) if !r.is_empty() => r.to_owned(),
-                _ => {
-                    problems.add(
-                        &format!("{at}/Resource"),
-                        "is required: an ARN or a handler name",
-                    );
-                    String::new()
-                }
-            },
-            timeout: dynamic(obj, "TimeoutSeconds", language, at, problems),
-            heartbeat: dynamic(obj, "HeartbeatSeconds", language, at, problems),
-        }),
-        "Choice" => parse_choice(obj, at, language, problems)?,
-        "Wait" => {
-            let seconds = dynamic(obj, "Seconds", language, at, problems);
-            let timestamp = dynamic(obj, "Timestamp", language, at, problems);
-            match (seconds, timestamp) {
-                (Some(s), None) => Kind::Wait(Wait::Seconds(s)),
-                (None, Some(t)) => Kind::Wait(Wait::Timestamp(t)),
-                _ => {
-                    problems.add(at, "a Wait state needs exactly one of Seconds, SecondsPath, Timestamp, TimestampPath");
-                    return None;
-                }
-            }
-        }
-        "Succeed" => Kind::Succeed,
-        "Fail" => Kind::Fail {
-            error: dynamic(obj, "Error", language, at, problems),
-            cause: dynamic(obj, "Cause", language, at, problems),
-        },
-        "Parallel" => {
-            let Some(branches) = obj.get("Branches").and_then(Value::as_array) else {
-                problems.add(
-                    &format!("{at}/Branches"),
-                    "is required: an array of {StartAt, States}",
-                );
-                return None;
-            };
-            let branches = branches
-                .iter()
-                .enumerate()
-                .filter_map(|(i, b)| {
-                    let bat = format!("{at}/Branches[{i}]");
-                    let Some(bobj) = b.as_object() else {
-                        problems.add(&bat, "a branch must be an object with StartAt and States");
-                        return None;
-                    };
-                    check_fields(
-                        bobj,
-                        &["StartAt", "States", "Comment", "QueryLanguage"],
-                        &bat,
-                        problems,
-                    );
-                    parse_block(bobj, &bat, language, problems)
-                })
-                .collect();
-            Kind::Parallel { branches }
-        }
-        _ => Kind::Map(Box::new(parse_map(obj, at, language, problems)?)),
-    };
-
-    let result_path = if jsonpath
-        && !matches!(
-            kind,
-            Kind::Choice { .. } | Kind::Wait(_) | Kind::Succeed | Kind::Fail { .. }
-        ) {
-        nullable_path(obj, "ResultPath", at, true, problems)
-    } else {
-        None
-    };
-    let parameters = if jsonpath && !matches!(kind, Kind::Map(_)) {
-        template(obj, "Parameters", at, problems)
-    } else {
-        None
-    };
-    Some(State {
-        name: name.to_owned(),
-        language,
-        next,
-        input_path: if jsonpath {
-            nullable_path(obj, "InputPath", at, false, problems)
-        } else {
-            None
-        },
-        output_path: if jsonpath {
-            nullable_path(obj, "OutputPath", at, false, problems)
-        } else {
-            None
-        },
-        result_path,
-        parameters,
-        arguments: if jsonpath {
-            None
-        } else {
-            jsonata_field(obj, "Arguments", at, problems)
-        },
-        result_selector: if jsonpath {
-            template(obj, "ResultSelector", at, problems)
-        } else {
-            None
-        },
-        output: if jsonpath {
-            None
-        } else {
-            jsonata_field(obj, "Output", at, problems)
-        },
-        assign,
-        retry,
-        catch,
-        kind,
-    })
-}
-
-fn parse_choice(
-    obj: &Map<String, Value>,
-    at: &str,
-    language: QueryLanguage,
-    problems: &mut Problems,
-) -> Option<Kind> {
-    let Some(rules) = obj
-        .get("Choices")
-        .and_then(Value::as_array)
-        .filter(|r| !r.is_empty())
-    else {
-        problems.add(
-            &format!("{at}/Choices"),
-            "is required: a non-empty array of rules",
-        );
-        return None;
-    };
-    let mut choices = Vec::new();
-    for (i, rule) in rules.iter().enumerate() {
-        let rat = format!("{at}/Choices[{i}]");
-        if language == QueryLanguage::Jsonata {
-            let Some(robj) = rule.as_object() else {
-                problems.add(&rat, "a rule must be an object");
-                continue;
-            };
-            check_fields(
-                robj,
-                &["Condition", "Next", "Comment", "Assign", "Output"],
-                &rat,
-                problems,
-            );
-            let Some(next) = robj.get("Next").and_then(Value::as_str) else {
-                problems.add(&format!("{rat}/Next"), "is required");
-                continue;
-            };
-            let Some(condition) = jsonata_field(robj, "Condition", &rat, problems) else {
-                problems.add(
-                    &format!("{rat}/Condition"),
-                    "is required in JSONata: a {% %} expression",
-                );
-                continue;
-            };
-            choices.push(Choice {
-                rule: ChoiceTest::Condition(condition),
-                next: next.to_owned(),
-                assign: jsonata_field(robj, "Assign", &rat, problems).map(Assign::Jsonata),
-                output: jsonata_field(robj, "Output", &rat, problems),
-            });
-        } else {
-            let mut rule_only = rule.clone();
-            let assign = rule_only.as_object_mut().and_then(|o| o.remove("Assign"));
-            match ChoiceRule::parse_top_level(&rule_only, &rat) {
-                Ok((parsed, next)) => choices.push(Choice {
-                    rule: ChoiceTest::Rule(parsed),
-                    next,
-                    assign: assign.and_then(|a| {
-                        Template::compile(&a)
-                            .map_err(|e| problems.add(&format!("{rat}/Assign"), e))
-                            .ok()
-                            .map(Assign::JsonPath)
-                    }),
-                    output: None,
-                }),
-                Err(e) => problems.add(&rat, e),
-            }
-        }
-    }
-    let default = obj
-        .get("Default")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    Some(Kind::Choice { choices, default })
-}
-
-fn parse_map(
-    obj: &Map<String, Value>,
-    at: &str,
-    language: QueryLanguage,
-    problems: &mut Problems,
-) -> Option<MapState> {
-    let (field, processor) = match (obj.get("ItemProcessor"), obj.get("Iterator")) {
-        (Some(p), None) => ("ItemProcessor", p),
-        (None, Some(p)) => ("Iterator", p),
-        _ => {
-            problems.add(
-                at,
-                "a Map state needs exactly one of ItemProcessor or Iterator",
-            );
-            return None;
-        }
-    };
-    let pat = format!("{at}/{field}");
-    let Some(pobj) = processor.as_object() else {
-        problems.add(&pat, "must be an object with StartAt and States");
-        return None;
-    };
-    check_fields(
-        pobj,
-        &[
-            "StartAt",
-            "States",
-            "Comment",
-            "ProcessorConfig",
-            "QueryLanguage",
-        ],
-        &pat,
-        problems,
-    );
-    // A DISTRIBUTED Map runs its iterations in this process like an inline one; item readers
-    // and result writers (S3 sources and sinks) are not served by the embedded engine.
-    if let Some(mode) = pobj
-        .get("ProcessorConfig")
-        .and_then(|c| c.get("Mode"))
-        .and_then(Value::as_str)
-        && mode != "INLINE"
-        && mode != "DISTRIBUTED"
-    {
-        problems.add(
-            &format!("{pat}/ProcessorConfig/Mode"),
-            format!("'{mode}' must be INLINE or DISTRIBUTED"),
-        );
-    }
-    let distributed = pobj
-        .get("ProcessorConfig")
-        .and_then(|c| c.get("Mode"))
-        .and_then(Value::as_str)
-        == Some("DISTRIBUTED");
-    let processor = parse_block(pobj, &pat, language, problems)?;
-    let jsonpath = language == QueryLanguage::JsonPath;
-    let item_selector = if jsonpath {
-        if obj.contains_key("ItemSelector") && obj.contains_key("Parameters") {
-            problems.add(at, "use either ItemSelector or Parameters, not both");
-        }
-        template(obj, "ItemSelector", at, problems)
-            .or_else(|| template(obj, "Parameters", at, problems))
-    } else {
-        None
-    };
-    Some(MapState {
-        processor,
-        items_path: if jsonpath {
-            path_field(obj, "ItemsPath", at, problems)
-        } else {
-            None
-        },
-        items: if jsonpath {
-            None
-        } else {
-            jsonata_field(obj, "Items", at, problems)
-        },
-        item_selector,
-        item_selector_jsonata: if jsonpath {
-            None
-        } else {
-            jsonata_field(obj, "ItemSelector", at, problems)
-        },
-        max_concurrency: dynamic(obj, "MaxConcurrency", language, at, problems),
-        tolerated_percentage: dynamic(obj, "ToleratedFailurePercentage", language, at, problems),
-        tolerated_count: dynamic(obj, "ToleratedFailureCount", language, at, problems),
-        distributed,
-    })
 }

@@ -75,7 +75,7 @@ pub(crate) struct Target<'a> {
 /// The agent-mesh error for a failed AWS SDK call.
 pub(crate) fn map_sdk_error<E>(target: &Target<'_>, error: SdkError<E, HttpResponse>) -> Error
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let code = error.code().unwrap_or_default().to_owned();
     let detail = error
@@ -83,18 +83,69 @@ where
         .map(str::to_owned)
         .unwrap_or_else(|| error_chain(&error));
     let status = error.raw_response().map(|r| r.status().as_u16());
-    let (kind, fix): (ErrorKind, String) = match code.as_str() {
+    let (kind, fix) = code_kind_and_fix(&code, target.resource)
+        .unwrap_or_else(|| uncoded_kind_and_fix(&error, status));
+    let code_text = if code.is_empty() {
+        String::new()
+    } else {
+        format!("{code}: ")
+    };
+    Error::keyed(
+        kind,
+        target.operation,
+        target.key,
+        format!("{} answered {code_text}{detail}; {fix}", target.resource),
+    )
+    .with_context("resource", target.resource)
+    .with_source(error)
+}
+
+/// The error kind and the fix to suggest for an AWS error code, if the code is known.
+fn code_kind_and_fix(code: &str, resource: &str) -> Option<(ErrorKind, String)> {
+    storage_kind_and_fix(code, resource)
+        .or_else(|| step_functions_kind_and_fix(code, resource))
+        .or_else(|| messaging_kind_and_fix(code, resource))
+        .or_else(|| common_kind_and_fix(code, resource))
+}
+
+/// The error kind and the fix for an error without a known code: by how the call failed.
+fn uncoded_kind_and_fix<E>(
+    error: &SdkError<E, HttpResponse>,
+    status: Option<u16>,
+) -> (ErrorKind, String) {
+    match error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => (
+            ErrorKind::Unavailable,
+            "the AWS endpoint did not answer; check the network or the endpoint URL and retry"
+                .into(),
+        ),
+        SdkError::ResponseError(_) => (ErrorKind::Unavailable, "retry later".into()),
+        _ if status.is_some_and(|s| s >= 500) => (ErrorKind::Unavailable, "retry later".into()),
+        _ => (ErrorKind::Internal, "unexpected AWS error".into()),
+    }
+}
+
+/// The kind and fix for the DynamoDB and S3 codes of conflicts and missing resources or keys.
+fn storage_kind_and_fix(code: &str, resource: &str) -> Option<(ErrorKind, String)> {
+    let kind_and_fix = match code {
         "ConditionalCheckFailedException"
         | "TransactionCanceledException"
         | "PreconditionFailed" => (ErrorKind::Conflict, "re-read the item and retry".into()),
         "ResourceNotFoundException" | "NoSuchBucket" => (
             ErrorKind::Config,
             format!(
-                "{} does not exist: create it with provision() (MeshClient.provision / mesh.provision()) or the Terraform in infra/",
-                target.resource
+                "{resource} does not exist: create it with provision() (MeshClient.provision / mesh.provision()) or the Terraform in infra/"
             ),
         ),
         "NoSuchKey" | "NotFound" | "NoSuchUpload" => (ErrorKind::NotFound, "check the key".into()),
+        _ => return None,
+    };
+    Some(kind_and_fix)
+}
+
+/// The kind and fix for Step Functions' error codes.
+fn step_functions_kind_and_fix(code: &str, resource: &str) -> Option<(ErrorKind, String)> {
+    let kind_and_fix = match code {
         "StateMachineDoesNotExist" => (
             ErrorKind::NotFound,
             "create the state machine with workflows.create first".into(),
@@ -130,30 +181,30 @@ where
         ),
         "ExecutionLimitExceeded" | "StateMachineLimitExceeded" | "ActivityLimitExceeded" => (
             ErrorKind::Config,
-            format!(
-                "a Step Functions quota of {} is reached: stop or delete unused executions, state machines or activities, or raise the quota",
-                target.resource
-            ),
+            format!("a Step Functions quota of {resource} is reached: stop or delete unused executions, state machines or activities, or raise the quota"),
         ),
+        _ => return None,
+    };
+    Some(kind_and_fix)
+}
+
+/// The kind and fix for SQS's and EventBridge's error codes.
+fn messaging_kind_and_fix(code: &str, resource: &str) -> Option<(ErrorKind, String)> {
+    let kind_and_fix = match code {
         "QueueDoesNotExist" | "AWS.SimpleQueueService.NonExistentQueue" => (
             ErrorKind::NotFound,
-            format!(
-                "{} does not exist (was it deleted?); subscribe again",
-                target.resource
-            ),
+            format!("{resource} does not exist (was it deleted?); subscribe again"),
         ),
         "QueueDeletedRecently" | "AWS.SimpleQueueService.QueueDeletedRecently" => (
             ErrorKind::Unavailable,
             format!(
-                "{} was deleted less than 60 seconds ago; SQS refuses the name until then: retry in a minute",
-                target.resource
+                "{resource} was deleted less than 60 seconds ago; SQS refuses the name until then: retry in a minute"
             ),
         ),
         "LimitExceededException" => (
             ErrorKind::Config,
             format!(
-                "an AWS quota of {} is reached: remove unused subscriptions (rules and queues) or raise the quota",
-                target.resource
+                "an AWS quota of {resource} is reached: remove unused subscriptions (rules and queues) or raise the quota"
             ),
         ),
         "InvalidEventPatternException" => (
@@ -162,11 +213,16 @@ where
         ),
         "ConcurrentModificationException" => (
             ErrorKind::Unavailable,
-            format!(
-                "{} was being changed by another call; retry",
-                target.resource
-            ),
+            format!("{resource} was being changed by another call; retry"),
         ),
+        _ => return None,
+    };
+    Some(kind_and_fix)
+}
+
+/// The kind and fix for the codes of every service: access, throttling, validation, server.
+fn common_kind_and_fix(code: &str, resource: &str) -> Option<(ErrorKind, String)> {
+    let kind_and_fix = match code {
         "AccessDenied"
         | "AccessDeniedException"
         | "UnrecognizedClientException"
@@ -176,10 +232,7 @@ where
         | "ExpiredTokenException"
         | "InvalidClientTokenId" => (
             ErrorKind::PermissionDenied,
-            format!(
-                "check the AWS credentials and the IAM policy for {}",
-                target.resource
-            ),
+            format!("check the AWS credentials and the IAM policy for {resource}"),
         ),
         code if THROTTLING_CODES.contains(&code) => {
             (ErrorKind::Throttled, "retry later, with backoff".into())
@@ -191,31 +244,12 @@ where
         code if SERVER_ERROR_CODES.contains(&code) => {
             (ErrorKind::Unavailable, "retry later".into())
         }
-        _ => match &error {
-            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => (
-                ErrorKind::Unavailable,
-                "the AWS endpoint did not answer; check the network or the endpoint URL and retry"
-                    .into(),
-            ),
-            SdkError::ResponseError(_) => (ErrorKind::Unavailable, "retry later".into()),
-            _ if status.is_some_and(|s| s >= 500) => (ErrorKind::Unavailable, "retry later".into()),
-            _ => (ErrorKind::Internal, "unexpected AWS error".into()),
-        },
+        _ => return None,
     };
-    let code_text = if code.is_empty() {
-        String::new()
-    } else {
-        format!("{code}: ")
-    };
-    Error::keyed(
-        kind,
-        target.operation,
-        target.key,
-        format!("{} answered {code_text}{detail}; {fix}", target.resource),
-    )
-    .with_context("resource", target.resource)
+    Some(kind_and_fix)
 }
 
+/// The text of an error and of each of its sources, joined by `: `.
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();

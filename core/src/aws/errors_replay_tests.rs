@@ -112,6 +112,12 @@ async fn access_denied_is_not_retried_and_names_the_table_and_the_fix() {
     assert!(!err.retryable);
     let text = err.to_string();
     assert!(text.contains(TABLE) && text.contains("IAM"), "{text}");
+    // The SDK's error is kept as the source, for callers that walk the chain.
+    let source = std::error::Error::source(&err).expect("the SDK error as source");
+    assert!(
+        format!("{source:?}").contains("AccessDeniedException"),
+        "{source:?}"
+    );
 }
 
 #[tokio::test]

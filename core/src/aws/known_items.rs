@@ -77,15 +77,18 @@ impl KnownItems {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::kv_layout::{Seen, s};
+    use crate::aws::kv_layout::{Seen, string_value};
     use crate::aws::tables::Item;
     use std::sync::Arc;
 
     fn live(extra: usize) -> State {
         let item: Item = HashMap::from([
-            ("key".to_owned(), s("k")),
-            ("expires_at_ms".to_owned(), crate::aws::kv_layout::n(5_000)),
-            ("blob".to_owned(), s("x".repeat(extra))),
+            ("key".to_owned(), string_value("k")),
+            (
+                "expires_at_ms".to_owned(),
+                crate::aws::kv_layout::number_value(5_000),
+            ),
+            ("blob".to_owned(), string_value("x".repeat(extra))),
         ]);
         State::Live(Arc::new(Seen::of(&item)))
     }

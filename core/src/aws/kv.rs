@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::types::{
 
 use super::errors::{Target, map_sdk_error};
 use super::known_items::KnownItems;
-use super::kv_layout::{SHARD, State, s};
+use super::kv_layout::{SHARD, State, string_value};
 use super::kv_upstream::{decode, is_live, upstream_key};
 use super::tables::{self, Item};
 use crate::backend::{BackendPage, KvBackend, KvWrite};
@@ -77,7 +77,7 @@ impl DynamoKv {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("key", s(key))
+            .key("key", string_value(key))
             .consistent_read(true)
             .send()
             .await
@@ -111,7 +111,7 @@ impl DynamoKv {
         unique.dedup();
         let requested = unique
             .iter()
-            .map(|k| HashMap::from([("key".to_owned(), s(k.as_str()))]))
+            .map(|k| HashMap::from([("key".to_owned(), string_value(k.as_str()))]))
             .collect();
         let items = tables::batch_get(&self.client, &self.table, requested, &target).await?;
         Ok(items
@@ -224,7 +224,7 @@ impl KvBackend for DynamoKv {
                 .client
                 .delete_item()
                 .table_name(&self.table)
-                .key("key", s(&stored_key))
+                .key("key", string_value(&stored_key))
                 .return_values(ReturnValue::AllOld)
                 .send()
                 .await
@@ -249,8 +249,8 @@ impl KvBackend for DynamoKv {
         let mut items: Vec<KvItem> = Vec::new();
         let mut exclusive_start: Option<Item> = start_after.map(|after| {
             HashMap::from([
-                ("key".to_owned(), s(after)),
-                ("kv_shard".to_owned(), s(SHARD)),
+                ("key".to_owned(), string_value(after)),
+                ("kv_shard".to_owned(), string_value(SHARD)),
             ])
         });
         loop {
@@ -259,7 +259,7 @@ impl KvBackend for DynamoKv {
                 .query()
                 .table_name(&self.table)
                 .index_name(INDEX)
-                .expression_attribute_values(":shard", s(SHARD))
+                .expression_attribute_values(":shard", string_value(SHARD))
                 .limit((limit + 1 - items.len()).max(1) as i32)
                 .set_exclusive_start_key(exclusive_start.take());
             query = if prefix.is_empty() {
@@ -268,7 +268,7 @@ impl KvBackend for DynamoKv {
                 query
                     .key_condition_expression("kv_shard = :shard AND begins_with(#k, :prefix)")
                     .expression_attribute_names("#k", "key")
-                    .expression_attribute_values(":prefix", s(prefix))
+                    .expression_attribute_values(":prefix", string_value(prefix))
             };
             let out = query.send().await.map_err(|e| map_sdk_error(&target, e))?;
             for item in out.items.unwrap_or_default() {

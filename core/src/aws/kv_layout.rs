@@ -32,6 +32,7 @@ pub(crate) const SHARD: &str = "kv";
 /// The attribute that records which calls wrote the recent versions.
 pub(crate) const WRITE_IDS: &str = "write_ids";
 /// How many versions' write ids an item keeps.
+// Keep the number in kv_write.rs's `OVERWRITTEN` message in step.
 pub(crate) const KEPT_WRITE_IDS: usize = 32;
 
 /// The id of one `set` or `batch_set` call: 64 random bits.
@@ -196,8 +197,8 @@ impl Condition {
             .map(|(alias, name)| ((*alias).to_owned(), (*name).to_owned()))
             .collect();
         let values = HashMap::from([
-            (":now".to_owned(), n(now)),
-            (":nowsec".to_owned(), n(now.div_euclid(1000))),
+            (":now".to_owned(), number_value(now)),
+            (":nowsec".to_owned(), number_value(now.div_euclid(1000))),
         ]);
         Condition {
             expression,
@@ -237,13 +238,13 @@ impl Condition {
     }
 }
 
-/// A number attribute.
-pub(crate) fn n(v: impl ToString) -> AttributeValue {
+/// A DynamoDB number attribute value (`N`).
+pub(crate) fn number_value(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-/// A string attribute.
-pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
+/// A DynamoDB string attribute value (`S`).
+pub(crate) fn string_value(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
@@ -269,23 +270,23 @@ pub(crate) fn plan(write: &KvWrite, state: &State, id: WriteId, now: i64) -> Pla
             write_ids(&seen.attributes),
         ),
     };
-    item.insert("key".into(), s(&write.key));
-    item.insert("value".into(), s(&write.encoded));
-    item.insert("version".into(), n(version));
+    item.insert("key".into(), string_value(&write.key));
+    item.insert("value".into(), string_value(&write.encoded));
+    item.insert("version".into(), number_value(version));
     if version == 1 || !item.contains_key("created_at") {
-        item.insert("created_at".into(), n(now));
+        item.insert("created_at".into(), number_value(now));
     }
-    item.insert("updated_at".into(), n(now));
-    item.insert("kv_shard".into(), s(SHARD));
+    item.insert("updated_at".into(), number_value(now));
+    item.insert("kv_shard".into(), string_value(SHARD));
     item.insert(WRITE_IDS.into(), next_write_ids(previous, version, id));
     match write.expires_at {
         Some(t) => {
             let ms = t.timestamp_millis();
             item.insert(
                 "expires_at".into(),
-                n(ms.div_euclid(1000) + i64::from(ms % 1000 != 0)),
+                number_value(ms.div_euclid(1000) + i64::from(ms % 1000 != 0)),
             );
-            item.insert("expires_at_ms".into(), n(ms));
+            item.insert("expires_at_ms".into(), number_value(ms));
         }
         None => {
             item.remove("expires_at");
@@ -332,8 +333,8 @@ mod tests {
         let id = WriteId::new();
         let plan = plan(&write(Some(5_500)), &State::Absent, id, 1_000);
         assert_eq!(plan.version, 1);
-        assert_eq!(plan.item["expires_at"], n(6));
-        assert_eq!(plan.item["expires_at_ms"], n(5_500));
+        assert_eq!(plan.item["expires_at"], number_value(6));
+        assert_eq!(plan.item["expires_at_ms"], number_value(5_500));
         assert_eq!(version_written_by(&plan.item, id), Some(1));
         assert!(
             plan.condition
@@ -346,7 +347,7 @@ mod tests {
     #[test]
     fn the_next_version_keeps_foreign_attributes_and_32_write_ids() {
         let mut stored = plan(&write(Some(9_000)), &State::Absent, WriteId::new(), 1_000).item;
-        stored.insert("owner".into(), s("someone"));
+        stored.insert("owner".into(), string_value("someone"));
         let mut ids = Vec::new();
         for _ in 0..40 {
             let id = WriteId::new();
@@ -355,9 +356,13 @@ mod tests {
             ids.push(id);
         }
         assert_eq!(version(&stored), 41);
-        assert_eq!(stored["owner"], s("someone"));
+        assert_eq!(stored["owner"], string_value("someone"));
         assert!(!stored.contains_key("expires_at") && !stored.contains_key("expires_at_ms"));
-        assert_eq!(stored["created_at"], n(1_000), "created_at is kept");
+        assert_eq!(
+            stored["created_at"],
+            number_value(1_000),
+            "created_at is kept"
+        );
         assert_eq!(version_written_by(&stored, ids[39]), Some(41));
         assert_eq!(version_written_by(&stored, ids[8]), Some(10));
         assert_eq!(
@@ -378,7 +383,7 @@ mod tests {
         let first = WriteId::new();
         let mut stored = plan(&write(None), &State::Absent, first, 1_000).item;
         // Another tool bumps the version without maintaining the ids.
-        stored.insert("version".into(), n(5));
+        stored.insert("version".into(), number_value(5));
         let state = State::of(Some(&stored), 2_000);
         let second = WriteId::new();
         let stored = plan(&write(None), &state, second, 2_000).item;
@@ -395,10 +400,10 @@ mod tests {
         };
         let condition = Condition::still(&seen, 2_000);
         assert!(condition.expression.contains("#version = :seenversion"));
-        assert_eq!(condition.values[":seenversion"], n(1));
-        assert_eq!(condition.values[":seencreated"], n(1_000));
-        assert_eq!(condition.values[":nowsec"], n(2));
-        let upstream: Item = HashMap::from([("key".to_owned(), s("k"))]);
+        assert_eq!(condition.values[":seenversion"], number_value(1));
+        assert_eq!(condition.values[":seencreated"], number_value(1_000));
+        assert_eq!(condition.values[":nowsec"], number_value(2));
+        let upstream: Item = HashMap::from([("key".to_owned(), string_value("k"))]);
         let upstream = Seen::of(&upstream);
         let condition = Condition::still(&upstream, 2_000);
         assert!(

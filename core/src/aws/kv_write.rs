@@ -30,7 +30,9 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::errors::{Target, WriteFailure, map_sdk_error, write_failure};
 use super::kv::DynamoKv;
-use super::kv_layout::{Plan, State, WriteId, plan, records_writer_of, s, version_written_by};
+use super::kv_layout::{
+    Plan, State, WriteId, plan, records_writer_of, string_value, version_written_by,
+};
 use super::kv_upstream::{decode, version};
 use super::tables::Item;
 use crate::backend::{KvWrite, WriteCondition, resolve_write};
@@ -109,7 +111,7 @@ fn unknown_outcome(operation: &str, key: &str, why: &str) -> Error {
 }
 
 /// Why the outcome is unknown when the item no longer records the writer.
-const OVERWRITTEN: &str = "the key has been written more than 8 times since";
+const OVERWRITTEN: &str = "the key has been written more than 32 times since (the item records the writers of its last 32 versions)";
 
 /// The next request of a single-item write.
 enum Step {
@@ -215,7 +217,7 @@ impl Retries {
 /// The attempt a write request that failed with `error` (other than its condition) makes.
 fn failed_attempt<E>(target: &Target<'_>, error: SdkError<E, HttpResponse>) -> Result<Attempt>
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let failure = write_failure(&error);
     let error = map_sdk_error(target, error);
@@ -412,7 +414,7 @@ impl DynamoKv {
 
     /// The item under `key` (strongly consistent), read at once. Within a write, what a read
     /// returns must be recent: the write ids an item holds tell a lost answer's outcome only
-    /// while fewer than eight writes followed. So a failed read is retried after pauses of a
+    /// while fewer than 32 writes followed. So a failed read is retried after pauses of a
     /// few milliseconds (doubling up to 64 ms), not after the SDK's backoff of a second or more.
     async fn read_now(&self, operation: &str, key: &str) -> Result<Option<Item>> {
         let mut pauses = 0;
@@ -421,7 +423,7 @@ impl DynamoKv {
                 .client
                 .get_item()
                 .table_name(&self.table)
-                .key("key", s(key))
+                .key("key", string_value(key))
                 .consistent_read(true)
                 .customize()
                 .config_override(sent_once())
@@ -639,7 +641,7 @@ mod tests {
         let mut fresh = attempt(&[], 1, mine);
         fresh
             .item
-            .insert("created_at".into(), crate::aws::kv_layout::n(1));
+            .insert("created_at".into(), crate::aws::kv_layout::number_value(1));
         let plans = written_by(&[other; 40]);
         assert_eq!(
             verdict(Some(&plans[39].item), mine, &[fresh]),
@@ -650,7 +652,7 @@ mod tests {
 
     #[test]
     fn items_without_write_ids_are_unknown_only_past_the_unanswered_version() {
-        let upstream: Item = [("key".to_owned(), s("k"))].into();
+        let upstream: Item = [("key".to_owned(), string_value("k"))].into();
         let mine = WriteId::new();
         let mut second = attempt(&[], 1, mine);
         second.version = 2;

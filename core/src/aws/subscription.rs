@@ -33,7 +33,7 @@ pub(super) fn sdk_error<E>(
     error: SdkError<E, HttpResponse>,
 ) -> Error
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     map_sdk_error(
         &Target {
@@ -54,7 +54,7 @@ fn done_or_gone<T, E>(
     resource: &str,
 ) -> Result<()>
 where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     match result {
         Ok(_) => Ok(()),
@@ -188,7 +188,7 @@ impl SqsSubscription {
     /// The agent-mesh error of a failed call on the queue.
     fn sdk_error<E>(&self, operation: &str, error: SdkError<E, HttpResponse>) -> Error
     where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         sdk_error(operation, &self.name, &self.resources.queue_resource, error)
     }

@@ -41,7 +41,8 @@ const ITEM_OVERHEAD: usize = 96;
 /// conflicting transaction), on top of the SDK's own retries.
 const TRANSACTION_ATTEMPTS: u32 = 5;
 
-fn s(v: impl Into<String>) -> AttributeValue {
+/// A DynamoDB string attribute value (`S`).
+fn string_value(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
@@ -96,9 +97,9 @@ impl DynamoTimeline {
         let entry = &record.entry;
         let base = |path: String| -> Item {
             HashMap::from([
-                ("path".to_owned(), s(path)),
-                ("id".to_owned(), s(&entry.id)),
-                ("stream".to_owned(), s(&entry.stream)),
+                ("path".to_owned(), string_value(path)),
+                ("id".to_owned(), string_value(&entry.id)),
+                ("stream".to_owned(), string_value(&entry.stream)),
                 (
                     "time".to_owned(),
                     AttributeValue::N(entry.time.timestamp_millis().to_string()),
@@ -120,7 +121,7 @@ impl DynamoTimeline {
                 if detached {
                     item.insert("detached".into(), AttributeValue::Bool(true));
                 } else {
-                    item.insert("data".into(), s(&record.data_json));
+                    item.insert("data".into(), string_value(&record.data_json));
                 }
                 item
             })
@@ -132,7 +133,7 @@ impl DynamoTimeline {
             };
         }
         let mut data_item = base(format!("{DATA_PREFIX}{}", entry.id));
-        data_item.insert("data".into(), s(&record.data_json));
+        data_item.insert("data".into(), string_value(&record.data_json));
         items.push(data_item);
         RecordItems {
             items,
@@ -228,9 +229,9 @@ impl DynamoTimeline {
             .key_condition_expression("#p = :p AND #id BETWEEN :from AND :to")
             .expression_attribute_names("#p", "path")
             .expression_attribute_names("#id", "id")
-            .expression_attribute_values(":p", s(format!("{PATH_PREFIX}{}", scan.path)))
-            .expression_attribute_values(":from", s(&scan.from_id))
-            .expression_attribute_values(":to", s(&scan.to_id))
+            .expression_attribute_values(":p", string_value(format!("{PATH_PREFIX}{}", scan.path)))
+            .expression_attribute_values(":from", string_value(&scan.from_id))
+            .expression_attribute_values(":to", string_value(&scan.to_id))
             .scan_index_forward(!scan.newest_first)
             .consistent_read(true)
             .limit(limit.clamp(1, i32::MAX as usize) as i32)
@@ -239,7 +240,7 @@ impl DynamoTimeline {
             query = query
                 .filter_expression("begins_with(#stream, :prefix)")
                 .expression_attribute_names("#stream", "stream")
-                .expression_attribute_values(":prefix", s(&scan.stream_prefix));
+                .expression_attribute_values(":prefix", string_value(&scan.stream_prefix));
         }
         let out = query
             .send()
@@ -256,8 +257,11 @@ impl DynamoTimeline {
             .iter()
             .map(|id| {
                 HashMap::from([
-                    ("path".to_owned(), s(format!("{DATA_PREFIX}{id}"))),
-                    ("id".to_owned(), s(id)),
+                    (
+                        "path".to_owned(),
+                        string_value(format!("{DATA_PREFIX}{id}")),
+                    ),
+                    ("id".to_owned(), string_value(id)),
                 ])
             })
             .collect();

@@ -195,7 +195,7 @@ impl StepFunctionsWorkflows {
     /// role when the error is about it.
     fn definition_error<E>(target: &Target<'_>, role: &str, e: SdkError<E, HttpResponse>) -> Error
     where
-        E: ProvideErrorMetadata + std::error::Error + 'static,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         let about_role = matches!(e.code(), Some("InvalidArn" | "AccessDeniedException"))
             && e.message()

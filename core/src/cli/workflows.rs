@@ -15,7 +15,9 @@ use crate::client::MeshClient;
 use crate::config::MeshConfig;
 use crate::page::ListOptions;
 use crate::tools::time;
-use crate::workflows::{Execution, ExecutionStatus, ListExecutionsOptions, StartOptions};
+use crate::workflows::{
+    Execution, ExecutionStatus, ListExecutionsOptions, StartOptions, Workflows,
+};
 
 /// Workflows: Amazon States Language state machines and their executions.
 #[derive(Debug, Subcommand)]
@@ -166,10 +168,12 @@ pub async fn run_definition(
 
 /// Runs one `workflows` subcommand (except `run`, see [`run_definition`]).
 pub async fn run(mesh: &MeshClient, out: Output, command: WorkflowsCommand) -> CliResult {
-    let wf = mesh.workflows();
+    let workflows = mesh.workflows();
     match command {
         WorkflowsCommand::Create { name, definition } => {
-            let info = wf.create(&name, read_definition(&definition)?).await?;
+            let info = workflows
+                .create(&name, read_definition(&definition)?)
+                .await?;
             out.either(&json!({"name": info.name, "arn": info.arn}), || {
                 format!("created {} ({})", info.name, info.arn)
             })
@@ -180,108 +184,132 @@ pub async fn run(mesh: &MeshClient, out: Output, command: WorkflowsCommand) -> C
             execution_name,
             wait,
             timeout,
-        } => {
-            let input = read_json_arg("the input", &input)?;
-            let options = StartOptions {
-                name: execution_name,
-            };
-            let run = wf.start(&name, input, options).await?;
-            if wait {
-                let timeout = timeout
-                    .map(|s| crate::validate::timeout("workflows start", &name, s))
-                    .transpose()?;
-                let done = wf.wait(&run.arn, timeout).await?;
-                return finished(out, &done);
-            }
-            let value = json!({
-                "execution_arn": run.arn,
-                "name": run.name,
-                "state_machine": name,
-                "start_date": time(run.start_date),
-                "status": "RUNNING",
-            });
-            out.either(&value, || run.arn.clone())?;
-            if !matches!(mesh.config(), MeshConfig::Aws(_)) {
-                // The embedded engine runs the execution in this process: leaving now would
-                // leave it to whichever process opens the mesh next. Stay until it ends.
-                note(
-                    "agent-mesh: the embedded engine runs this execution in this process; waiting for it to end (Ctrl-C leaves it to the next process that opens the mesh)",
-                );
-                tokio::select! {
-                    done = wf.wait(&run.arn, None) => { done?; }
-                    _ = super::events::interrupted() => {}
-                }
-            }
-            Ok(())
-        }
+        } => start(mesh, out, &name, &input, execution_name, wait, timeout).await,
         WorkflowsCommand::Describe { arn } => {
-            let execution = wf.describe(&arn).await?;
+            let execution = workflows.describe(&arn).await?;
             out.either(&execution_json(&execution), || execution_text(&execution))
         }
-        WorkflowsCommand::History { arn } => {
-            let events = wf.history(&arn).await?;
-            if out.json {
-                let events: Vec<Value> = events.iter().map(history_json).collect();
-                return out.json_line(&json!({"execution_arn": arn, "events": events}));
-            }
-            for e in &events {
-                out.line(format!(
-                    "{:>4}  {}  {:<28} {}",
-                    e.id,
-                    human_value(&time(e.timestamp)),
-                    e.event_type,
-                    e.details
-                ))?;
-            }
-            Ok(())
-        }
+        WorkflowsCommand::History { arn } => history(workflows, out, &arn).await,
         WorkflowsCommand::List {
             name,
             status,
             limit,
             cursor,
-        } => {
-            let status = status
-                .map(|s| ExecutionStatus::parse("workflows list", &s))
-                .transpose()?;
-            let options = ListExecutionsOptions {
-                status,
-                page: ListOptions { limit, cursor },
-            };
-            let page = wf.list_executions(&name, options).await?;
-            if out.json {
-                let executions: Vec<Value> = page.items.iter().map(execution_json).collect();
-                return out.json_line(&json!({
-                    "state_machine": name,
-                    "count": executions.len(),
-                    "executions": executions,
-                    "next_cursor": page.next_cursor,
-                }));
-            }
-            let rows: Vec<Vec<String>> = page
-                .items
-                .iter()
-                .map(|e| {
-                    vec![
-                        e.name.clone(),
-                        e.status.to_string(),
-                        human_value(&time(e.start_date)),
-                        e.arn.clone(),
-                    ]
-                })
-                .collect();
-            out.table(&["NAME", "STATUS", "STARTED", "ARN"], &rows)?;
-            if let Some(next) = page.next_cursor {
-                note(format!("more executions: --cursor {next}"));
-            }
-            Ok(())
-        }
+        } => list(workflows, out, &name, status, ListOptions { limit, cursor }).await,
         WorkflowsCommand::Stop { arn, error, cause } => {
-            let execution = wf.stop(&arn, error.as_deref(), cause.as_deref()).await?;
+            let execution = workflows
+                .stop(&arn, error.as_deref(), cause.as_deref())
+                .await?;
             out.either(&execution_json(&execution), || execution_text(&execution))
         }
         WorkflowsCommand::Run { .. } => Err(Failure::usage(
             "workflows run is handled before the mesh opens; this is a bug, please report it",
         )),
     }
+}
+
+/// `workflows start`: starts an execution, then waits for it with `--wait` or when this process
+/// runs it (the embedded engine).
+async fn start(
+    mesh: &MeshClient,
+    out: Output,
+    name: &str,
+    input: &str,
+    execution_name: Option<String>,
+    wait: bool,
+    timeout: Option<f64>,
+) -> CliResult {
+    let workflows = mesh.workflows();
+    let input = read_json_arg("the input", input)?;
+    let options = StartOptions {
+        name: execution_name,
+    };
+    let run = workflows.start(name, input, options).await?;
+    if wait {
+        let timeout = timeout
+            .map(|s| crate::validate::timeout("workflows start", name, s))
+            .transpose()?;
+        let done = workflows.wait(&run.arn, timeout).await?;
+        return finished(out, &done);
+    }
+    let value = json!({
+        "execution_arn": run.arn,
+        "name": run.name,
+        "state_machine": name,
+        "start_date": time(run.start_date),
+        "status": "RUNNING",
+    });
+    out.either(&value, || run.arn.clone())?;
+    if !matches!(mesh.config(), MeshConfig::Aws(_)) {
+        // The embedded engine runs the execution in this process: leaving now would
+        // leave it to whichever process opens the mesh next. Stay until it ends.
+        note(
+            "agent-mesh: the embedded engine runs this execution in this process; waiting for it to end (Ctrl-C leaves it to the next process that opens the mesh)",
+        );
+        tokio::select! {
+            done = workflows.wait(&run.arn, None) => { done?; }
+            _ = super::events::interrupted() => {}
+        }
+    }
+    Ok(())
+}
+
+/// `workflows history`: an execution's history events, as JSON or one line each.
+async fn history(workflows: &Workflows, out: Output, arn: &str) -> CliResult {
+    let events = workflows.history(arn).await?;
+    if out.json {
+        let events: Vec<Value> = events.iter().map(history_json).collect();
+        return out.json_line(&json!({"execution_arn": arn, "events": events}));
+    }
+    for e in &events {
+        out.line(format!(
+            "{:>4}  {}  {:<28} {}",
+            e.id,
+            human_value(&time(e.timestamp)),
+            e.event_type,
+            e.details
+        ))?;
+    }
+    Ok(())
+}
+
+/// `workflows list`: one page of a state machine's executions, as JSON or a table.
+async fn list(
+    workflows: &Workflows,
+    out: Output,
+    name: &str,
+    status: Option<String>,
+    page: ListOptions,
+) -> CliResult {
+    let status = status
+        .map(|s| ExecutionStatus::parse("workflows list", &s))
+        .transpose()?;
+    let options = ListExecutionsOptions { status, page };
+    let page = workflows.list_executions(name, options).await?;
+    if out.json {
+        let executions: Vec<Value> = page.items.iter().map(execution_json).collect();
+        return out.json_line(&json!({
+            "state_machine": name,
+            "count": executions.len(),
+            "executions": executions,
+            "next_cursor": page.next_cursor,
+        }));
+    }
+    let rows: Vec<Vec<String>> = page
+        .items
+        .iter()
+        .map(|e| {
+            vec![
+                e.name.clone(),
+                e.status.to_string(),
+                human_value(&time(e.start_date)),
+                e.arn.clone(),
+            ]
+        })
+        .collect();
+    out.table(&["NAME", "STATUS", "STARTED", "ARN"], &rows)?;
+    if let Some(next) = page.next_cursor {
+        note(format!("more executions: --cursor {next}"));
+    }
+    Ok(())
 }

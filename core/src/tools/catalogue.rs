@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 /// One tool of the surface, as an MCP `tools/list` entry describes it.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ToolSpec {
     /// The tool name (`mesh_kv_get`, ...).
     pub name: &'static str,
@@ -86,10 +87,23 @@ fn object(properties: Value, required: &[&str]) -> Value {
 /// Every `mesh_*` tool, in the order `tools/list` gives them.
 pub fn tool_specs() -> &'static [ToolSpec] {
     static SPECS: OnceLock<Vec<ToolSpec>> = OnceLock::new();
-    SPECS.get_or_init(build)
+    SPECS.get_or_init(all_specs)
 }
 
-fn build() -> Vec<ToolSpec> {
+/// Every tool's spec, group by group.
+fn all_specs() -> Vec<ToolSpec> {
+    [
+        kv_specs(),
+        artifact_specs(),
+        event_and_timeline_specs(),
+        workflow_specs(),
+        status_specs(),
+    ]
+    .concat()
+}
+
+/// The key-value tools: get, set, delete and list.
+fn kv_specs() -> Vec<ToolSpec> {
     vec![
         ToolSpec {
             name: "mesh_kv_get",
@@ -140,6 +154,12 @@ fn build() -> Vec<ToolSpec> {
             read_only: true,
             usage: r#"{"prefix": "user:", "limit": 100}"#,
         },
+    ]
+}
+
+/// The artifact tools: list, get and put.
+fn artifact_specs() -> Vec<ToolSpec> {
+    vec![
         ToolSpec {
             name: "mesh_artifacts_list",
             title: "List artifacts",
@@ -182,6 +202,12 @@ fn build() -> Vec<ToolSpec> {
             read_only: false,
             usage: r##"{"key": "notes/summary.md", "content": "# Summary", "content_type": "text/markdown"}"##,
         },
+    ]
+}
+
+/// The event tool and the timeline tool.
+fn event_and_timeline_specs() -> Vec<ToolSpec> {
+    vec![
         ToolSpec {
             name: "mesh_event_send",
             title: "Send an event",
@@ -213,6 +239,12 @@ fn build() -> Vec<ToolSpec> {
             read_only: true,
             usage: r#"{"prefix": "user/user123/", "max_keys": 50}"#,
         },
+    ]
+}
+
+/// The workflow tools: start and status.
+fn workflow_specs() -> Vec<ToolSpec> {
+    vec![
         ToolSpec {
             name: "mesh_workflow_start",
             title: "Start a workflow",
@@ -239,15 +271,19 @@ fn build() -> Vec<ToolSpec> {
             read_only: true,
             usage: r#"{"execution_arn": "arn:aws:states:...:execution:content-moderation:run-1"}"#,
         },
-        ToolSpec {
-            name: "mesh_status",
-            title: "Mesh status",
-            description: "Report which mesh this is and whether it answers: {status (\"ok\" or \"degraded\"), backend, environment, region, infrastructure (the table, bucket and bus names), timestamp, probe (a live read of each store with its latency and any error), version, tools}.",
-            input_schema: object(json!({}), &[]),
-            read_only: true,
-            usage: "{}",
-        },
     ]
+}
+
+/// The mesh's own status tool.
+fn status_specs() -> Vec<ToolSpec> {
+    vec![ToolSpec {
+        name: "mesh_status",
+        title: "Mesh status",
+        description: "Report which mesh this is and whether it answers: {status (\"ok\" or \"degraded\"), backend, environment, region, infrastructure (the table, bucket and bus names), timestamp, probe (a live read of each store with its latency and any error), version, tools}.",
+        input_schema: object(json!({}), &[]),
+        read_only: true,
+        usage: "{}",
+    }]
 }
 
 #[cfg(test)]
