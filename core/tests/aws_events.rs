@@ -1,11 +1,13 @@
 //! AWS-only checks of events and the timeline on the moto server of `tests/with-moto.sh`
 //! (compiled with `--features moto-tests`): delivery through EventBridge rules to SQS, durable
 //! and ephemeral subscriptions and their AWS resources, failed entries retried or reported
-//! (through a fault-injecting proxy in front of moto), timeline paging over 5,000 entries, and
-//! missing resources.
+//! (through `tests/aws/fault_proxy.py`, a fault-injecting proxy in front of moto), timeline
+//! paging over 5,000 entries, and missing resources.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use agent_mesh::{
@@ -14,8 +16,6 @@ use agent_mesh::{
 };
 use futures::StreamExt;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 
 fn endpoint() -> String {
     std::env::var("AGENT_MESH_TEST_AWS_ENDPOINT")
@@ -546,205 +546,81 @@ async fn aws_missing_bus_and_timeline_table_are_config_errors_that_name_them() {
     );
 }
 
-/// How the fault proxy treats a `PutEvents` entry, from its detail's `fail` field.
-#[derive(Debug, Default)]
-struct Faults {
-    /// Times each entry (by its detail's `n`) reached the proxy.
-    seen: HashMap<i64, usize>,
+/// `tests/aws/fault_proxy.py` as a child process in front of moto (`.venv/bin/python` at the
+/// repository root, else `python3`, unless `AGENT_MESH_TEST_PYTHON` names one); killed when
+/// dropped.
+struct FaultProxy {
+    child: Child,
+    url: String,
 }
 
-/// An HTTP proxy in front of moto that fails chosen `PutEvents` entries with
-/// `InternalFailure`: an entry whose detail has `"fail": "once"` on its first attempt only,
-/// `"fail": "always"` on every attempt. Failed entries are not forwarded (so never delivered);
-/// the others are, and moto's answer is merged back in order. Every other request passes
-/// through unchanged. One request per connection (`Connection: close`).
-async fn start_fault_proxy(target: String) -> (String, Arc<Mutex<Faults>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    let faults = Arc::new(Mutex::new(Faults::default()));
-    let target = target.trim_start_matches("http://").to_owned();
-    let shared = faults.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((client, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(proxy_one(client, target.clone(), shared.clone()));
-        }
-    });
-    (address, faults)
-}
-
-/// One HTTP message: the start line, the headers, the body.
-struct Message {
-    start: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Message {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Reads a message with a `Content-Length` body (or, for a response, a body to EOF).
-    async fn read(stream: &mut TcpStream, to_eof: bool) -> Option<Message> {
-        let mut data = Vec::new();
-        let mut chunk = [0u8; 16384];
-        let head_end = loop {
-            if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i;
+impl FaultProxy {
+    /// Starts the proxy with the options `args` and reads the URL it prints.
+    fn start(args: &[&str]) -> FaultProxy {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let python = std::env::var("AGENT_MESH_TEST_PYTHON").unwrap_or_else(|_| {
+            let venv = root.join(".venv/bin/python");
+            if venv.exists() {
+                venv.display().to_string()
+            } else {
+                "python3".into()
             }
-            let n = stream.read(&mut chunk).await.ok()?;
-            if n == 0 {
-                return None;
-            }
-            data.extend_from_slice(&chunk[..n]);
+        });
+        let child = Command::new(&python)
+            .arg(root.join("tests/aws/fault_proxy.py"))
+            .arg(endpoint())
+            .args(args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start tests/aws/fault_proxy.py with {python}: {e}"));
+        // Owns the child from here, so that a failure below still kills it.
+        let mut proxy = FaultProxy {
+            child,
+            url: String::new(),
         };
-        let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
-        let mut lines = head.split("\r\n");
-        let start = lines.next()?.to_owned();
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-            .collect();
-        let mut message = Message {
-            start,
-            headers,
-            body: data[head_end + 4..].to_vec(),
-        };
-        assert!(
-            message.header("transfer-encoding").is_none(),
-            "chunked bodies are not supported"
-        );
-        let length = message
-            .header("content-length")
-            .map(|v| v.parse::<usize>().unwrap());
-        while length.is_none_or(|l| message.body.len() < l) {
-            let n = stream.read(&mut chunk).await.ok()?;
-            if n == 0 {
-                if to_eof || length.is_none() {
-                    break;
-                }
-                return None;
-            }
-            message.body.extend_from_slice(&chunk[..n]);
-        }
-        Some(message)
+        let mut line = String::new();
+        BufReader::new(proxy.child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("http://"), "the proxy printed {line:?}");
+        proxy.url = line.trim().to_owned();
+        proxy
     }
 
-    /// Writes the message with a fresh `Content-Length` and `Connection: close`.
-    async fn write(&self, stream: &mut TcpStream) -> std::io::Result<()> {
-        let mut out = format!("{}\r\n", self.start);
-        for (name, value) in &self.headers {
-            if !["content-length", "connection", "transfer-encoding"]
-                .contains(&name.to_ascii_lowercase().as_str())
-            {
-                out.push_str(&format!("{name}: {value}\r\n"));
-            }
-        }
-        out.push_str(&format!(
-            "Content-Length: {}\r\nConnection: close\r\n\r\n",
-            self.body.len()
-        ));
-        stream.write_all(out.as_bytes()).await?;
-        stream.write_all(&self.body).await?;
-        stream.flush().await
+    /// What the proxy did: its `GET /__proxy/stats`.
+    fn stats(&self) -> Value {
+        let address = self.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        write!(
+            stream,
+            "GET /__proxy/stats HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or_default();
+        assert!(head.starts_with("HTTP/1.1 200 "), "{answer}");
+        serde_json::from_str(body).unwrap()
     }
 }
 
-async fn proxy_one(mut client: TcpStream, target: String, faults: Arc<Mutex<Faults>>) {
-    let Some(mut request) = Message::read(&mut client, false).await else {
-        return;
-    };
-    let is_put_events = request.header("x-amz-target") == Some("AWSEvents.PutEvents");
-    // Per entry: `None` forwarded, `Some(message)` failed here.
-    let mut verdicts: Vec<Option<&str>> = Vec::new();
-    if is_put_events {
-        let mut body: Value = serde_json::from_slice(&request.body).unwrap();
-        let entries = body["Entries"].as_array().cloned().unwrap_or_default();
-        let mut forward = Vec::new();
-        {
-            let mut faults = faults.lock().unwrap();
-            for entry in entries {
-                let detail: Value =
-                    serde_json::from_str(entry["Detail"].as_str().unwrap()).unwrap();
-                let seen = faults
-                    .seen
-                    .entry(detail["n"].as_i64().unwrap_or(-1))
-                    .or_default();
-                *seen += 1;
-                let verdict = match detail["fail"].as_str() {
-                    Some("always") => Some("injected permanent failure"),
-                    Some("once") if *seen == 1 => Some("injected one-time failure"),
-                    _ => None,
-                };
-                if verdict.is_none() {
-                    forward.push(entry);
-                }
-                verdicts.push(verdict);
-            }
-        }
-        if forward.is_empty() {
-            let entries: Vec<Value> = verdicts
-                .iter()
-                .map(|v| json!({"ErrorCode": "InternalFailure", "ErrorMessage": v.unwrap()}))
-                .collect();
-            let reply = Message {
-                start: "HTTP/1.1 200 OK".into(),
-                headers: vec![("Content-Type".into(), "application/x-amz-json-1.1".into())],
-                body: json!({"FailedEntryCount": entries.len(), "Entries": entries})
-                    .to_string()
-                    .into_bytes(),
-            };
-            let _ = reply.write(&mut client).await;
-            return;
-        }
-        body["Entries"] = Value::Array(forward);
-        request.body = body.to_string().into_bytes();
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
-    let Ok(mut upstream) = TcpStream::connect(&target).await else {
-        return;
-    };
-    if request.write(&mut upstream).await.is_err() {
-        return;
-    }
-    let Some(mut response) = Message::read(&mut upstream, true).await else {
-        return;
-    };
-    if is_put_events && verdicts.iter().any(Option::is_some) && response.start.contains(" 200 ") {
-        let answer: Value = serde_json::from_slice(&response.body).unwrap();
-        let mut forwarded = answer["Entries"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter();
-        let entries: Vec<Value> = verdicts
-            .iter()
-            .map(|v| match v {
-                Some(message) => json!({"ErrorCode": "InternalFailure", "ErrorMessage": message}),
-                None => forwarded.next().unwrap(),
-            })
-            .collect();
-        let failed = entries
-            .iter()
-            .filter(|e| e.get("ErrorCode").is_some())
-            .count();
-        response.body = json!({"FailedEntryCount": failed, "Entries": entries})
-            .to_string()
-            .into_bytes();
-    }
-    let _ = response.write(&mut client).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aws_failed_entries_are_retried_or_reported_never_lost() {
     let (direct, prefix) = fresh("ft").await;
-    let (proxy, faults) = start_fault_proxy(endpoint()).await;
-    let proxied = MeshClient::connect(&url_at(&proxy, &prefix)).await.unwrap();
+    // Fails the `PutEvents` entries whose detail has `"fail": "once"` on their first attempt
+    // only and those with `"fail": "always"` on every attempt, with `InternalFailure`, without
+    // forwarding them; counts each entry's attempts (by its detail's `n`).
+    let proxy = FaultProxy::start(&["--fail-put-events"]);
+    let proxied = MeshClient::connect(&url_at(&proxy.url, &prefix))
+        .await
+        .unwrap();
     let mut sub = direct
         .events()
         .subscribe(&json!({"source": ["fault.test"]}))
@@ -784,16 +660,15 @@ async fn aws_failed_entries_are_retried_or_reported_never_lost() {
             assert!(result.is_ok(), "event {n}: {result:?}");
         }
     }
-    {
-        let faults = faults.lock().unwrap();
-        for n in once {
-            assert_eq!(faults.seen[&n], 2, "a one-time failure is sent again once");
-        }
-        for n in always {
-            assert_eq!(faults.seen[&n], 4, "a permanent failure is tried 4 times");
-        }
-        assert_eq!(faults.seen[&0], 1, "accepted entries are not sent again");
+    let stats = proxy.stats();
+    let seen = |n: i64| stats["entries_seen"][n.to_string()].as_u64();
+    for n in once {
+        assert_eq!(seen(n), Some(2), "a one-time failure is sent again once");
     }
+    for n in always {
+        assert_eq!(seen(n), Some(4), "a permanent failure is tried 4 times");
+    }
+    assert_eq!(seen(0), Some(1), "accepted entries are not sent again");
     let received = receive(&mut sub, 23).await;
     let expected: Vec<i64> = (0..25).filter(|n| !always.contains(n)).collect();
     assert_eq!(numbers(&received), expected);
