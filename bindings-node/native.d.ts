@@ -224,9 +224,15 @@ export interface ArtifactPage {
 /**
  * Runs the `agent-mesh` command line with `argv` (the program name first) in this process and
  * returns its exit code. It blocks the JavaScript thread until the command ends (`mcp`: until
- * its client leaves), so only the `bin` script calls it.
+ * its client leaves or SIGINT/SIGTERM stops it), so only the `bin` script calls it.
  */
 export declare function cliMain(argv: Array<string>): number
+
+/**
+ * The error kinds of this build: the `code` values a `MeshError` can carry, in the core's
+ * order (the `ErrorCode` type of `index.d.ts` lists the same; a test checks it).
+ */
+export declare function errorKinds(): Array<string>
 
 /** An event to send. */
 export interface EventInput {

@@ -844,5 +844,6 @@ module.exports.Timeline = nativeBinding.Timeline
 module.exports.Worker = nativeBinding.Worker
 module.exports.Workflows = nativeBinding.Workflows
 module.exports.cliMain = nativeBinding.cliMain
+module.exports.errorKinds = nativeBinding.errorKinds
 module.exports.testEventPattern = nativeBinding.testEventPattern
 module.exports.valueLimits = nativeBinding.valueLimits

@@ -7,8 +7,8 @@
 #[napi_derive::napi]
 pub fn cli_main(argv: Vec<String>) -> i32 {
     restore_default_signal_handlers();
-    std::panic::catch_unwind(|| agent_mesh::cli::main(argv))
-        .unwrap_or_else(|_| agent_mesh::cli::exit::code(agent_mesh::ErrorKind::Internal))
+    std::panic::catch_unwind(|| agent_mesh::unstable::cli::main(argv))
+        .unwrap_or_else(|_| agent_mesh::unstable::cli::exit::code(agent_mesh::ErrorKind::Internal))
 }
 
 /// Node handles SIGINT and SIGTERM by resetting the terminal and raising the signal again. The

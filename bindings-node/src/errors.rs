@@ -48,5 +48,5 @@ pub fn invalid(operation: &str, key: &str, why: impl std::fmt::Display) -> napi:
 /// A timeout given in milliseconds as a `Duration`: `InvalidInput` for NaN, infinities,
 /// negative numbers and more than a year (omit it to wait without a limit).
 pub fn timeout_ms(operation: &str, key: &str, ms: f64) -> Result<std::time::Duration> {
-    agent_mesh::validate::timeout(operation, key, ms / 1000.0).js()
+    agent_mesh::unstable::validate::timeout(operation, key, ms / 1000.0).js()
 }

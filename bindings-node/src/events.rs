@@ -25,7 +25,7 @@ pub fn test_event_pattern(pattern: Value, event: Value) -> Result<bool> {
 
 /// A JSON argument given as an object or as JSON text.
 pub(crate) fn json_text_or_value(operation: &str, what: &str, value: Value) -> Result<Value> {
-    agent_mesh::validate::json_text_or_value(operation, what, what, value).js()
+    agent_mesh::unstable::validate::json_text_or_value(operation, what, what, value).js()
 }
 
 /// An event to send.

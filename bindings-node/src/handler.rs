@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use agent_mesh::asl::errors::TASK_FAILED;
+use agent_mesh::unstable::asl::errors::TASK_FAILED;
 use agent_mesh::{TaskError, TaskHandler, TaskRequest};
 use napi::bindgen_prelude::{
     CallbackContext, FnArgs, FromNapiValue, Function, JsObjectValue, Object, PromiseRaw, Unknown,

@@ -37,9 +37,19 @@ pub struct ValueLimits {
 #[napi_derive::napi]
 pub fn value_limits() -> ValueLimits {
     ValueLimits {
-        max_depth: agent_mesh::validate::MAX_VALUE_DEPTH as u32,
-        max_nodes: agent_mesh::validate::MAX_VALUE_NODES as u32,
+        max_depth: agent_mesh::unstable::validate::MAX_VALUE_DEPTH as u32,
+        max_nodes: agent_mesh::unstable::validate::MAX_VALUE_NODES as u32,
     }
+}
+
+/// The error kinds of this build: the `code` values a `MeshError` can carry, in the core's
+/// order (the `ErrorCode` type of `index.d.ts` lists the same; a test checks it).
+#[napi_derive::napi]
+pub fn error_kinds() -> Vec<String> {
+    agent_mesh::ErrorKind::ALL
+        .iter()
+        .map(|k| k.name().to_owned())
+        .collect()
 }
 
 pub use workflows::{

@@ -10,7 +10,8 @@ use pyo3::prelude::*;
 #[pyfunction]
 pub fn cli_main(py: Python<'_>, argv: Vec<String>) -> i32 {
     py.detach(|| {
-        std::panic::catch_unwind(|| agent_mesh::cli::main(argv))
-            .unwrap_or_else(|_| agent_mesh::cli::exit::code(agent_mesh::ErrorKind::Internal))
+        std::panic::catch_unwind(|| agent_mesh::unstable::cli::main(argv)).unwrap_or_else(|_| {
+            agent_mesh::unstable::cli::exit::code(agent_mesh::ErrorKind::Internal)
+        })
     })
 }

@@ -1,6 +1,7 @@
 //! JSON values between Python objects and `serde_json::Value`.
 
-use agent_mesh::{Error, ErrorKind, validate};
+use agent_mesh::unstable::validate;
+use agent_mesh::{Error, ErrorKind};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Number, Value};

@@ -80,6 +80,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     for kind in ErrorKind::ALL {
         m.add(kind.name(), exception_type(py, kind))?;
     }
+    // The core's list of kinds, which tests compare the classes and the stubs with.
+    let names: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.name()).collect();
+    m.add("_ERROR_KINDS", names)?;
     Ok(())
 }
 

@@ -298,8 +298,9 @@ impl Subscription {
     fn next(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<ReceivedEvent>> {
         match timeout {
             Some(t) => {
-                let timeout = agent_mesh::validate::timeout("subscription.next", "timeout", t)
-                    .map_err(crate::errors::to_py_err)?;
+                let timeout =
+                    agent_mesh::unstable::validate::timeout("subscription.next", "timeout", t)
+                        .map_err(crate::errors::to_py_err)?;
                 self.wait(py, timeout)
             }
             None => loop {

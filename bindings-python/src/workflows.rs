@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use agent_mesh::validate::json_text_or_value;
+use agent_mesh::unstable::validate::json_text_or_value;
 use agent_mesh::{
     Error, ExecutionStatus, ListExecutionsOptions, MeshClient as CoreClient, StartOptions,
 };
@@ -24,7 +24,7 @@ const SIGNAL_CHECK: Duration = Duration::from_millis(200);
 
 /// `seconds` as a Duration, or InvalidInput for NaN, infinities, negative and huge values.
 fn seconds(operation: &str, key: &str, seconds: f64) -> PyResult<Duration> {
-    agent_mesh::validate::timeout(operation, key, seconds).map_err(to_py_err)
+    agent_mesh::unstable::validate::timeout(operation, key, seconds).map_err(to_py_err)
 }
 
 /// Waits for the execution `arn` in slices, checking signals between them, until it is no
@@ -269,7 +269,7 @@ impl Workflows {
         output: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
         // Errors name the token by its fingerprint only (a task token is a credential).
-        let label = agent_mesh::redact::token_label(token);
+        let label = agent_mesh::unstable::redact::token_label(token);
         let output = json_text_or_value(
             "workflows.send_task_success",
             &label,

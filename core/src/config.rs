@@ -82,6 +82,7 @@ impl Default for AwsOptions {
 
 /// A parsed backend selection.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MeshConfig {
     /// The embedded backend in a directory.
     Local {

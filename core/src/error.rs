@@ -6,6 +6,7 @@
 //! never see a raw SQLite, filesystem or AWS SDK error.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// The category of an [`Error`]; the bindings expose it as a Python exception subclass and as the
 /// `code` of a JavaScript `Error`.
@@ -78,9 +79,10 @@ impl fmt::Display for ErrorKind {
 }
 
 /// An agent-mesh error: kind, message, whether a retry may help, and structured context
-/// (`operation`, `key`, `resource`, ...).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind}: {message}")]
+/// (`operation`, `key`, `resource`, ...). [`std::error::Error::source`] gives the underlying
+/// error (an AWS SDK, SQLite or I/O error) when there is one. Two errors are equal when kind,
+/// message, retryable and context are; the source is not compared.
+#[derive(Debug, Clone)]
 pub struct Error {
     /// The category of the failure.
     pub kind: ErrorKind,
@@ -90,7 +92,34 @@ pub struct Error {
     pub retryable: bool,
     /// Structured details, e.g. `("operation", "kv.set")`, `("key", "user:1")`.
     pub context: Vec<(String, String)>,
+    /// The error this one was made from, if any.
+    source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
 }
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl PartialEq for Error {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+            && self.message == other.message
+            && self.retryable == other.retryable
+            && self.context == other.context
+    }
+}
+
+impl Eq for Error {}
 
 /// `Result` with agent-mesh's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -105,7 +134,15 @@ impl Error {
             message: crate::redact::redact_urls(&message.into()),
             retryable: kind.default_retryable(),
             context: Vec::new(),
+            source: None,
         }
+    }
+
+    /// Records the underlying error `source` (builder style); [`std::error::Error::source`]
+    /// returns it. Its text is not added to the message.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
     }
 
     /// Adds a context entry (builder style).
@@ -171,4 +208,66 @@ pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a panic".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The position of `kind` in [`ErrorKind::ALL`]. The match is exhaustive, so a new kind does
+    /// not compile until it is given a position here, and the test below then fails until
+    /// `ALL` (which the Python and Node bindings build their lists from) holds it too.
+    fn position(kind: ErrorKind) -> usize {
+        match kind {
+            ErrorKind::NotFound => 0,
+            ErrorKind::Conflict => 1,
+            ErrorKind::InvalidInput => 2,
+            ErrorKind::TooLarge => 3,
+            ErrorKind::PermissionDenied => 4,
+            ErrorKind::Throttled => 5,
+            ErrorKind::Unavailable => 6,
+            ErrorKind::Unsupported => 7,
+            ErrorKind::Config => 8,
+            ErrorKind::Internal => 9,
+        }
+    }
+
+    #[test]
+    fn all_holds_every_kind_once_with_its_name() {
+        for (i, kind) in ErrorKind::ALL.iter().enumerate() {
+            assert_eq!(position(*kind), i, "{kind:?}");
+            assert_eq!(kind.to_string(), kind.name());
+            assert_eq!(format!("{kind:?}"), kind.name());
+        }
+    }
+
+    #[test]
+    fn source_is_the_underlying_error_and_is_not_compared() {
+        let io = std::io::Error::other("disk on fire");
+        let e = Error::new(ErrorKind::Internal, "boom").with_source(io);
+        let source = std::error::Error::source(&e).expect("a source");
+        assert_eq!(source.to_string(), "disk on fire");
+        assert_eq!(e, Error::new(ErrorKind::Internal, "boom"));
+        assert!(std::error::Error::source(&Error::new(ErrorKind::Internal, "x")).is_none());
+        assert_eq!(e.to_string(), "Internal: boom");
+    }
+
+    #[test]
+    fn sqlite_and_io_errors_keep_their_source() {
+        let e = crate::sqlite::sql_error("kv.get", "k", rusqlite::Error::QueryReturnedNoRows);
+        let source = std::error::Error::source(&e).expect("the SQLite error");
+        assert!(
+            source.downcast_ref::<rusqlite::Error>().is_some(),
+            "{source:?}"
+        );
+        let path = std::path::Path::new("/nowhere");
+        let io = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let e = crate::fsutil::io_error("artifacts.get", "k", path, io);
+        assert_eq!(e.kind, ErrorKind::NotFound);
+        let source = std::error::Error::source(&e).expect("the I/O error");
+        assert!(
+            source.downcast_ref::<std::io::Error>().is_some(),
+            "{source:?}"
+        );
+    }
 }

@@ -128,4 +128,5 @@ pub(crate) fn io_error(operation: &str, key: &str, path: &Path, e: io::Error) ->
         format!("{}: {e}; {fix}", path.display()),
     )
     .with_context("path", path.display().to_string())
+    .with_source(e)
 }

@@ -15,11 +15,14 @@
 //! ```
 
 pub mod artifacts;
+#[doc(hidden)]
 pub mod asl;
 #[cfg(feature = "aws")]
 mod aws;
+#[doc(hidden)]
 pub mod backend;
 #[cfg(feature = "cli")]
+#[doc(hidden)]
 pub mod cli;
 mod client;
 mod clock;
@@ -34,12 +37,15 @@ mod local;
 pub mod mcp;
 mod memory;
 mod page;
+#[doc(hidden)]
 pub mod pattern;
+#[doc(hidden)]
 pub mod redact;
 mod sqlite;
 pub mod timeline;
 pub mod tools;
 mod types;
+#[doc(hidden)]
 pub mod validate;
 pub mod workflows;
 
@@ -57,6 +63,26 @@ pub use workflows::{
     ActivityTask, Execution, ExecutionRef, ExecutionStatus, HistoryEvent, ListExecutionsOptions,
     StartOptions, StateMachineInfo, TaskError, TaskHandler, TaskRequest, Worker, Workflows,
 };
+
+/// The documented limits every backend enforces (see docs/limits.md): JSON nesting depth and
+/// node count, the KV item size and its per-item overhead, the event pattern size.
+pub mod limits {
+    pub use crate::pattern::MAX_PATTERN_CHARS;
+    pub use crate::validate::{
+        KV_ITEM_OVERHEAD, MAX_KV_ITEM_BYTES, MAX_VALUE_DEPTH, MAX_VALUE_NODES,
+    };
+}
+
+/// Engine internals shared with the bindings, the tests and the benchmarks: the ASL engine,
+/// the backend traits, the pattern matcher, validation and redaction helpers, and the CLI's
+/// entry point. **Not part of the API**: anything here may change in any release, and the
+/// documentation leaves it out.
+#[doc(hidden)]
+pub mod unstable {
+    #[cfg(feature = "cli")]
+    pub use crate::cli;
+    pub use crate::{asl, backend, pattern, redact, validate};
+}
 
 /// The README and docs/ code blocks, run as doctests (see the module).
 #[cfg(doctest)]

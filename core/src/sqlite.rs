@@ -433,7 +433,8 @@ pub(crate) fn sql_error(operation: &str, key: &str, e: rusqlite::Error) -> Error
             "this is a bug in agent-mesh; please report it",
         ),
     };
-    Error::keyed(kind, operation, key, format!("{e}; {fix}"))
+    let message = format!("{e}; {fix}");
+    Error::keyed(kind, operation, key, message).with_source(e)
 }
 
 /// Decodes a stored JSON column, mapping corruption to an `Internal` error.

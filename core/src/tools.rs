@@ -261,6 +261,22 @@ impl MeshClient {
     /// Runs the `mesh_*` tool `tool` with checked arguments.
     async fn run_tool(&self, tool: &str, a: &Args<'_>) -> Result<Value> {
         match tool {
+            "mesh_kv_get" | "mesh_kv_set" | "mesh_kv_delete" | "mesh_kv_list" => {
+                self.run_kv_tool(tool, a).await
+            }
+            "mesh_artifacts_list" | "mesh_artifacts_get" | "mesh_artifacts_put" => {
+                self.run_artifacts_tool(tool, a).await
+            }
+            "mesh_event_send" | "mesh_timeline_get" => self.run_events_tool(tool, a).await,
+            "mesh_workflow_start" | "mesh_workflow_status" => self.run_workflow_tool(tool, a).await,
+            "mesh_status" => Ok(status::status(self).await),
+            _ => Err(unknown_tool(tool)),
+        }
+    }
+
+    /// Runs one of the KV tools.
+    async fn run_kv_tool(&self, tool: &str, a: &Args<'_>) -> Result<Value> {
+        match tool {
             "mesh_kv_get" => {
                 let key = a.str("key")?;
                 Ok(match self.kv().get(key).await? {
@@ -299,6 +315,13 @@ impl MeshClient {
                     json!({"prefix": prefix, "count": items.len(), "items": items, "next_cursor": page.next_cursor}),
                 )
             }
+            _ => Err(unknown_tool(tool)),
+        }
+    }
+
+    /// Runs one of the artifact tools.
+    async fn run_artifacts_tool(&self, tool: &str, a: &Args<'_>) -> Result<Value> {
+        match tool {
             "mesh_artifacts_list" => {
                 let prefix = a.opt_str("prefix")?.unwrap_or("");
                 let options = ListOptions {
@@ -362,6 +385,13 @@ impl MeshClient {
                 out["success"] = json!(true);
                 Ok(out)
             }
+            _ => Err(unknown_tool(tool)),
+        }
+    }
+
+    /// Runs one of the event and timeline tools.
+    async fn run_events_tool(&self, tool: &str, a: &Args<'_>) -> Result<Value> {
+        match tool {
             "mesh_event_send" => {
                 let detail_type = a.str("detail_type")?;
                 let source = a.opt_str("source")?.unwrap_or(DEFAULT_EVENT_SOURCE);
@@ -404,6 +434,13 @@ impl MeshClient {
                     "next_cursor": page.next_cursor,
                 }))
             }
+            _ => Err(unknown_tool(tool)),
+        }
+    }
+
+    /// Runs one of the workflow tools.
+    async fn run_workflow_tool(&self, tool: &str, a: &Args<'_>) -> Result<Value> {
+        match tool {
             "mesh_workflow_start" => {
                 let machine = a.str("name")?;
                 let input = a.map.get("input").cloned().unwrap_or_else(|| json!({}));
@@ -434,8 +471,27 @@ impl MeshClient {
                     "stop_date": execution.stop_date.map(time),
                 }))
             }
-            "mesh_status" => Ok(status::status(self).await),
             _ => Err(unknown_tool(tool)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every name of [`TOOLS`] reaches a branch of the dispatch (a missing one would answer
+    /// "no such tool"), and the dispatch answers nothing else: its fallback is that error.
+    #[tokio::test]
+    async fn every_listed_tool_is_dispatched() {
+        let mesh = MeshClient::connect("memory://").await.unwrap();
+        for tool in TOOLS {
+            let outcome = mesh.call(tool, json!({})).await;
+            if let Err(e) = &outcome {
+                assert!(!e.message.contains("no such tool"), "{tool}: {e}");
+            }
+        }
+        let e = mesh.call("mesh_kv_nope", json!({})).await.unwrap_err();
+        assert!(e.message.contains("no such tool"), "{e}");
     }
 }

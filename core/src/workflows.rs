@@ -35,7 +35,7 @@ impl fmt::Debug for Workflows {
     }
 }
 
-pub use crate::asl::validate_definition;
+use crate::asl::validate_definition;
 
 fn check_name(operation: &str, what: &str, name: &str) -> Result<()> {
     let ok = !name.is_empty()

@@ -258,7 +258,7 @@ async fn an_input_at_the_depth_limit_is_readable_through_describe_and_history() 
         };
         let wf = mesh.workflows();
         let mut deepest = json!(1);
-        for _ in 0..agent_mesh::validate::MAX_VALUE_DEPTH {
+        for _ in 0..agent_mesh::unstable::validate::MAX_VALUE_DEPTH {
             deepest = Value::Object(serde_json::Map::from_iter([("a".to_owned(), deepest)]));
         }
         wf.create(

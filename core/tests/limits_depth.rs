@@ -2,11 +2,11 @@
 //! instead of overflowing the stack: each case runs on a thread with a 256 KiB stack, where a
 //! missing bound shows up as a crash of the test process.
 
-use agent_mesh::asl::choice::ChoiceRule;
-use agent_mesh::asl::intrinsics::Intrinsic;
-use agent_mesh::asl::jsonata;
-use agent_mesh::asl::path::Path;
-use agent_mesh::asl::{Scope, StateMachine};
+use agent_mesh::unstable::asl::choice::ChoiceRule;
+use agent_mesh::unstable::asl::intrinsics::Intrinsic;
+use agent_mesh::unstable::asl::jsonata;
+use agent_mesh::unstable::asl::path::Path;
+use agent_mesh::unstable::asl::{Scope, StateMachine};
 use agent_mesh::{ErrorKind, EventPattern, PatternSet, test_event_pattern};
 use serde_json::{Map, Value, json};
 
@@ -132,7 +132,7 @@ fn deep_events_are_refused_or_not_looked_into() {
     });
 }
 
-fn select(path: &str, input: &Value) -> Result<Value, agent_mesh::asl::Failure> {
+fn select(path: &str, input: &Value) -> Result<Value, agent_mesh::unstable::asl::Failure> {
     let (context, vars) = (json!({}), Map::new());
     let scope = Scope {
         input,
@@ -140,7 +140,7 @@ fn select(path: &str, input: &Value) -> Result<Value, agent_mesh::asl::Failure> 
         vars: &vars,
     };
     Path::parse(path)
-        .map_err(agent_mesh::asl::Failure::runtime)?
+        .map_err(agent_mesh::unstable::asl::Failure::runtime)?
         .select(&scope)
 }
 

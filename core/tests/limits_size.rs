@@ -4,10 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use agent_mesh::asl::intrinsics::Intrinsic;
-use agent_mesh::asl::path::Path;
-use agent_mesh::asl::{Failure, Scope, jsonata};
-use agent_mesh::pattern::MAX_PATTERN_CHARS;
+use agent_mesh::unstable::asl::intrinsics::Intrinsic;
+use agent_mesh::unstable::asl::path::Path;
+use agent_mesh::unstable::asl::{Failure, Scope, jsonata};
+use agent_mesh::unstable::pattern::MAX_PATTERN_CHARS;
 use agent_mesh::{ErrorKind, EventPattern, PatternSet};
 use serde_json::{Map, Value, json};
 

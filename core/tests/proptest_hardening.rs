@@ -4,10 +4,10 @@
 //! agent-mesh --test proptest_hardening` runs longer. Failures found are kept as plain tests
 //! at the end of this file.
 
-use agent_mesh::asl::intrinsics::Intrinsic;
-use agent_mesh::asl::path::Path;
-use agent_mesh::asl::{Scope, StateMachine};
-use agent_mesh::validate::{MAX_KEY_BYTES, check_artifact_key, check_key};
+use agent_mesh::unstable::asl::intrinsics::Intrinsic;
+use agent_mesh::unstable::asl::path::Path;
+use agent_mesh::unstable::asl::{Scope, StateMachine};
+use agent_mesh::unstable::validate::{MAX_KEY_BYTES, check_artifact_key, check_key};
 use agent_mesh::{EventPattern, test_event_pattern};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};

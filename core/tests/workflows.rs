@@ -449,7 +449,8 @@ async fn handlers_heartbeat_with_send_task_heartbeat() {
     // The token is named by its fingerprint, never in full (tokens are credentials).
     let cause = done.cause.as_deref().unwrap_or_default();
     assert!(
-        cause.contains(&agent_mesh::redact::token_label("bogus")) && !cause.contains("bogus"),
+        cause.contains(&agent_mesh::unstable::redact::token_label("bogus"))
+            && !cause.contains("bogus"),
         "{done:?}"
     );
     // Once its handler has ended, a token takes no more heartbeats.

@@ -6,13 +6,16 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from typing_extensions import TypeAlias
 
-__all__ = ['MeshClient', 'Kv', 'Artifacts', 'KvItem', 'ArtifactMeta', 'Artifact', 'Page', 'Events', 'Subscription', 'ReceivedEvent', 'SendResult', 'Timeline', 'TimelineEntry', 'Workflows', 'ExecutionRef', 'Worker', 'StateMachineInfo', 'Execution', 'HistoryEvent', 'test_event_pattern', 'cli_main', 'MeshError', 'NotFound', 'Conflict', 'InvalidInput', 'TooLarge', 'PermissionDenied', 'Throttled', 'Unavailable', 'Unsupported', 'Config', 'Internal']
+__all__ = ['MeshClient', 'Kv', 'Artifacts', 'KvItem', 'ArtifactMeta', 'Artifact', 'Page', 'Events', 'Subscription', 'ReceivedEvent', 'SendResult', 'Timeline', 'TimelineEntry', 'Workflows', 'ExecutionRef', 'Worker', 'StateMachineInfo', 'Execution', 'HistoryEvent', 'test_event_pattern', 'cli_main', 'MeshError', 'NotFound', 'Conflict', 'InvalidInput', 'TooLarge', 'PermissionDenied', 'Throttled', 'Unavailable', 'Unsupported', 'Config', 'Internal', '_ERROR_KINDS']
 
 _JsonValue: TypeAlias = Any
 _StrPath: TypeAlias = Union[str, PathLike[str]]
 #: A workflow Task handler: ``handler(input, context)``, a function or an ``async def``.
 _TaskHandler: TypeAlias = Callable[[Any, Dict[str, Any]], Any]
 _H = TypeVar("_H", bound=Callable[..., Any])
+
+#: The core's error kinds, in order: each is a ``MeshError`` subclass of the same name.
+_ERROR_KINDS: List[str]
 
 class MeshError(Exception):
     kind: str

@@ -128,7 +128,8 @@ impl SetOptions {
     }
 }
 
-/// When a KV write may happen.
+/// When a KV write may happen (what the backends receive; callers use [`SetOptions`]).
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteCondition {
     /// Always write.

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 /// The status of an execution, as Step Functions names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ExecutionStatus {
     /// Still running.
     Running,

@@ -460,7 +460,8 @@ pub async fn bad_keys_are_invalid_input(mesh: &crate::TestMesh) {
 
 pub async fn values_over_400kb_are_too_large(mesh: &crate::TestMesh) {
     let kv = mesh.kv();
-    let limit = agent_mesh::validate::MAX_KV_ITEM_BYTES - agent_mesh::validate::KV_ITEM_OVERHEAD;
+    let limit = agent_mesh::unstable::validate::MAX_KV_ITEM_BYTES
+        - agent_mesh::unstable::validate::KV_ITEM_OVERHEAD;
     let key = "large";
     // JSON string: the value's text plus two quotes.
     let fits = json!("x".repeat(limit - key.len() - 2));

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use agent_mesh::validate::MAX_VALUE_DEPTH;
+use agent_mesh::unstable::validate::MAX_VALUE_DEPTH;
 use agent_mesh::{ErrorKind, Event, ListOptions, MeshConfig, SetOptions, TimelineQuery};
 use serde_json::{Value, json};
 

@@ -105,6 +105,7 @@ pub fn history_differences(
         ExecutionStatus::TimedOut => "ExecutionTimedOut",
         ExecutionStatus::Aborted => "ExecutionAborted",
         ExecutionStatus::Running => "(running)",
+        other => panic!("an execution status this corpus does not know: {other}"),
     };
     let mut ordered = history;
     while let Some((last, rest)) = ordered.split_last()
