@@ -17,7 +17,7 @@ function assertSameArtifact(a, b) {
 
 const content = (seed, n) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff))
 
-behaviour('put/get/head roundtrip', async (mesh) => {
+behaviour('put_get_head_roundtrip', 'put/get/head roundtrip', async (mesh) => {
   const data = content(1, 10000)
   const meta = await mesh.artifacts.put('conversations/2024/resume.pdf', data, {
     contentType: 'application/pdf',
@@ -37,7 +37,7 @@ behaviour('put/get/head roundtrip', async (mesh) => {
   assert.equal((await mesh.artifacts.get('empty')).data.length, 0)
 })
 
-behaviour('replace changes etag and content', async (mesh) => {
+behaviour('replace_changes_etag_and_content', 'replace changes etag and content', async (mesh) => {
   const first = await mesh.artifacts.put('doc', content(1, 100), { contentType: 'text/plain' })
   const second = await mesh.artifacts.put('doc', content(2, 50))
   assert.notEqual(first.etag, second.etag)
@@ -47,7 +47,7 @@ behaviour('replace changes etag and content', async (mesh) => {
   assert.equal(got.meta.etag, second.etag)
 })
 
-behaviour('putFile and getToFile stream files', async (mesh) => {
+behaviour('put_file_and_get_to_file_stream', 'putFile and getToFile stream files', async (mesh) => {
   const dir = tempDir()
   const source = path.join(dir, 'source.bin')
   const data = crypto.randomBytes(5 * 1024 * 1024 + 3)
@@ -66,7 +66,7 @@ behaviour('putFile and getToFile stream files', async (mesh) => {
   assert.equal((await rejection(mesh.artifacts.putFile('x', dir))).code, 'InvalidInput')
 })
 
-behaviour('missing artifacts', async (mesh) => {
+behaviour('missing_artifacts', 'missing artifacts', async (mesh) => {
   assert.equal(await mesh.artifacts.get('nope'), null)
   assert.equal(await mesh.artifacts.head('nope'), null)
   const dir = tempDir()
@@ -76,7 +76,7 @@ behaviour('missing artifacts', async (mesh) => {
   assert.equal(fs.existsSync(path.join(dir, 'f')), false)
 })
 
-behaviour('list pages are complete and disjoint', async (mesh) => {
+behaviour('list_pages_are_complete_and_disjoint', 'list pages are complete and disjoint', async (mesh) => {
   const expected = Array.from({ length: 120 }, (_, i) => `reports/${String(i).padStart(3, '0')}.txt`)
   for (const [i, key] of expected.entries()) await mesh.artifacts.put(key, Buffer.from(`report ${i}`))
   await mesh.artifacts.put('reportsX', Buffer.from('x'))
@@ -95,7 +95,7 @@ behaviour('list pages are complete and disjoint', async (mesh) => {
   }
 })
 
-behaviour('delete removes', async (mesh) => {
+behaviour('delete_removes', 'delete removes', async (mesh) => {
   await mesh.artifacts.put('gone', Buffer.from('bye'))
   assert.equal(await mesh.artifacts.delete('gone'), true)
   assert.equal(await mesh.artifacts.delete('gone'), false)
@@ -103,7 +103,7 @@ behaviour('delete removes', async (mesh) => {
   assert.deepEqual((await mesh.artifacts.list('gone')).items, [])
 })
 
-behaviour('keys cannot escape the store', async (mesh) => {
+behaviour('keys_cannot_escape_the_store', 'keys cannot escape the store', async (mesh) => {
   const outside = tempDir()
   for (const key of ['../escaped', 'a/../../escaped', path.join(outside, 'escaped'), './x', 'a//b', 'a\\..\\b', '', 'x\0y']) {
     const e = await rejection(mesh.artifacts.put(key, Buffer.from('no')))
@@ -116,14 +116,14 @@ behaviour('keys cannot escape the store', async (mesh) => {
   assert.deepEqual(fs.readdirSync(outside), [])
 })
 
-behaviour('metadata is validated', async (mesh) => {
+behaviour('metadata_is_validated', 'metadata is validated', async (mesh) => {
   assert.equal((await rejection(mesh.artifacts.put('m', Buffer.from('x'), { metadata: { note: 'n'.repeat(2100) } }))).code, 'TooLarge')
   assert.equal((await rejection(mesh.artifacts.put('m', Buffer.from('x'), { metadata: { 'bad name': 'v' } }))).code, 'InvalidInput')
   assert.equal((await rejection(mesh.artifacts.put('m', Buffer.from('x'), { metadata: { ok: 'line\nbreak' } }))).code, 'InvalidInput')
   assert.equal(await mesh.artifacts.head('m'), null)
 })
 
-behaviour('readers never see a mix during replacement', async (mesh) => {
+behaviour('readers_never_see_a_mix_during_replacement', 'readers never see a mix during replacement', async (mesh) => {
   const a = content(1, 64 * 1024)
   const b = content(2, 96 * 1024)
   await mesh.artifacts.put('swap', a, { contentType: 'a' })

@@ -70,7 +70,7 @@ test('pattern table: every invalid pattern throws InvalidInput saying what is wr
   assert.deepEqual(failed, [])
 })
 
-behaviour('a subscription receives exactly the matching events', async (mesh) => {
+behaviour('subscription_receives_exactly_matching_events', 'a subscription receives exactly the matching events', async (mesh) => {
   const pattern = {
     source: ['orders'],
     'detail-type': ['OrderCreated'],
@@ -92,7 +92,7 @@ behaviour('a subscription receives exactly the matching events', async (mesh) =>
   await sub.close()
 })
 
-behaviour('sendBatch reports each entry and delivers all', async (mesh) => {
+behaviour('send_batch_reports_each_entry_and_delivers_all', 'sendBatch reports each entry and delivers all', async (mesh) => {
   const sub = await mesh.events.subscribe({ 'detail-type': ['Batch'] })
   const results = await mesh.events.sendBatch(Array.from({ length: 25 }, (_, i) => ({ detailType: 'Batch', detail: { i }, source: 'batcher' })))
   assert.equal(results.length, 25)
@@ -105,7 +105,7 @@ behaviour('sendBatch reports each entry and delivers all', async (mesh) => {
   await sub.close()
 })
 
-behaviour('invalid events reject before anything is sent', async (mesh) => {
+behaviour('invalid_events_are_rejected_before_sending', 'invalid events reject before anything is sent', async (mesh) => {
   let e = await rejection(mesh.events.send({ detailType: 'X', detail: [1] }))
   assert.equal(e.code, 'InvalidInput')
   assert.match(e.message, /JSON object/)
@@ -122,7 +122,7 @@ behaviour('invalid events reject before anything is sent', async (mesh) => {
   assert.equal(e.code, 'InvalidInput')
 })
 
-behaviour('a named subscription resumes after close', async (mesh) => {
+behaviour('named_subscription_resumes_after_close', 'a named subscription resumes after close', async (mesh) => {
   const name = `resume-${Math.random().toString(16).slice(2, 10)}`
   let sub = await mesh.events.subscribe({ 'detail-type': ['Step'] }, { name })
   await mesh.events.send({ detailType: 'Step', detail: { n: 1 } })
@@ -138,7 +138,7 @@ behaviour('a named subscription resumes after close', async (mesh) => {
   await sub.close()
 })
 
-behaviour('for await over a subscription; leaving the loop closes it', async (mesh) => {
+behaviour('subscription_as_a_stream_yields_events_in_order', 'for await over a subscription; leaving the loop closes it', async (mesh) => {
   const sub = await mesh.events.subscribe({ source: [{ prefix: 'iter' }] })
   for (let i = 0; i < 3; i++) await mesh.events.send({ detailType: 'Tick', detail: { i }, source: 'iterator' })
   const seen = []
@@ -150,7 +150,7 @@ behaviour('for await over a subscription; leaving the loop closes it', async (me
   assert.equal((await rejection(sub.next(0))).code, 'InvalidInput', 'closed by the loop')
 })
 
-behaviour('sent events are on the timeline', async (mesh) => {
+behaviour('sent_events_are_appended_to_the_timeline', 'sent events are on the timeline', async (mesh) => {
   const id = await mesh.events.send({ detailType: 'Uploaded', detail: { doc: 'd-1' }, source: 'docs', stream: 'docs/d-1' })
   const [entry] = (await mesh.timeline.get('docs/d-1')).items
   assert.equal(entry.stream, 'docs/d-1')
@@ -160,32 +160,7 @@ behaviour('sent events are on the timeline', async (mesh) => {
   assert.deepEqual(other.data.detail, { doc: 'd-2' })
 })
 
-behaviour('call keeps the upstream MCP tools', async (mesh) => {
-  assert.equal((await mesh.call('mesh_kv_set', { key: 'user:1', value: 'v', ttl_hours: 1 })).success, true)
-  assert.equal((await mesh.call('mesh_kv_get', { key: 'user:1' })).value, 'v')
-  assert.deepEqual(await mesh.call('mesh_kv_get', { key: 'nope' }), { key: 'nope', value: null, found: false })
-  const sent = await mesh.call('mesh_event_send', { detail_type: 'OrderCreated', detail: { order_id: 'ord-123' }, source: 'shop' })
-  const timeline = await mesh.call('mesh_timeline_get', { prefix: 'events/shop/', max_keys: 10 })
-  assert.equal(timeline.count, 1)
-  assert.equal(timeline.timeline_events[0].data.id, sent.event_id)
-  assert.equal((await mesh.call('mesh_status')).status, 'ok')
-  await mesh.workflows.create('tool-echo', { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } })
-  const started = await mesh.call('mesh_workflow_start', { name: 'tool-echo', input: { x: 1 } })
-  assert.equal(started.status, 'RUNNING')
-  let status
-  for (let i = 0; i < 1000; i++) {
-    status = await mesh.call('mesh_workflow_status', { execution_arn: started.execution_arn })
-    if (status.status !== 'RUNNING') break
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-  assert.equal(status.status, 'SUCCEEDED')
-  assert.deepEqual(status.output, { x: 1 })
-  const e = await rejection(mesh.call('mesh_nope', {}))
-  assert.equal(e.code, 'InvalidInput')
-  assert.match(e.message, /mesh_kv_get/)
-})
-
-behaviour('close() while next() waits ends the wait', async (mesh) => {
+behaviour('close_while_next_waits_ends_the_wait', 'close() while next() waits ends the wait', async (mesh) => {
   const sub = await mesh.events.subscribe({ source: ['never-sent'] })
   const pending = rejection(sub.next())
   await new Promise((resolve) => setTimeout(resolve, 50))

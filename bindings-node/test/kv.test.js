@@ -6,7 +6,7 @@ const { MeshError } = require('..')
 
 const ITEM_LIMIT = 400000 - 200
 
-behaviour('set/get roundtrip of every JSON type', async (mesh) => {
+behaviour('set_get_roundtrip_all_json_types', 'set/get roundtrip of every JSON type', async (mesh) => {
   const values = [null, true, 42, -1.5, 'text with "quotes" and ünïcode', [1, 'two', { three: 3 }],
     { timezone: 'PST', nested: { list: [1, 2], empty: {} } }]
   for (const [i, value] of values.entries()) {
@@ -25,7 +25,7 @@ behaviour('set/get roundtrip of every JSON type', async (mesh) => {
   assert.deepEqual(Object.keys((await mesh.kv.get('roundtrip:6')).value), ['timezone', 'nested'])
 })
 
-behaviour('overwrite bumps the version and keeps createdAt', async (mesh) => {
+behaviour('overwrite_bumps_version_and_keeps_created_at', 'overwrite bumps the version and keeps createdAt', async (mesh) => {
   const first = await mesh.kv.set('counter', 1)
   await sleep(5)
   const second = await mesh.kv.set('counter', 2)
@@ -36,7 +36,7 @@ behaviour('overwrite bumps the version and keeps createdAt', async (mesh) => {
   assert.deepEqual([item.value, item.version], [2, 2])
 })
 
-behaviour('TTL expiry hides items everywhere', async (mesh) => {
+behaviour('ttl_expiry_hides_items_everywhere', 'TTL expiry hides items everywhere', async (mesh) => {
   await mesh.kv.set('ttl:a', 'a', { ttlSeconds: 0.4 })
   await mesh.kv.set('ttl:b', 'b', { ttlSeconds: 0.4 })
   await mesh.kv.set('ttl:keep', 'keep', { ttlHours: 1 })
@@ -53,7 +53,7 @@ behaviour('TTL expiry hides items everywhere', async (mesh) => {
   assert.equal((await mesh.kv.get('ttl:a')).value, 'again')
 })
 
-behaviour('TTL options set expiresAt', async (mesh) => {
+behaviour('ttl_constructors_set_expires_at', 'TTL options set expiresAt', async (mesh) => {
   const now = Date.now()
   const hours = await mesh.kv.set('ttl:h', 1, { ttlHours: 720 })
   const secs = await mesh.kv.set('ttl:s', 1, { ttlSeconds: 90 })
@@ -67,7 +67,7 @@ behaviour('TTL options set expiresAt', async (mesh) => {
   }
 })
 
-behaviour('ifVersion conflicts change nothing', async (mesh) => {
+behaviour('if_version_conflicts_change_nothing', 'ifVersion conflicts change nothing', async (mesh) => {
   await mesh.kv.set('cas', 'v1')
   assert.equal((await mesh.kv.set('cas', 'v2', { ifVersion: 1 })).version, 2)
   const e = await rejection(mesh.kv.set('cas', 'stale', { ifVersion: 1 }))
@@ -82,7 +82,7 @@ behaviour('ifVersion conflicts change nothing', async (mesh) => {
   assert.equal(await mesh.kv.get('cas:none'), null)
 })
 
-behaviour('ifAbsent creates once', async (mesh) => {
+behaviour('if_absent_creates_once', 'ifAbsent creates once', async (mesh) => {
   await mesh.kv.set('once', 'first', { ifAbsent: true })
   assert.equal((await rejection(mesh.kv.set('once', 'second', { ifAbsent: true }))).code, 'Conflict')
   assert.equal((await mesh.kv.get('once')).value, 'first')
@@ -91,7 +91,7 @@ behaviour('ifAbsent creates once', async (mesh) => {
   assert.equal((await mesh.kv.set('once', 'third', { ifAbsent: true })).version, 1)
 })
 
-behaviour('delete reports whether the item was live', async (mesh) => {
+behaviour('delete_reports_whether_live', 'delete reports whether the item was live', async (mesh) => {
   await mesh.kv.set('del', 1)
   assert.equal(await mesh.kv.delete('del'), true)
   assert.equal(await mesh.kv.delete('del'), false)
@@ -112,7 +112,7 @@ async function listAll(mesh, prefix, limit) {
   }
 }
 
-behaviour('list pages are complete and disjoint', async (mesh) => {
+behaviour('list_pages_are_complete_and_disjoint', 'list pages are complete and disjoint', async (mesh) => {
   const expected = Array.from({ length: 250 }, (_, i) => `page:${String(i).padStart(4, '0')}`)
   for (let start = 0; start < 250; start += 100) {
     await mesh.kv.batchSet(Object.fromEntries(expected.slice(start, start + 100).map((k, i) => [k, start + i])))
@@ -131,7 +131,7 @@ behaviour('list pages are complete and disjoint', async (mesh) => {
   assert.equal(rest.items.length, 241)
 })
 
-behaviour('list respects prefix bounds', async (mesh) => {
+behaviour('list_respects_prefix_bounds', 'list respects prefix bounds', async (mesh) => {
   for (const key of ['use', 'user', 'user:', 'user:1', 'user:1:a', 'user;', 'user\u{10FFFF}', 'usera', 'ü:1', 'ü;']) {
     await mesh.kv.set(key, key)
   }
@@ -143,7 +143,7 @@ behaviour('list respects prefix bounds', async (mesh) => {
   assert.equal((await mesh.kv.list()).items.length, 10)
 })
 
-behaviour('list options are validated', async (mesh) => {
+behaviour('list_options_are_validated', 'list options are validated', async (mesh) => {
   const zero = await rejection(mesh.kv.list('p', { limit: 0 }))
   assert.equal(zero.code, 'InvalidInput')
   assert.match(zero.message, /kv\.list/)
@@ -158,7 +158,7 @@ behaviour('list options are validated', async (mesh) => {
   assert.ok(page.nextCursor)
 })
 
-behaviour('batchGet and batchSet', async (mesh) => {
+behaviour('batch_get_and_set', 'batchGet and batchSet', async (mesh) => {
   await mesh.kv.batchSet(Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`batch:${i}`, { n: i }])), { ttlHours: 1 })
   const got = await mesh.kv.batchGet(['batch:7', 'batch:missing', 'batch:0', 'batch:7'])
   assert.equal(got.length, 4)
@@ -173,7 +173,7 @@ behaviour('batchGet and batchSet', async (mesh) => {
   await mesh.kv.batchSet({})
 })
 
-behaviour('batchSet rejects bad batches whole', async (mesh) => {
+behaviour('batch_set_rejects_bad_batches_whole', 'batchSet rejects bad batches whole', async (mesh) => {
   const tooMany = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`big:${i}`, i]))
   const e = await rejection(mesh.kv.batchSet(tooMany))
   assert.equal(e.code, 'InvalidInput')
@@ -185,7 +185,7 @@ behaviour('batchSet rejects bad batches whole', async (mesh) => {
   for (const key of ['mixed:ok', 'big:0', 'd', 'c']) assert.equal(await mesh.kv.get(key), null, key)
 })
 
-behaviour('bad keys are InvalidInput', async (mesh) => {
+behaviour('bad_keys_are_invalid_input', 'bad keys are InvalidInput', async (mesh) => {
   const long = 'k'.repeat(1025)
   for (const key of ['', long, 'nul\0key']) {
     const e = await rejection(mesh.kv.set(key, 1))
@@ -206,7 +206,7 @@ behaviour('bad keys are InvalidInput', async (mesh) => {
   }
 })
 
-behaviour('values over 400 KB are TooLarge', async (mesh) => {
+behaviour('values_over_400kb_are_too_large', 'values over 400 KB are TooLarge', async (mesh) => {
   const key = 'large'
   const fits = 'x'.repeat(ITEM_LIMIT - key.length - 2)
   await mesh.kv.set(key, fits)
@@ -217,7 +217,7 @@ behaviour('values over 400 KB are TooLarge', async (mesh) => {
   assert.equal((await mesh.kv.get(key)).value, fits)
 })
 
-behaviour('concurrent conditional increments are exact', async (mesh) => {
+behaviour('concurrent_conditional_increments_are_exact', 'concurrent conditional increments are exact', async (mesh) => {
   await mesh.kv.set('count', 0)
   const worker = async () => {
     let done = 0

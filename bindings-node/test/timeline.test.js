@@ -15,7 +15,7 @@ async function allPages(mesh, prefix, query) {
   }
 }
 
-behaviour('append and get, newest first', async (mesh) => {
+behaviour('append_and_get_newest_first', 'append and get, newest first', async (mesh) => {
   const appended = []
   for (let i = 0; i < 5; i++) appended.push(await mesh.timeline.append('user/u1/profile', { i }))
   assert.equal(appended[0].stream, 'user/u1/profile')
@@ -27,7 +27,7 @@ behaviour('append and get, newest first', async (mesh) => {
   assert.equal(page.nextCursor ?? null, null)
 })
 
-behaviour('prefix pages are complete and disjoint', async (mesh) => {
+behaviour('prefix_pages_are_complete_and_disjoint', 'prefix pages are complete and disjoint', async (mesh) => {
   const entries = []
   for (let i = 0; i < 120; i++) entries.push(await mesh.timeline.append(`team/t${i % 3}/agent${i % 4}`, { i }))
   await mesh.timeline.append('teams-other/x', {})
@@ -39,7 +39,7 @@ behaviour('prefix pages are complete and disjoint', async (mesh) => {
   }
 })
 
-behaviour('since, until and order', async (mesh) => {
+behaviour('since_until_and_order', 'since, until and order', async (mesh) => {
   const early = await mesh.timeline.append('clock/s', { n: 0 })
   await sleep(20)
   const middle = await mesh.timeline.append('clock/s', { n: 1 })
@@ -52,7 +52,7 @@ behaviour('since, until and order', async (mesh) => {
   assert.deepEqual((await allPages(mesh, 'clock/', { limit: 1, order: 'oldest' })).map((e) => e.id), [early.id, middle.id, late.id])
 })
 
-behaviour('bad timeline input is rejected', async (mesh) => {
+behaviour('bad_timeline_input_is_rejected', 'bad timeline input is rejected', async (mesh) => {
   for (const stream of ['', '/abs', 'a//b', 'a/', 'a/../b']) {
     const e = await rejection(mesh.timeline.append(stream, {}))
     assert.equal(e.code, 'InvalidInput', stream)

@@ -49,7 +49,7 @@ const PASS_CHOICE = {
   },
 }
 
-behaviour('a Pass/Choice workflow takes both branches', async (mesh) => {
+behaviour('pass_and_choice_output', 'a Pass/Choice workflow takes both branches', async (mesh) => {
   assert.ok(mesh.workflows instanceof Workflows)
   const machine = await mesh.workflows.create('router', PASS_CHOICE)
   assert.equal(machine.name, 'router')
@@ -254,7 +254,7 @@ workflow('a Task without a handler fails with States.TaskFailed naming the resou
   assert.match(done.cause, /register/)
 })
 
-behaviour('invalid definitions and arguments are rejected with InvalidInput', async (mesh) => {
+behaviour('invalid_definitions_raise_invalid_input', 'invalid definitions and arguments are rejected with InvalidInput', async (mesh) => {
   let e = await rejection(mesh.workflows.create('broken', {
     StartAt: 'First',
     States: { First: { Type: 'Pass', Next: 'Nowhere' } },
@@ -275,7 +275,7 @@ behaviour('invalid definitions and arguments are rejected with InvalidInput', as
   assert.throws(() => mesh.workflows.register('', () => 1), (err) => err.code === 'InvalidInput')
 })
 
-behaviour('history lists the events in order', async (mesh) => {
+behaviour('history_lists_events_in_order', 'history lists the events in order', async (mesh) => {
   await mesh.workflows.create('router', PASS_CHOICE)
   const started = await mesh.workflows.start('router', { n: 1 })
   await mesh.workflows.wait(started.arn)
@@ -298,7 +298,7 @@ behaviour('history lists the events in order', async (mesh) => {
   assert.equal(history[5].details.name, 'Small')
 })
 
-behaviour('stop aborts a running execution', async (mesh) => {
+behaviour('wait_timeout_and_stop', 'stop aborts a running execution', async (mesh) => {
   await mesh.workflows.create('slow', { StartAt: 'Nap', States: { Nap: { Type: 'Wait', Seconds: 3600, End: true } } })
   const started = await mesh.workflows.start('slow', { x: 1 })
   const running = await mesh.workflows.wait(started.arn, { timeoutMs: 50 })
@@ -317,7 +317,7 @@ behaviour('stop aborts a running execution', async (mesh) => {
   assert.equal((await mesh.workflows.stop(other.arn)).status, 'ABORTED')
 })
 
-behaviour('listExecutions pages newest first and filters by status', async (mesh) => {
+behaviour('list_executions_pages', 'listExecutions pages newest first and filters by status', async (mesh) => {
   await mesh.workflows.create('quick', { StartAt: 'A', States: { A: { Type: 'Pass', End: true } } })
   await mesh.workflows.create('slow', { StartAt: 'Nap', States: { Nap: { Type: 'Wait', Seconds: 3600, End: true } } })
   const names = []

@@ -67,7 +67,7 @@ def test_subscription_receives_exactly_matching_events(mesh: MeshClient) -> None
         assert sub.next(timeout=quiet(mesh)) is None
 
 
-def test_send_batch_reports_each_entry(mesh: MeshClient) -> None:
+def test_send_batch_reports_each_entry_and_delivers_all(mesh: MeshClient) -> None:
     with mesh.events.subscribe({"detail-type": ["Batch"]}) as sub:
         results = mesh.events.send_batch([{"detail_type": "Batch", "detail": {"i": i}, "source": "batcher"} for i in range(25)])
         assert len(results) == 25 and all(r.error is None and r.event_id for r in results)
@@ -77,7 +77,7 @@ def test_send_batch_reports_each_entry(mesh: MeshClient) -> None:
         assert {e.id for e in got} == {r.event_id for r in results}
 
 
-def test_invalid_events_raise_before_sending(mesh: MeshClient) -> None:
+def test_invalid_events_are_rejected_before_sending(mesh: MeshClient) -> None:
     with pytest.raises(InvalidInput, match="JSON object"):
         mesh.events.send("X", [1])  # type: ignore[arg-type]
     with pytest.raises(InvalidInput, match="aws."):
@@ -96,7 +96,7 @@ def test_invalid_events_raise_before_sending(mesh: MeshClient) -> None:
         mesh.events.subscribe('{"source": ')
 
 
-def test_named_subscription_resumes(mesh: MeshClient) -> None:
+def test_named_subscription_resumes_after_close(mesh: MeshClient) -> None:
     name = f"resume-{uuid.uuid4().hex[:8]}"
     sub = mesh.events.subscribe({"detail-type": ["Step"]}, name=name)
     mesh.events.send("Step", {"n": 1})
@@ -112,7 +112,7 @@ def test_named_subscription_resumes(mesh: MeshClient) -> None:
         assert got == [2, 3]
 
 
-def test_iterating_a_subscription(mesh: MeshClient) -> None:
+def test_subscription_as_a_stream_yields_events_in_order(mesh: MeshClient) -> None:
     with mesh.events.subscribe({"source": [{"prefix": "iter"}]}) as sub:
         for i in range(3):
             mesh.events.send("Tick", {"i": i}, source="iterator")
@@ -124,7 +124,7 @@ def test_iterating_a_subscription(mesh: MeshClient) -> None:
         assert sorted(seen) == [0, 1, 2]
 
 
-def test_sent_events_are_on_the_timeline(mesh: MeshClient) -> None:
+def test_sent_events_are_appended_to_the_timeline(mesh: MeshClient) -> None:
     event_id = mesh.events.send("Uploaded", {"doc": "d-1"}, source="docs", stream="docs/d-1")
     [entry] = mesh.timeline.get("docs/d-1").items
     assert entry.stream == "docs/d-1" and entry.data["id"] == event_id and entry.data["detail"] == {"doc": "d-1"}
@@ -159,32 +159,6 @@ def test_errors_are_mesh_errors() -> None:
     with pytest.raises(MeshError) as raised:
         agent_mesh.test_event_pattern({"source": "not-an-array"}, {})
     assert raised.value.kind == "InvalidInput" and "source" in raised.value.message
-
-
-def test_upstream_tools(mesh: MeshClient) -> None:
-    """`call` keeps the upstream MCP tool names and argument shapes (same case as
-    core/tests/behaviour/tools.rs)."""
-    assert mesh.call("mesh_kv_set", {"key": "user:1", "value": "v", "ttl_hours": 1})["success"] is True
-    assert mesh.call("mesh_kv_get", {"key": "user:1"})["value"] == "v"
-    assert mesh.call("mesh_kv_get", {"key": "nope"}) == {"key": "nope", "value": None, "found": False}
-    sent = mesh.call("mesh_event_send", {"detail_type": "OrderCreated", "detail": {"order_id": "ord-123"}, "source": "shop"})
-    timeline = mesh.call("mesh_timeline_get", {"prefix": "events/shop/", "max_keys": 10})
-    assert timeline["count"] == 1 and timeline["timeline_events"][0]["data"]["id"] == sent["event_id"]
-    put = mesh.call("mesh_artifacts_put", {"key": "notes/a.md", "content": "# hi", "content_type": "text/markdown"})
-    assert put["size"] == 4
-    assert mesh.call("mesh_artifacts_get", {"key": "notes/a.md"})["content"] == "# hi"
-    assert mesh.call("mesh_artifacts_list", {"prefix": "notes/", "max_keys": 10})["count"] == 1
-    assert mesh.call("mesh_status")["status"] == "ok"
-    mesh.workflows.create("tool-echo", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
-    started = mesh.call("mesh_workflow_start", {"name": "tool-echo", "input": {"x": 1}})
-    assert started["status"] == "RUNNING" and started["state_machine"] == "tool-echo"
-    deadline = time.monotonic() + 20
-    while (status := mesh.call("mesh_workflow_status", {"execution_arn": started["execution_arn"]}))["status"] == "RUNNING":
-        assert time.monotonic() < deadline, status
-        time.sleep(0.02)
-    assert (status["status"], status["output"]) == ("SUCCEEDED", {"x": 1})
-    with pytest.raises(InvalidInput, match="mesh_kv_get"):
-        mesh.call("mesh_nope", {})
 
 
 def test_close_from_another_thread_ends_iteration(mesh: MeshClient) -> None:

@@ -53,7 +53,7 @@ def test_since_until_and_order(mesh: MeshClient) -> None:
     assert [e.id for e in all_pages(mesh, "clock/", limit=1, order="oldest")] == [early.id, middle.id, late.id]
 
 
-def test_bad_timeline_input(mesh: MeshClient) -> None:
+def test_bad_timeline_input_is_rejected(mesh: MeshClient) -> None:
     for stream in ["", "/abs", "a//b", "a/", "a/../b"]:
         with pytest.raises(InvalidInput, match="timeline.append"):
             mesh.timeline.append(stream, {})

@@ -347,6 +347,28 @@ def test_history_event_types_in_order(mesh: MeshClient) -> None:
     assert json.loads(events[-1].details["output"]) == "HI"
 
 
+def test_history_lists_events_in_order(any_mesh: MeshClient, request) -> None:
+    mesh = any_mesh
+    on_moto = request.node.callspec.params["any_mesh"] == "aws"
+    mesh.workflows.create("router", {"StartAt": "Stamp", "States": {
+        "Stamp": {"Type": "Pass", "Result": {"by": "pass"}, "ResultPath": "$.stamp", "Next": "Size"},
+        "Size": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 10, "Next": "Big"}],
+                 "Default": "Small"},
+        "Big": {"Type": "Pass", "End": True},
+        "Small": {"Type": "Pass", "End": True}}})
+    run = mesh.workflows.start("router", {"n": 1})
+    assert finished(run).status == "SUCCEEDED"
+    events = run.history()
+    assert [e.type for e in events] == [
+        "ExecutionStarted", "PassStateEntered", "PassStateExited", "ChoiceStateEntered", "ChoiceStateExited",
+        "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+    assert [e.id for e in events] == list(range(1, 9))
+    if not on_moto:  # moto reports previousEventId 0 for every event
+        assert [e.previous_event_id for e in events] == list(range(0, 8))
+    assert all(a.timestamp <= b.timestamp for a, b in zip(events, events[1:]))
+    assert (events[1].details["name"], events[5].details["name"]) == ("Stamp", "Small")
+
+
 def test_wait_timeout_and_stop(any_mesh: MeshClient, request) -> None:
     mesh = any_mesh
     # moto's DescribeExecution drops StopExecution's error and cause (Step Functions records

@@ -1,5 +1,8 @@
-//! The behaviour suite: every case runs against every backend compiled in (memory and local).
-//! A case is written once in `kv.rs`, `artifacts.rs`, `events.rs` or `timeline.rs`; `suite!` generates one test per backend.
+//! The behaviour suite: every case runs against every backend compiled in (memory, local, and
+//! aws on moto with the `moto-tests` feature). A case is written once, in the module of its
+//! domain; `suite!` generates one test per backend. The Python and Node suites run the same
+//! cases: tests/behaviour/cases.json lists them, and `cases_match_the_shared_list` below (with
+//! tests/cross_language/test_behaviour_cases.py for Python and Node) fails when a list differs.
 
 mod artifacts;
 mod events;
@@ -9,6 +12,7 @@ mod limits;
 mod subscriptions;
 mod timeline;
 mod tools;
+mod workflows;
 
 use std::ops::Deref;
 
@@ -62,6 +66,9 @@ impl TestMesh {
 macro_rules! suite {
     ($backend:ident => $open:ident; $($module:ident: [$($case:ident),* $(,)?]),* $(,)?) => {
         mod $backend {
+            /// `(module, case)` of every case, as listed here.
+            #[allow(dead_code)]
+            pub const CASES: &[(&str, &str)] = &[$($((stringify!($module), stringify!($case)),)*)*];
             $(
                 mod $module {
                     $(
@@ -141,6 +148,13 @@ macro_rules! all_cases {
                 values_at_the_depth_limit_are_readable_everywhere,
                 values_past_the_depth_limit_are_refused_everywhere,
             ],
+            workflows: [
+                pass_and_choice_output,
+                invalid_definitions_raise_invalid_input,
+                history_lists_events_in_order,
+                wait_timeout_and_stop,
+                list_executions_pages,
+            ],
         );
     };
 }
@@ -149,6 +163,34 @@ all_cases!(memory => memory);
 all_cases!(local => local);
 #[cfg(feature = "moto-tests")]
 all_cases!(aws => aws);
+
+/// The cases listed above are exactly the shared cases of tests/behaviour/cases.json plus the
+/// Rust-only ones it names.
+#[test]
+fn cases_match_the_shared_list() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/behaviour/cases.json");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut expected = std::collections::BTreeSet::new();
+    for section in [&doc["cases"], &doc["only"]["rust"]] {
+        for (domain, cases) in section.as_object().unwrap() {
+            for case in cases.as_array().unwrap() {
+                expected.insert(format!("{domain}::{}", case.as_str().unwrap()));
+            }
+        }
+    }
+    let listed: std::collections::BTreeSet<String> = memory::CASES
+        .iter()
+        .map(|(domain, case)| format!("{domain}::{case}"))
+        .collect();
+    assert_eq!(listed.len(), memory::CASES.len(), "a case is listed twice");
+    let missing: Vec<_> = expected.difference(&listed).collect();
+    let unlisted: Vec<_> = listed.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && unlisted.is_empty(),
+        "core/tests/behaviour/main.rs and tests/behaviour/cases.json differ: missing here {missing:?}, not in cases.json {unlisted:?}"
+    );
+}
 
 /// A short random lower-case hex string (valid in bucket and table names).
 fn uuid_like() -> String {
