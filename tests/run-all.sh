@@ -26,6 +26,8 @@ section "Python: venv and pip install ./bindings-python (the README's install co
 # mcp: the official MCP client that tests/cli drives `agent-mesh mcp` with.
 .venv/bin/pip install -q pytest mypy python-hcl2==8.1.4 hypothesis mcp==2.3.0
 .venv/bin/pip install -q ./bindings-python
+# The wheel's console script runs the Rust CLI (no second build): a newcomer's first command.
+.venv/bin/agent-mesh --help >/dev/null
 
 section "Node: dev tools, and the addon built from the Rust code (debug)"
 (cd bindings-node && npm ci --ignore-scripts --no-audit --no-fund --silent)
@@ -50,6 +52,8 @@ if [ "${AGENT_MESH_SKIP_BENCH:-0}" != 1 ]; then
   else
     echo "!! tests/bench: better-sqlite3 could not be built; the bindings benchmark did not run"
   fi
+  section "benchmark: mesh_kv_get in-process vs agent-mesh mcp (stdio, HTTP)"
+  .venv/bin/python tests/bench/mcp_latency.py
   section "benchmark: agent-mesh vs boto3 on moto"
   BENCH_AWS_OPS=${BENCH_AWS_OPS:-100} tests/with-moto.sh .venv/bin/python tests/bench/aws_vs_boto3.py
   section "benchmark: workflows"

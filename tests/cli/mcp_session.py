@@ -39,10 +39,11 @@ class HttpServer:
                     stream.close()
 
 
-def start_http(program: List[str], mesh_url: str, *extra: str, env: Optional[dict] = None) -> HttpServer:
-    """Starts `agent-mesh --url MESH mcp --http 127.0.0.1:0 EXTRA...` and reads the URL (and the
+def start_http(program: List[str], mesh_url: str, *extra: str, env: Optional[dict] = None,
+               listen: str = "127.0.0.1:0") -> HttpServer:
+    """Starts `agent-mesh --url MESH mcp --http LISTEN EXTRA...` and reads the URL (and the
     generated token, if one is printed) from its stderr."""
-    process = subprocess.Popen([*program, "--url", mesh_url, "mcp", "--http", "127.0.0.1:0", *extra],
+    process = subprocess.Popen([*program, "--url", mesh_url, "mcp", "--http", listen, *extra],
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                env=env if env is not None else dict(os.environ))
     url = token = None

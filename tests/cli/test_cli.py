@@ -25,6 +25,41 @@ def test_usage_help_version_and_exit_codes(tmp_path: Path) -> None:
     bad = run("kv", "fetch", "x")
     assert bad.returncode == 2 and "unrecognized subcommand" in bad.stderr
     assert run("--url", "redis://x", "kv", "get", "k").returncode == 10, "Config"
+    # With --json, a usage error is the same JSON error document as any other failure.
+    bad_json = run("--json", "kv", "fetch", "x")
+    assert bad_json.returncode == 2
+    error = json.loads(bad_json.stderr.strip().splitlines()[-1])["error"]
+    assert error["exit_code"] == 2 and "fetch" in error["message"] and error["kind"] is None
+    # The MCP server's HTTP-only flags are refused without --http.
+    assert run("mcp", "--allowed-origin", "https://a.example").returncode == 2
+
+
+def test_the_mesh_comes_from_agent_mesh_url_without_a_flag(tmp_path: Path) -> None:
+    env = dict(os.environ, AGENT_MESH_URL=f"local://{tmp_path}/from-env")
+    env.pop("AGENT_MESH_DIR", None)
+    run = lambda *args: subprocess.run([*cli_program(), "--json", *args], capture_output=True, text=True,
+                                       cwd=tmp_path, env=env)
+    assert run("kv", "set", "k", '{"v": 1}').returncode == 0
+    got = run("kv", "get", "k")
+    assert got.returncode == 0 and json.loads(got.stdout)["value"] == {"v": 1}
+    assert (tmp_path / "from-env").is_dir() and not (tmp_path / ".agent-mesh").exists()
+
+
+def test_status_exits_8_when_the_backend_does_not_answer(tmp_path: Path) -> None:
+    # A loopback port nothing listens on: every probe fails (within its 5 s bound), exit Unavailable.
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1")
+    started = time.monotonic()
+    done = subprocess.run([*cli_program(), "--json", "--url", f"aws://?region=us-east-1&endpoint=http://127.0.0.1:{port}",
+                           "status"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert done.returncode == 8, (done.returncode, done.stdout, done.stderr)
+    status = json.loads(done.stdout)
+    assert status["status"] == "degraded" and status["probe"]["ok"] is False
+    assert all(not check["ok"] for check in status["probe"]["checks"].values())
+    assert time.monotonic() - started < 60
 
 
 def test_kv(cli: Cli) -> None:

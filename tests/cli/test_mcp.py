@@ -188,3 +188,24 @@ def test_http_token_from_the_flag_or_the_environment(mesh_url: str) -> None:
 async def _lists_tools(url: str, token: str) -> None:
     async with http_client(url, token) as client:
         assert [t.name for t in (await client.list_tools()).tools] == TOOLS
+
+
+def test_http_binds_loopback_for_a_bare_port_and_checks_host_and_origin(mesh_url: str) -> None:
+    server = start_http(cli_program(), mesh_url, "--allowed-origin", "https://app.example:443", listen="0")
+    try:
+        assert server.url.startswith("http://127.0.0.1:"), f"a bare port listens on loopback only: {server.url}"
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+        headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+        # The scheme name is case-insensitive.
+        authed = dict(headers, Authorization=f"bEaReR {server.token}")
+        assert httpx2.post(server.url, json=body, headers=authed).status_code == 200
+        # DNS rebinding: a loopback server refuses a foreign Host, token or not.
+        rebound = httpx2.post(server.url, json=body, headers=dict(authed, Host="evil.example"))
+        assert rebound.status_code in (403, 421), rebound.status_code
+        # The allowed origin is served; any other is refused.
+        allowed = httpx2.post(server.url, json=body, headers=dict(authed, Origin="https://app.example:443"))
+        assert allowed.status_code == 200, (allowed.status_code, allowed.text)
+        other = httpx2.post(server.url, json=body, headers=dict(authed, Origin="https://app.example:444"))
+        assert other.status_code == 403
+    finally:
+        assert server.stop() == 0

@@ -32,7 +32,7 @@ pub enum ArtifactsCommand {
         #[arg(long = "metadata", value_name = "NAME=VALUE")]
         metadata: Vec<String>,
     },
-    /// Write the artifact under KEY to stdout, or to a file with -o (streamed).
+    /// Write the artifact under KEY to a file with -o (streamed), or to stdout (read whole).
     Get {
         /// The artifact key.
         key: String,

@@ -138,45 +138,53 @@ pub async fn run(mesh: &MeshClient, out: Output, command: KvCommand) -> CliResul
             limit,
             cursor,
             all,
-        } => {
-            let mut options = ListOptions { limit, cursor };
-            let mut items = Vec::new();
-            let next = loop {
-                let page = mesh.kv().list(&prefix, options.clone()).await?;
-                items.extend(page.items);
-                match page.next_cursor {
-                    Some(next) if all => options.cursor = Some(next),
-                    next => break next,
-                }
-            };
-            if out.json {
-                let items: Vec<Value> = items.iter().map(item_json).collect();
-                return out.json_line(&json!({
-                    "prefix": prefix,
-                    "count": items.len(),
-                    "items": items,
-                    "next_cursor": next,
-                }));
-            }
-            let rows: Vec<Vec<String>> = items
-                .iter()
-                .map(|item| {
-                    vec![
-                        item.key.clone(),
-                        item.version.to_string(),
-                        item.expires_at
-                            .map_or("-".to_owned(), |t| human_value(&crate::tools::time(t))),
-                        truncate(&human_value(&item.value), 60),
-                    ]
-                })
-                .collect();
-            out.table(&["KEY", "VERSION", "EXPIRES", "VALUE"], &rows)?;
-            if let Some(next) = next {
-                note(format!(
-                    "more items: --cursor {next} (or --all for every page)"
-                ));
-            }
-            Ok(())
-        }
+        } => list(mesh, out, &prefix, ListOptions { limit, cursor }, all).await,
     }
+}
+
+/// `kv list`: one page, or every page with `--all`, as a table or one JSON document.
+async fn list(
+    mesh: &MeshClient,
+    out: Output,
+    prefix: &str,
+    mut options: ListOptions,
+    all: bool,
+) -> CliResult {
+    let mut items = Vec::new();
+    let next = loop {
+        let page = mesh.kv().list(prefix, options.clone()).await?;
+        items.extend(page.items);
+        match page.next_cursor {
+            Some(next) if all => options.cursor = Some(next),
+            next => break next,
+        }
+    };
+    if out.json {
+        let items: Vec<Value> = items.iter().map(item_json).collect();
+        return out.json_line(&json!({
+            "prefix": prefix,
+            "count": items.len(),
+            "items": items,
+            "next_cursor": next,
+        }));
+    }
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|item| {
+            vec![
+                item.key.clone(),
+                item.version.to_string(),
+                item.expires_at
+                    .map_or("-".to_owned(), |t| human_value(&crate::tools::time(t))),
+                truncate(&human_value(&item.value), 60),
+            ]
+        })
+        .collect();
+    out.table(&["KEY", "VERSION", "EXPIRES", "VALUE"], &rows)?;
+    if let Some(next) = next {
+        note(format!(
+            "more items: --cursor {next} (or --all for every page)"
+        ));
+    }
+    Ok(())
 }

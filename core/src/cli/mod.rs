@@ -88,14 +88,15 @@ struct McpArgs {
     #[arg(long, value_name = "HOST:PORT")]
     http: Option<String>,
     /// The bearer token HTTP clients must send (default: a generated one, printed on stderr).
+    /// Prefer the environment variable: a flag shows in `ps`.
     #[arg(long, env = crate::mcp::ENV_TOKEN, hide_env_values = true)]
     token: Option<String>,
     /// A Host header value to accept besides localhost (repeatable; for a public address).
-    #[arg(long = "allowed-host", value_name = "HOST")]
+    #[arg(long = "allowed-host", value_name = "HOST", requires = "http")]
     allowed_hosts: Vec<String>,
     /// A browser origin allowed to call the server, e.g. https://app.example.com:443
     /// (repeatable; by default requests carrying an Origin header are refused).
-    #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+    #[arg(long = "allowed-origin", value_name = "ORIGIN", requires = "http")]
     allowed_origins: Vec<String>,
 }
 
@@ -120,12 +121,10 @@ async fn mcp(mesh: MeshClient, args: McpArgs) -> CliResult {
     let Some(http) = args.http else {
         return Ok(serve_stdio(mesh).await?);
     };
-    let options = HttpOptions {
-        addr: listen_address(&http),
-        token: args.token,
-        allowed_hosts: args.allowed_hosts,
-        allowed_origins: args.allowed_origins,
-    };
+    let options = HttpOptions::new(listen_address(&http))
+        .with_token(args.token)
+        .with_allowed_hosts(args.allowed_hosts)
+        .with_allowed_origins(args.allowed_origins);
     let bound = serve_http(mesh, options).await?;
     let addr = bound.local_addr();
     note(format!(
@@ -231,6 +230,22 @@ fn wants_threads(cli: &Cli) -> bool {
     matches!(&cli.command, Command::Mcp(args) if args.http.is_some())
 }
 
+/// Prints clap's answer to bad usage (or to `--help`/`--version`) and returns its exit code;
+/// with `--json`, a usage error is printed as the JSON error document other failures use.
+fn usage_error(e: &clap::Error, json: bool) -> i32 {
+    let code = e.exit_code();
+    if json && e.use_stderr() {
+        note(serde_json::json!({"error": {
+            "kind": null,
+            "message": e.render().to_string().trim_end(),
+            "exit_code": code,
+        }}));
+    } else {
+        let _ = e.print();
+    }
+    code
+}
+
 /// Runs the command line `args` (the program name first, as `std::env::args_os()` gives it)
 /// and returns the exit code (see [`exit::TABLE`]). Never calls `process::exit` and never
 /// panics across the call: the bindings run it inside Python and Node processes.
@@ -239,12 +254,10 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return e.exit_code();
-        }
+        Err(e) => return usage_error(&e, args.iter().any(|a| a == "--json")),
     };
     let json = cli.json;
     let runtime = if wants_threads(&cli) {
@@ -287,5 +300,25 @@ where
             }
             failure.code
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_port_listens_on_loopback_only() {
+        assert_eq!(listen_address("8080"), "127.0.0.1:8080");
+        assert_eq!(listen_address(":0"), "127.0.0.1:0");
+        assert_eq!(listen_address("0.0.0.0:80"), "0.0.0.0:80");
+        assert_eq!(listen_address("[::1]:9"), "[::1]:9");
+    }
+
+    #[test]
+    fn usage_errors_exit_2_and_the_security_flags_need_http() {
+        assert_eq!(main(["agent-mesh", "--json", "kv", "nope"]), exit::USAGE);
+        let stdio_with_origin = ["agent-mesh", "mcp", "--allowed-origin", "https://a.example"];
+        assert_eq!(main(stdio_with_origin), exit::USAGE);
     }
 }

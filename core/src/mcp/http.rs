@@ -14,7 +14,7 @@
 //! Sessions are not kept: every request is served on its own (Streamable HTTP's stateless
 //! mode) and answered with `application/json`.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -34,8 +34,12 @@ use crate::error::{Error, ErrorKind, Result};
 /// The environment variable holding the bearer token of the HTTP server.
 pub const ENV_TOKEN: &str = "AGENT_MESH_MCP_TOKEN";
 
+/// How long open connections may take to finish once the server is told to stop.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Options of [`serve_http`].
 #[derive(Clone, Default)]
+#[non_exhaustive]
 pub struct HttpOptions {
     /// `HOST:PORT` to listen on (port 0 picks a free one).
     pub addr: String,
@@ -46,6 +50,35 @@ pub struct HttpOptions {
     /// Browser origins allowed to call the server (`https://app.example.com:443`); none by
     /// default, so a request carrying any `Origin` header is refused.
     pub allowed_origins: Vec<String>,
+}
+
+impl HttpOptions {
+    /// Options listening on `addr` (`HOST:PORT`), with a generated token and no extra hosts
+    /// or origins.
+    pub fn new(addr: impl Into<String>) -> Self {
+        HttpOptions {
+            addr: addr.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The same options with the bearer token `token` (`None`: a generated one).
+    pub fn with_token(mut self, token: Option<String>) -> Self {
+        self.token = token;
+        self
+    }
+
+    /// The same options accepting these `Host` header values too.
+    pub fn with_allowed_hosts(mut self, hosts: Vec<String>) -> Self {
+        self.allowed_hosts = hosts;
+        self
+    }
+
+    /// The same options allowing requests from these browser origins.
+    pub fn with_allowed_origins(mut self, origins: Vec<String>) -> Self {
+        self.allowed_origins = origins;
+        self
+    }
 }
 
 /// Never shows the token.
@@ -98,9 +131,11 @@ async fn require_token(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
+        // The scheme name is case-insensitive (RFC 7235).
         .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
+            v.get(..7)
+                .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
+                .map(|_| &v[7..])
         })
         .map(str::trim);
     match presented {
@@ -242,9 +277,29 @@ impl BoundHttp {
             cancel,
             ..
         } = self;
-        let result = axum::serve(listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        // Once `shutdown` fires, open sessions are cancelled and connections get
+        // `SHUTDOWN_GRACE` to finish; a client that never completes its request (the token is
+        // only checked once the headers are in) cannot hold the process past that.
+        let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+        let sessions = cancel.clone();
+        let graceful = async move {
+            shutdown.await;
+            sessions.cancel();
+            let _ = stopping.send(());
+        };
+        let server = axum::serve(listener, router)
+            .with_graceful_shutdown(graceful)
+            .into_future();
+        let deadline = async move {
+            match stopped.await {
+                Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,
+                Err(_) => std::future::pending().await,
+            }
+        };
+        let result = tokio::select! {
+            result = server => result,
+            () = deadline => Ok(()),
+        };
         cancel.cancel();
         result.map_err(|e| {
             Error::new(

@@ -109,6 +109,27 @@ pub(crate) fn infrastructure(mesh: &MeshClient) -> Infrastructure {
     }
 }
 
+/// How long one probe may take before it counts as failed (an unreachable endpoint would
+/// otherwise hold `mesh_status` for the SDK's whole retry chain).
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs one probe read, failing it as `Unavailable` when it takes over [`PROBE_TIMEOUT`].
+async fn bounded<T>(
+    store: &str,
+    read: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<(), Error> {
+    match tokio::time::timeout(PROBE_TIMEOUT, read).await {
+        Ok(outcome) => outcome.map(drop),
+        Err(_) => Err(Error::new(
+            crate::ErrorKind::Unavailable,
+            format!(
+                "mesh_status: the {store} store did not answer within {} s; check the endpoint and the network",
+                PROBE_TIMEOUT.as_secs()
+            ),
+        )),
+    }
+}
+
 /// One probe: a read that goes to the store and back, timed.
 fn check(started: Instant, outcome: Result<(), Error>) -> Value {
     let ms = (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0;
@@ -124,16 +145,19 @@ async fn probe(mesh: &MeshClient) -> Value {
     let started = Instant::now();
     let kv = async {
         let t = Instant::now();
-        check(t, mesh.kv().get(PROBE_KEY).await.map(drop))
+        check(t, bounded("kv", mesh.kv().get(PROBE_KEY)).await)
     };
     let artifacts = async {
         let t = Instant::now();
-        check(t, mesh.artifacts().head(PROBE_KEY).await.map(drop))
+        check(
+            t,
+            bounded("artifacts", mesh.artifacts().head(PROBE_KEY)).await,
+        )
     };
     let timeline = async {
         let t = Instant::now();
         let query = TimelineQuery::limit(1);
-        check(t, mesh.timeline().get("", query).await.map(drop))
+        check(t, bounded("timeline", mesh.timeline().get("", query)).await)
     };
     let (kv, artifacts, timeline) = futures::join!(kv, artifacts, timeline);
     let ok = [&kv, &artifacts, &timeline]
