@@ -52,7 +52,9 @@ async def _retrying(call):
         try:
             return await call()
         except MeshError as e:
-            assert e.retryable, f"a non-retryable error (outcome unknown?): {e.kind}: {e}"
+            if e.context.get("outcome") == "unknown":
+                raise
+            assert e.retryable, f"a non-retryable error: {e.kind}: {e}"
 
 
 async def _increment(mesh: AsyncMeshClient, key: str, n: int) -> int:
@@ -166,19 +168,34 @@ def test_unconditional_writes_through_a_lossy_proxy_add_one_version_each() -> No
         async def main() -> int:
             clients = [AsyncMeshClient(_url(proxy.url, prefix)) for _ in range(WRITERS)]
 
-            async def writer(w: int, mesh: AsyncMeshClient) -> int:
+            async def writer(w: int, mesh: AsyncMeshClient) -> tuple[int, int]:
+                # An answer lost while many other writes land leaves the outcome unknown (the item
+                # records the writers of its last 32 versions only): the call then says so
+                # (Unavailable, retryable False, context outcome=unknown) and the write may or may
+                # not be stored. Each is counted; acknowledged writes must add exactly one version.
+                unknown = 0
                 for i in range(INCREMENTS):
-                    await _retrying(lambda: mesh.kv.set("shared", {"writer": w, "i": i}))
-                    await _retrying(lambda: mesh.kv.batch_set({"a": [w, i], "b": [w, i]}))
-                return INCREMENTS
+                    for call in (lambda: mesh.kv.set("shared", {"writer": w, "i": i}),
+                                 lambda: mesh.kv.batch_set({"a": [w, i], "b": [w, i]})):
+                        try:
+                            await _retrying(call)
+                        except MeshError as e:  # _retrying lets only an unknown outcome through
+                            assert e.context.get("outcome") == "unknown", e
+                            unknown += 1
+                return INCREMENTS, unknown
 
-            return sum(await asyncio.gather(*(writer(w, c) for w, c in enumerate(clients))))
+            results = await asyncio.gather(*(writer(w, c) for w, c in enumerate(clients)))
+            return sum(r[0] for r in results), sum(r[1] for r in results)
 
-        acknowledged = asyncio.run(main())
+        calls, unknown = asyncio.run(main())
     finally:
         proxy.stop()
     assert proxy.lost >= 10, proxy.lost
-    assert direct.kv.get("shared").version == acknowledged, "one version per acknowledged set"
+    assert unknown <= 3, f"{unknown} outcomes unknown of {2 * calls} calls: the write ids should settle nearly all"
+    shared = direct.kv.get("shared").version
     a, b = direct.kv.batch_get(["a", "b"])
-    assert a.version == b.version == acknowledged, "one version per acknowledged batch_set"
-    assert a.value == b.value, "a batch is written whole"
+    assert calls - unknown <= shared <= calls and calls - unknown <= a.version <= calls, (calls, unknown, shared, a.version)
+    if unknown == 0:
+        assert shared == calls, "one version per acknowledged set"
+        assert a.version == b.version == calls, "one version per acknowledged batch_set"
+    assert a.version == b.version and a.value == b.value, "a batch is written whole"
