@@ -129,7 +129,7 @@ function operationName(className, method) {
 }
 
 // The few methods that do no I/O and return no Promise.
-const SYNC_METHODS = { MeshClient: ['toString'], Workflows: ['register'], Worker: ['stop'] }
+const SYNC_METHODS = { MeshClient: ['toString', 'scope', 'iamPolicy'], Workflows: ['register'], Worker: ['stop'] }
 
 function wrapMethods(className, prototype, sync = []) {
   for (const name of Object.getOwnPropertyNames(prototype)) {

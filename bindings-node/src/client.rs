@@ -81,6 +81,28 @@ impl MeshClient {
         })
     }
 
+    /// A client confined to `id`: the tenant `id`, or `id` nested in this client's scope
+    /// (tenant → agent → session). It sees its keys, streams, sources and names without the
+    /// scope, and nothing outside it. Ids: 1-32 of a-z, 0-9 and inner '-'.
+    #[napi]
+    pub fn scope(&self, id: String) -> Result<MeshClient> {
+        Ok(MeshClient {
+            inner: self.inner.scope(&id).js()?,
+        })
+    }
+
+    /// The scope's ids, the tenant first (empty when unscoped).
+    #[napi(getter)]
+    pub fn scope_path(&self) -> Vec<String> {
+        self.inner.scope_path().to_vec()
+    }
+
+    /// The least-privilege IAM policy document an agent of this scope needs on AWS.
+    #[napi(ts_return_type = "Record<string, any>")]
+    pub fn iam_policy(&self) -> Result<Value> {
+        self.inner.iam_policy().js()
+    }
+
     /// Creates, idempotently, every resource the configuration needs (a no-op locally).
     #[napi]
     pub async fn provision(&self) -> Result<()> {

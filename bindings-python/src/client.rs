@@ -20,6 +20,8 @@ use crate::workflows::Workflows;
 /// The client state shared by `MeshClient` and its namespaces.
 pub(crate) struct Shared {
     config: MeshConfig,
+    /// The scope's ids (tenant first; empty when unscoped), applied again after a fork.
+    scope: Vec<String>,
     /// The process that opened `client`, and the client.
     state: Mutex<(u32, agent_mesh::MeshClient)>,
 }
@@ -31,8 +33,11 @@ impl Shared {
         let pid = std::process::id();
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.0 != pid && !matches!(self.config, MeshConfig::Memory { .. }) {
-            let fresh =
+            let mut fresh =
                 block_on(py, agent_mesh::MeshClient::with_config(self.config.clone())).py()?;
+            for id in &self.scope {
+                fresh = fresh.scope(id).py()?;
+            }
             std::mem::forget(std::mem::replace(&mut state.1, fresh));
         }
         state.0 = pid;
@@ -61,9 +66,36 @@ impl MeshClient {
         Ok(MeshClient {
             shared: Arc::new(Shared {
                 config,
+                scope: Vec::new(),
                 state: Mutex::new((std::process::id(), client)),
             }),
         })
+    }
+
+    /// A client confined to `id`: the tenant `id`, or `id` nested in this client's scope
+    /// (tenant → agent → session). It sees its keys, streams, sources and names without the
+    /// scope, and nothing outside it. Ids: 1-32 of a-z, 0-9 and inner '-'.
+    fn scope(&self, py: Python<'_>, id: &str) -> PyResult<MeshClient> {
+        let scoped = self.shared.client(py)?.scope(id).py()?;
+        Ok(MeshClient {
+            shared: Arc::new(Shared {
+                config: self.shared.config.clone(),
+                scope: scoped.scope_path().to_vec(),
+                state: Mutex::new((std::process::id(), scoped)),
+            }),
+        })
+    }
+
+    /// The scope's ids, the tenant first (empty when unscoped).
+    #[getter]
+    fn scope_path(&self) -> Vec<String> {
+        self.shared.scope.clone()
+    }
+
+    /// The least-privilege IAM policy (a dict) an agent of this scope needs on AWS.
+    fn iam_policy<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let policy = self.shared.client(py)?.iam_policy().py()?;
+        crate::convert::to_py(py, &policy)
     }
 
     /// Key-value memory.
@@ -131,7 +163,15 @@ impl MeshClient {
     }
 
     fn __repr__(&self) -> String {
-        format!("MeshClient({:?})", self.shared.config)
+        if self.shared.scope.is_empty() {
+            format!("MeshClient({:?})", self.shared.config)
+        } else {
+            format!(
+                "MeshClient({:?}, scope={:?})",
+                self.shared.config,
+                self.shared.scope.join("/")
+            )
+        }
     }
 }
 

@@ -288,7 +288,12 @@ fn stream_segment(text: &str) -> String {
 
 /// An entry's size as EventBridge counts it: `Time` (14 bytes) + `Source` + `DetailType` +
 /// `Detail` + each resource, in UTF-8 bytes.
-fn entry_size(source: &str, detail_type: &str, detail_json: &str, resources: &[String]) -> usize {
+pub(crate) fn entry_size(
+    source: &str,
+    detail_type: &str,
+    detail_json: &str,
+    resources: &[String],
+) -> usize {
     14 + source.len()
         + detail_type.len()
         + detail_json.len()

@@ -41,6 +41,7 @@ mod page;
 pub mod pattern;
 #[doc(hidden)]
 pub mod redact;
+pub mod scope;
 mod sqlite;
 pub mod timeline;
 pub mod tools;

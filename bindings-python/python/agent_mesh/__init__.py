@@ -329,6 +329,22 @@ class AsyncMeshClient(_AsyncMeshBase):  # type: ignore[misc,valid-type]
     def __init__(self, url: Optional[str] = None) -> None:
         super().__init__(MeshClient(url))
 
+    def scope(self, id: str) -> "AsyncMeshClient":
+        """A client confined to ``id`` (the tenant, or ``id`` nested in this client's scope);
+        synchronous, like ``MeshClient.scope``: it opens nothing."""
+        scoped = AsyncMeshClient.__new__(AsyncMeshClient)
+        scoped._sync = self._sync.scope(id)
+        return scoped
+
+    @property
+    def scope_path(self) -> List[str]:
+        """The scope's ids, the tenant first (empty when unscoped)."""
+        return self._sync.scope_path
+
+    def iam_policy(self) -> Dict[str, Any]:
+        """The least-privilege IAM policy an agent of this scope needs on AWS (computed, no I/O)."""
+        return self._sync.iam_policy()
+
     def __repr__(self) -> str:
         return "Async" + repr(self._sync)
 

@@ -414,7 +414,11 @@ impl EventBackend for EventBridgeEvents {
         let ephemeral = options.name.is_none();
         let suffix = match &options.name {
             Some(name) => name.clone(),
-            None => uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(),
+            None => format!(
+                "{}{}",
+                options.ephemeral_prefix,
+                &uuid::Uuid::new_v4().simple().to_string()[..12]
+            ),
         };
         let names = self.subscription_names(&suffix);
         let resources = self.resources(&names, None);

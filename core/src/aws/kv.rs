@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::types::{
 
 use super::errors::{Target, map_sdk_error};
 use super::known_items::KnownItems;
-use super::kv_layout::{SHARD, State, string_value};
+use super::kv_layout::{State, listing_shard, string_value};
 use super::kv_upstream::{decode, is_live, upstream_key};
 use super::tables::{self, Item};
 use crate::backend::{BackendPage, KvBackend, KvWrite};
@@ -245,12 +245,13 @@ impl KvBackend for DynamoKv {
         limit: usize,
     ) -> Result<BackendPage<KvItem>> {
         let target = self.target("kv.list", prefix);
+        let shard = listing_shard("kv.list", prefix)?;
         let now = now_ms();
         let mut items: Vec<KvItem> = Vec::new();
         let mut exclusive_start: Option<Item> = start_after.map(|after| {
             HashMap::from([
                 ("key".to_owned(), string_value(after)),
-                ("kv_shard".to_owned(), string_value(SHARD)),
+                ("kv_shard".to_owned(), string_value(shard)),
             ])
         });
         loop {
@@ -259,7 +260,7 @@ impl KvBackend for DynamoKv {
                 .query()
                 .table_name(&self.table)
                 .index_name(INDEX)
-                .expression_attribute_values(":shard", string_value(SHARD))
+                .expression_attribute_values(":shard", string_value(shard))
                 .limit((limit + 1 - items.len()).max(1) as i32)
                 .set_exclusive_start_key(exclusive_start.take());
             query = if prefix.is_empty() {

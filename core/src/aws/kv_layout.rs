@@ -3,7 +3,8 @@
 //! An item (hash key `key`): `value` (S, JSON text), `version` (N), `created_at` /
 //! `updated_at` (N, epoch ms), `expires_at` (N, epoch seconds — the table's TTL attribute) and
 //! `expires_at_ms` (N, the exact expiry every read checks, since DynamoDB deletes expired items
-//! up to two days late), `kv_shard` (S, always `"kv"`: the partition key of the listing index)
+//! up to two days late), `kv_shard` (S, `"kv"`, or `tenants/<tenant>/` for a tenant's key: the partition key of the
+//! listing index)
 //! and `write_ids` (B): the version of the latest write (8 bytes, big-endian) followed by the
 //! 8-byte random ids of the calls that wrote it and the versions before it, newest first, for
 //! the last 32 versions (264 bytes at most).
@@ -27,8 +28,23 @@ use super::kv_upstream::{expiry_ms, is_live, version};
 use super::tables::Item;
 use crate::backend::KvWrite;
 
-/// The listing index's partition value.
-pub(crate) const SHARD: &str = "kv";
+/// The listing index's partition value of keys outside the tenant namespace.
+const ROOT_SHARD: &str = "kv";
+
+/// The listing index's partition value of `key`: `"kv"`, or for a tenant's key its tenant's
+/// root (`tenants/<tenant>/`), so a tenant's listing reads only its own partition and IAM's
+/// `dynamodb:LeadingKeys` can confine it there.
+pub(crate) fn shard(key: &str) -> &str {
+    crate::scope::tenant_root(key).unwrap_or(ROOT_SHARD)
+}
+
+/// The listing index partition that a listing of `prefix` reads.
+pub(crate) fn listing_shard<'a>(operation: &str, prefix: &'a str) -> crate::Result<&'a str> {
+    Ok(match crate::scope::kv_listing(operation, prefix)? {
+        crate::scope::KvListing::Root => ROOT_SHARD,
+        crate::scope::KvListing::Tenant(root) => root,
+    })
+}
 /// The attribute that records which calls wrote the recent versions.
 pub(crate) const WRITE_IDS: &str = "write_ids";
 /// How many versions' write ids an item keeps.
@@ -277,7 +293,7 @@ pub(crate) fn plan(write: &KvWrite, state: &State, id: WriteId, now: i64) -> Pla
         item.insert("created_at".into(), number_value(now));
     }
     item.insert("updated_at".into(), number_value(now));
-    item.insert("kv_shard".into(), string_value(SHARD));
+    item.insert("kv_shard".into(), string_value(shard(&write.key)));
     item.insert(WRITE_IDS.into(), next_write_ids(previous, version, id));
     match write.expires_at {
         Some(t) => {

@@ -8,7 +8,8 @@
 //!
 //! An entry whose items would exceed DynamoDB's 4 MB transaction limit (large data on a deep
 //! stream) keeps its data once, in the item `path` = `"D#" + id`; its index items carry
-//! `detached` = true instead of `data`, and a scan reads the data back with `BatchGetItem`.
+//! `detached` = true instead of `data`, and a scan reads the data back with `BatchGetItem`. (A
+//! tenant's entry keeps it in `"D#tenants/<tenant>/" + id`, inside the tenant's key space.)
 
 use std::collections::HashMap;
 
@@ -30,6 +31,14 @@ use super::tables::Item;
 const PATH_PREFIX: &str = "P#";
 /// What the `path` of a detached data item starts with (followed by the entry's id).
 const DATA_PREFIX: &str = "D#";
+/// The `path` of the detached data item of entry `id` whose stream (or any of its index paths)
+/// is `stream_or_path`: `D#` + the tenant's root (for a tenant's entry, so IAM can confine it
+/// with the tenant's other items) + the id.
+fn data_path(stream_or_path: &str, id: &str) -> String {
+    let root = crate::scope::tenant_root(stream_or_path).unwrap_or("");
+    format!("{DATA_PREFIX}{root}{id}")
+}
+
 /// Most items in one `TransactWriteItems` (DynamoDB's limit).
 const MAX_TRANSACTION_ITEMS: usize = 100;
 /// Most bytes of items in one transaction: DynamoDB allows 4 MB; this leaves room for the
@@ -132,7 +141,7 @@ impl DynamoTimeline {
                 bytes: inline_bytes,
             };
         }
-        let mut data_item = base(format!("{DATA_PREFIX}{}", entry.id));
+        let mut data_item = base(data_path(&entry.stream, &entry.id));
         data_item.insert("data".into(), string_value(&record.data_json));
         items.push(data_item);
         RecordItems {
@@ -251,16 +260,17 @@ impl DynamoTimeline {
 
     /// The data of detached entries, by id: `BatchGetItem` of their data items, resubmitting
     /// unprocessed keys with backoff.
-    async fn detached_data(&self, prefix: &str, ids: &[String]) -> Result<HashMap<String, String>> {
-        let target = self.target("timeline.get", prefix);
+    async fn detached_data(
+        &self,
+        scan: &TimelineScan,
+        ids: &[String],
+    ) -> Result<HashMap<String, String>> {
+        let target = self.target("timeline.get", &scan.stream_prefix);
         let requested = ids
             .iter()
             .map(|id| {
                 HashMap::from([
-                    (
-                        "path".to_owned(),
-                        string_value(format!("{DATA_PREFIX}{id}")),
-                    ),
+                    ("path".to_owned(), string_value(data_path(&scan.path, id))),
                     ("id".to_owned(), string_value(id)),
                 ])
             })
@@ -381,7 +391,7 @@ impl TimelineBackend for DynamoTimeline {
         let data = if detached.is_empty() {
             HashMap::new()
         } else {
-            self.detached_data(&scan.stream_prefix, &detached).await?
+            self.detached_data(scan, &detached).await?
         };
         let entries = items
             .iter()

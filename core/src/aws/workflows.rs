@@ -450,6 +450,12 @@ impl WorkflowBackend for StepFunctionsWorkflows {
         ))
     }
 
+    fn state_machine_name(&self, arn: &str) -> Option<String> {
+        crate::backend::arn_state_machine(arn)
+            .and_then(|full| full.strip_prefix(self.names.state_machine_prefix.as_str()))
+            .map(str::to_owned)
+    }
+
     async fn create_activity(&self, name: &str) -> Result<String> {
         const OP: &str = "workflows.create_activity";
         let created = self.sfn.create_activity().name(name).send().await;

@@ -26,6 +26,7 @@ pub(crate) use events::{EventLog, LogSubscription, local_envelope};
 pub(crate) use timeline::in_commit_order;
 pub use timeline::{TimelineBackend, TimelineRecord, TimelineScan, index_paths, query_path};
 pub use workflows::WorkflowBackend;
+pub(crate) use workflows::arn_state_machine;
 
 /// The per-domain backends of one configuration, as a backend's `open` returns them.
 pub(crate) struct Backends {

@@ -62,14 +62,19 @@ pub trait TimelineBackend: Send + Sync + std::fmt::Debug {
     async fn scan(&self, scan: &TimelineScan) -> Result<BackendPage<TimelineEntry>>;
 }
 
-/// The index paths of `stream`: the empty path and every `/`-terminated prefix.
+/// The index paths of `stream`: the empty path and every `/`-terminated prefix. A stream in
+/// the tenant namespace (`tenants/t/...`) is indexed from its tenant's root on, not under the
+/// paths above it, so queries outside a tenant never see it and, on AWS, a tenant's entries
+/// stay in partitions IAM can confine to the tenant.
 pub fn index_paths(stream: &str) -> Vec<String> {
+    let root = crate::scope::tenant_root(stream).map_or(0, str::len);
     std::iter::once(String::new())
         .chain(
             stream
                 .match_indices('/')
                 .map(|(i, _)| stream[..=i].to_owned()),
         )
+        .filter(|path| path.len() >= root)
         .collect()
 }
 
@@ -108,6 +113,8 @@ mod tests {
     fn paths_cover_every_query_path_of_a_matching_prefix() {
         assert_eq!(index_paths("a/b/c"), ["", "a/", "a/b/"]);
         assert_eq!(index_paths("solo"), [""]);
+        assert_eq!(index_paths("tenants/t/a/b"), ["tenants/t/", "tenants/t/a/"]);
+        assert_eq!(index_paths("tenants/odd"), ["tenants/"]);
         for prefix in ["", "a", "a/", "a/b", "a/b/", "a/b/c"] {
             assert!(index_paths("a/b/c").contains(&query_path(prefix).to_owned()));
         }

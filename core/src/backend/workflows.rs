@@ -67,4 +67,20 @@ pub trait WorkflowBackend: Send + Sync + std::fmt::Debug {
     async fn send_task_failure(&self, token: &str, error: &str, cause: &str) -> Result<()>;
     /// Reports that the task with `token` is still being worked on.
     async fn send_task_heartbeat(&self, token: &str) -> Result<()>;
+    /// The name `create` gave the state machine of `arn` (a state machine or execution ARN of
+    /// this backend); `None` when `arn` is neither.
+    fn state_machine_name(&self, arn: &str) -> Option<String>;
+}
+
+/// The state machine part of a state machine ARN (`...:stateMachine:<name>`) or an execution
+/// ARN (`...:execution:<name>:<execution>`, `...:express:<name>:...`), as the service names it.
+pub(crate) fn arn_state_machine(arn: &str) -> Option<&str> {
+    let mut parts = arn.strip_prefix("arn:")?.splitn(7, ':');
+    let (_partition, service, _region, _account) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let (kind, name) = (parts.next()?, parts.next()?);
+    let ok = service == "states"
+        && matches!(kind, "stateMachine" | "execution" | "express")
+        && !name.is_empty();
+    ok.then_some(name)
 }

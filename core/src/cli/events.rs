@@ -179,7 +179,7 @@ async fn tail_events(
     idle: Option<Duration>,
 ) -> CliResult {
     let pattern = read_json_arg("the pattern", pattern.as_deref().unwrap_or(EVERY_EVENT))?;
-    let options = SubscribeOptions { name };
+    let options = SubscribeOptions::default().with_name(name);
     let mut sub = mesh.events().subscribe_with(&pattern, options).await?;
     note(format!(
         "agent-mesh: tailing events matching {pattern} (Ctrl-C to stop)"

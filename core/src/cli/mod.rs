@@ -39,6 +39,10 @@ struct Cli {
     /// (default: $AGENT_MESH_URL, else the local mesh in $AGENT_MESH_DIR or ./.agent-mesh).
     #[arg(long, global = true, value_name = "URL")]
     url: Option<String>,
+    /// Confine the command to a tenant scope: TENANT, or TENANT/AGENT[/SESSION] for a nested
+    /// one (default: $AGENT_MESH_TENANT; none: the whole mesh). `mcp` then serves only it.
+    #[arg(long, global = true, value_name = "TENANT", env = "AGENT_MESH_TENANT")]
+    tenant: Option<String>,
     /// Machine-readable output: one JSON document per command (JSON lines for `tail`), and
     /// errors as JSON on stderr.
     #[arg(long, global = true)]
@@ -78,6 +82,8 @@ enum Command {
     },
     /// Serve the tool surface as an MCP server: stdio by default, Streamable HTTP with --http.
     Mcp(McpArgs),
+    /// Print the least-privilege IAM policy (JSON) of --tenant's agents on AWS.
+    IamPolicy,
 }
 
 /// Options of `agent-mesh mcp`.
@@ -152,7 +158,12 @@ async fn dispatch(cli: Cli) -> CliResult {
         let url = mesh.or(cli.url).unwrap_or_else(|| "memory://".to_owned());
         return workflows::run_definition(&url, out, definition, input, history).await;
     }
-    let mesh = open(cli.url.as_deref()).await?;
+    let mut mesh = open(cli.url.as_deref()).await?;
+    if let Some(tenant) = cli.tenant.as_deref().filter(|t| !t.is_empty()) {
+        for id in tenant.split('/') {
+            mesh = mesh.scope(id)?;
+        }
+    }
     match cli.command {
         Command::Kv(command) => kv::run(&mesh, out, command).await,
         Command::Artifacts(command) => artifacts::run(&mesh, out, command).await,
@@ -193,6 +204,14 @@ async fn dispatch(cli: Cli) -> CliResult {
             }
         }
         Command::Mcp(args) => mcp(mesh, args).await,
+        Command::IamPolicy => {
+            let policy = mesh.iam_policy()?;
+            if out.json {
+                out.json_line(&policy)
+            } else {
+                out.line(serde_json::to_string_pretty(&policy).unwrap_or_default())
+            }
+        }
     }
 }
 

@@ -101,12 +101,15 @@ fn text<'a>(payload: &'a Value, name: &str, integration: &str) -> Result<&'a str
         .ok_or_else(|| task_failed(format!("{integration}: \"{name}\" must be a string")))
 }
 
-/// Runs `integration` with the Task's effective parameters.
+/// Runs `integration` with the Task's effective parameters, for an execution of the state
+/// machine `machine` (its stored name: a tenant's state machine is confined to its tenant).
 pub(crate) async fn run(
     services: &Services,
     integration: Integration,
     payload: &Value,
+    machine: &str,
 ) -> Result<Value, Failure> {
+    confine(integration, payload, machine)?;
     match integration {
         Integration::PutEvents => put_events(services, payload).await,
         Integration::PutItem | Integration::GetItem | Integration::DeleteItem => {
@@ -114,6 +117,50 @@ pub(crate) async fn run(
         }
         Integration::PutObject | Integration::GetObject => s3(services, integration, payload).await,
     }
+}
+
+/// Refuses an integration of a tenant's state machine (named `tenant.` + ...) that would reach
+/// outside the tenant: a KV key or artifact key not under `tenants/<tenant>/`, an event whose
+/// source is not. Fails as IAM would refuse the tenant's role on AWS (`<Service>.AccessDenied`).
+fn confine(integration: Integration, payload: &Value, machine: &str) -> Result<(), Failure> {
+    let Some((tenant, _)) = machine.split_once('.') else {
+        return Ok(());
+    };
+    let root = format!("{}{tenant}/", crate::scope::TENANTS);
+    let denied = |service: &str, what: &str, key: &str| {
+        Failure::new(
+            format!("{service}.AccessDeniedException"),
+            format!(
+                "the state machine '{machine}' belongs to the tenant '{tenant}' and may only use {what} under '{root}'; '{key}' is not (name them as the tenant's client stores them: '{root}' + its key)"
+            ),
+        )
+    };
+    match integration {
+        Integration::PutEvents => {
+            let entries = payload.get("Entries").and_then(Value::as_array);
+            for entry in entries.into_iter().flatten() {
+                let source = entry.get("Source").and_then(Value::as_str).unwrap_or("");
+                if !source.starts_with(&root) {
+                    return Err(denied("EventBridge", "event sources", source));
+                }
+            }
+        }
+        Integration::PutObject | Integration::GetObject => {
+            let key = payload.get("Key").and_then(Value::as_str).unwrap_or("");
+            if !key.starts_with(&root) {
+                return Err(denied("S3", "artifact keys", key));
+            }
+        }
+        Integration::PutItem | Integration::GetItem | Integration::DeleteItem => {
+            let attrs = payload.get("Item").or_else(|| payload.get("Key"));
+            let key = attrs.and_then(|a| item_key(a, "dynamodb").ok());
+            let key = key.as_deref().unwrap_or("");
+            if !key.starts_with(&root) {
+                return Err(denied("DynamoDB", "KV keys", key));
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn put_events(services: &Services, payload: &Value) -> Result<Value, Failure> {

@@ -721,6 +721,12 @@ impl WorkflowBackend for EmbeddedWorkflows {
         Ok(format!("{ARN_PREFIX}:activity:{name}"))
     }
 
+    fn state_machine_name(&self, arn: &str) -> Option<String> {
+        arn.strip_prefix(ARN_PREFIX)
+            .and_then(|_| crate::backend::arn_state_machine(arn))
+            .map(str::to_owned)
+    }
+
     async fn poll_activity(
         &self,
         activity_arn: &str,

@@ -263,7 +263,8 @@ pub(crate) async fn invoke(
             }
         }
         Target::Integration(integration) => {
-            integrations::run(&engine.services, integration, &call.payload).await?
+            let machine = crate::backend::arn_state_machine(arn).unwrap_or_default();
+            integrations::run(&engine.services, integration, &call.payload, machine).await?
         }
         Target::Activity(_) => Value::Null,
     };

@@ -19,10 +19,10 @@ const GET: &str = "SELECT key, value, version, created_at, updated_at, expires_a
                    WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)";
 const LIST_BOUNDED: &str = "SELECT key, value, version, created_at, updated_at, expires_at FROM kv \
     WHERE key >= ?1 AND key > ?2 AND key < ?3 AND (expires_at IS NULL OR expires_at > ?4) \
-    ORDER BY key LIMIT ?5";
+    AND NOT (key >= ?6 AND key < ?7) ORDER BY key LIMIT ?5";
 const LIST_UNBOUNDED: &str = "SELECT key, value, version, created_at, updated_at, expires_at FROM kv \
     WHERE key >= ?1 AND key > ?2 AND (expires_at IS NULL OR expires_at > ?4) \
-    ORDER BY key LIMIT ?5";
+    AND NOT (key >= ?6 AND key < ?7) ORDER BY key LIMIT ?5";
 
 /// The local backend's KV store.
 #[derive(Debug)]
@@ -182,6 +182,14 @@ impl KvBackend for LocalKv {
         limit: usize,
     ) -> Result<BackendPage<KvItem>> {
         let upper = prefix_upper_bound(prefix);
+        // The keys a root listing leaves out: the tenant namespace (an empty range otherwise).
+        let hidden = match crate::scope::kv_listing("kv.list", prefix)? {
+            crate::scope::KvListing::Root => (
+                crate::scope::TENANTS.to_owned(),
+                prefix_upper_bound(crate::scope::TENANTS).unwrap_or_default(),
+            ),
+            crate::scope::KvListing::Tenant(_) => (String::new(), String::new()),
+        };
         let raws = self.db.read("kv.list", prefix, |c| {
             let sql = if upper.is_some() {
                 LIST_BOUNDED
@@ -195,7 +203,9 @@ impl KvBackend for LocalKv {
                     start_after.unwrap_or(""),
                     upper.as_deref().unwrap_or(""),
                     now_ms(),
-                    limit as i64 + 1
+                    limit as i64 + 1,
+                    hidden.0,
+                    hidden.1
                 ],
                 RawItem::from_row,
             )?;

@@ -118,9 +118,13 @@ impl KvBackend for MemoryKv {
         start_after: Option<&str>,
         limit: usize,
     ) -> Result<BackendPage<KvItem>> {
+        let listing = crate::scope::kv_listing("kv.list", prefix)?;
         let map = self.lock();
         let now = now_ms();
         let live = super::prefix_range(&map, prefix, start_after)
+            .filter(|(k, _)| {
+                listing != crate::scope::KvListing::Root || !crate::scope::hidden_from_root(k)
+            })
             .filter(|(_, s)| s.live(now))
             .map(|(k, s)| s.item(k));
         Ok(BackendPage::from_iter(live, limit))

@@ -12,22 +12,27 @@ use crate::types::timeline::TimelineEntry;
 /// Entries by index path, then by id.
 #[derive(Debug, Default)]
 pub(super) struct MemoryTimeline {
-    paths: Mutex<HashMap<String, BTreeMap<String, TimelineEntry>>>,
+    state: Mutex<Indexes>,
+}
+
+/// The indexes, and the greatest id stored (under any path).
+#[derive(Debug, Default)]
+struct Indexes {
+    paths: HashMap<String, BTreeMap<String, TimelineEntry>>,
+    last: Option<String>,
 }
 
 #[async_trait]
 impl TimelineBackend for MemoryTimeline {
     async fn append(&self, records: Vec<TimelineRecord>) -> Result<Vec<TimelineEntry>> {
-        let mut paths = self.paths.lock().unwrap_or_else(|e| e.into_inner());
-        let mut last = paths
-            .get("")
-            .and_then(|root| root.keys().next_back().cloned());
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let mut stored = Vec::with_capacity(records.len());
         for mut record in records {
-            in_commit_order(&mut record.entry, last.as_deref());
-            last = Some(record.entry.id.clone());
+            in_commit_order(&mut record.entry, state.last.as_deref());
+            state.last = Some(record.entry.id.clone());
             for path in &record.paths {
-                paths
+                state
+                    .paths
                     .entry(path.clone())
                     .or_default()
                     .insert(record.entry.id.clone(), record.entry.clone());
@@ -38,8 +43,8 @@ impl TimelineBackend for MemoryTimeline {
     }
 
     async fn scan(&self, scan: &TimelineScan) -> Result<BackendPage<TimelineEntry>> {
-        let paths = self.paths.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(index) = paths.get(&scan.path) else {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(index) = state.paths.get(&scan.path) else {
             return Ok(BackendPage::from_rows(Vec::new(), scan.limit));
         };
         let range = index.range(scan.from_id.clone()..scan.to_id.clone());

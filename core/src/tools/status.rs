@@ -188,6 +188,8 @@ pub(crate) async fn status(mesh: &MeshClient) -> Value {
         "infrastructure": infra.names,
         "timestamp": Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
         "probe": probe,
+        // The tenant scope this client (or `agent-mesh mcp --tenant`) serves; null: the whole mesh.
+        "tenant": (!mesh.scope_path().is_empty()).then(|| mesh.scope_path().join("/")),
         "version": env!("CARGO_PKG_VERSION"),
         "tools": super::TOOLS,
     })

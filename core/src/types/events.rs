@@ -149,6 +149,9 @@ pub struct SubscribeOptions {
     /// the last event it handed out. `None` makes an ephemeral subscription that starts now
     /// and is removed on close.
     pub name: Option<String>,
+    /// What the backend's name for an ephemeral subscription starts with (a scope's
+    /// subscription prefix, so IAM can confine a tenant's queues); set by the scope layer.
+    pub(crate) ephemeral_prefix: String,
 }
 
 impl SubscribeOptions {
@@ -156,6 +159,7 @@ impl SubscribeOptions {
     pub fn named(name: impl Into<String>) -> Self {
         SubscribeOptions {
             name: Some(name.into()),
+            ephemeral_prefix: String::new(),
         }
     }
 

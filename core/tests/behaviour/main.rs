@@ -10,6 +10,7 @@ mod guards;
 mod kv;
 mod limits;
 mod subscriptions;
+mod tenancy;
 mod timeline;
 mod tools;
 mod workflows;
@@ -154,6 +155,17 @@ macro_rules! all_cases {
                 history_lists_events_in_order,
                 wait_timeout_and_stop,
                 list_executions_pages,
+            ],
+            tenancy: [
+                kv_hostile_keys_never_cross,
+                artifacts_hostile_keys_never_cross,
+                timeline_hostile_streams_never_cross,
+                events_never_cross,
+                workflows_never_cross,
+                nested_scopes_are_isolated_from_siblings,
+                scope_ids_are_validated,
+                tool_calls_stay_in_the_scope,
+                root_listings_leave_tenants_out,
             ],
         );
     };

@@ -1,0 +1,106 @@
+//! KV in a scope: keys stored under the scope's prefix, handed back without it.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{Scope, unscoped_key, unscoped_page};
+use crate::backend::{BackendPage, KvBackend, KvWrite};
+use crate::error::Result;
+use crate::types::kv::KvItem;
+use crate::validate;
+
+/// A [`KvBackend`] confined to one scope.
+#[derive(Debug)]
+pub(crate) struct ScopedKv {
+    inner: Arc<dyn KvBackend>,
+    scope: Scope,
+}
+
+impl ScopedKv {
+    /// `inner` seen through `scope`.
+    pub(crate) fn new(inner: Arc<dyn KvBackend>, scope: Scope) -> Self {
+        ScopedKv { inner, scope }
+    }
+
+    /// The stored write of `write`: its key prefixed, the item size checked again.
+    fn write(&self, operation: &str, mut write: KvWrite) -> Result<KvWrite> {
+        let key = self.scope.key(operation, &write.key)?;
+        validate::check_kv_item_size(operation, &key, &write.encoded)?;
+        write.key = key;
+        Ok(write)
+    }
+
+    /// `item` as the scoped client sees it.
+    fn unscoped(&self, operation: &str, mut item: KvItem) -> Result<KvItem> {
+        item.key = unscoped_key(&self.scope, operation, &item.key)?;
+        Ok(item)
+    }
+}
+
+#[async_trait]
+impl KvBackend for ScopedKv {
+    async fn get(&self, key: &str) -> Result<Option<KvItem>> {
+        let stored = self.scope.key("kv.get", key)?;
+        match self.inner.get(&stored).await? {
+            Some(item) => Ok(Some(self.unscoped("kv.get", item)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn batch_get(&self, keys: &[String]) -> Result<Vec<Option<KvItem>>> {
+        let stored = keys
+            .iter()
+            .map(|k| self.scope.key("kv.batch_get", k))
+            .collect::<Result<Vec<_>>>()?;
+        self.inner
+            .batch_get(&stored)
+            .await?
+            .into_iter()
+            .map(|item| item.map(|i| self.unscoped("kv.batch_get", i)).transpose())
+            .collect()
+    }
+
+    async fn set(&self, write: KvWrite) -> Result<KvItem> {
+        let write = self.write("kv.set", write)?;
+        let item = self.inner.set(write).await?;
+        self.unscoped("kv.set", item)
+    }
+
+    async fn batch_set(&self, writes: Vec<KvWrite>) -> Result<()> {
+        let writes = writes
+            .into_iter()
+            .map(|w| self.write("kv.batch_set", w))
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(first) = writes.first() {
+            let total = writes
+                .iter()
+                .map(|w| w.key.len() + w.encoded.len() + validate::KV_ITEM_OVERHEAD)
+                .sum();
+            validate::check_batch_set_size("kv.batch_set", &first.key, writes.len(), total)?;
+        }
+        self.inner.batch_set(writes).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool> {
+        let stored = self.scope.key("kv.delete", key)?;
+        self.inner.delete(&stored).await
+    }
+
+    async fn list(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: usize,
+    ) -> Result<BackendPage<KvItem>> {
+        let stored_prefix = self.scope.key("kv.list", prefix)?;
+        let stored_after = start_after
+            .map(|after| self.scope.key("kv.list", after))
+            .transpose()?;
+        let page = self
+            .inner
+            .list(&stored_prefix, stored_after.as_deref(), limit)
+            .await?;
+        unscoped_page(&self.scope, "kv.list", page, |item| &mut item.key)
+    }
+}
