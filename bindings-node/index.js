@@ -19,7 +19,11 @@ class MeshError extends Error {
   }
 }
 
-function translate(error) {
+function translate(error, operation) {
+  // napi-rs refuses an argument of the wrong JS type before Rust runs: that is bad input too.
+  if (operation && error && typeof error.message === 'string' && error.message.startsWith('Failed to convert JavaScript value')) {
+    return invalid('InvalidInput', operation, '', `${error.message.trim()}: an argument has the wrong type; see index.d.ts for the expected types`)
+  }
   if (error && typeof error.message === 'string' && error.message.startsWith(MARKER)) {
     const converted = new MeshError(JSON.parse(error.message.slice(MARKER.length)))
     converted.stack = `${converted.name} [${converted.code}]: ${converted.message}\n${new Error().stack.split('\n').slice(2).join('\n')}`
@@ -103,9 +107,9 @@ function wrap(fn, operation) {
   return function (...args) {
     try {
       checkArgs(operation, args)
-      return fn.apply(this, args).catch((e) => Promise.reject(translate(e)))
+      return fn.apply(this, args).catch((e) => Promise.reject(translate(e, operation)))
     } catch (error) {
-      return Promise.reject(translate(error))
+      return Promise.reject(translate(error, operation))
     }
   }
 }
@@ -117,7 +121,7 @@ function wrapSync(fn, operation) {
     try {
       return fn.apply(this, args)
     } catch (error) {
-      throw translate(error)
+      throw translate(error, operation)
     }
   }
 }

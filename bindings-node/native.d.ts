@@ -93,6 +93,16 @@ export declare class MeshClient {
    * arguments and resolves to its JSON result.
    */
   call(name: string, args?: Record<string, any>): Promise<any>
+  /**
+   * A client confined to `id`: the tenant `id`, or `id` nested in this client's scope
+   * (tenant → agent → session). It sees its keys, streams, sources and names without the
+   * scope, and nothing outside it. Ids: 1-32 of a-z, 0-9 and inner '-'.
+   */
+  scope(id: string): MeshClient
+  /** The scope's ids, the tenant first (empty when unscoped). */
+  get scopePath(): Array<string>
+  /** The least-privilege IAM policy document an agent of this scope needs on AWS. */
+  iamPolicy(): Record<string, any>
   /** Creates, idempotently, every resource the configuration needs (a no-op locally). */
   provision(): Promise<void>
   /**

@@ -41,6 +41,8 @@ fn _agent_mesh(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<workflow_types::HistoryEvent>()?;
     m.add_function(wrap_pyfunction!(events::test_event_pattern, m)?)?;
     m.add_function(wrap_pyfunction!(cli::cli_main, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::before_fork, m)?)?;
+    m.add_function(wrap_pyfunction!(runtime::after_fork, m)?)?;
     errors::register(m)?;
     Ok(())
 }

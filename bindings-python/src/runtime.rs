@@ -48,3 +48,16 @@ where
             })
     })
 }
+
+/// Run by `os.fork` before forking (registered in `agent_mesh/__init__.py`): waits until no
+/// thread is inside SQLite, so the child does not inherit one of its locks held.
+#[pyfunction]
+pub fn before_fork(py: Python<'_>) {
+    py.detach(agent_mesh::unstable::fork::close);
+}
+
+/// Run by `os.fork` after forking, in the parent (`in_child=False`) and in the child.
+#[pyfunction]
+pub fn after_fork(in_child: bool) {
+    agent_mesh::unstable::fork::open(in_child);
+}

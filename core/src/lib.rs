@@ -30,6 +30,7 @@ pub mod config;
 mod embedded;
 mod error;
 pub mod events;
+mod fork_gate;
 mod fsutil;
 pub mod kv;
 mod local;
@@ -83,6 +84,10 @@ pub mod unstable {
     #[cfg(feature = "cli")]
     pub use crate::cli;
     pub use crate::{asl, backend, pattern, redact, validate};
+    /// Closing and opening the fork gate around `fork()` (the Python binding's `os.fork`).
+    pub mod fork {
+        pub use crate::fork_gate::{close, open};
+    }
 }
 
 /// The README and docs/ code blocks, run as doctests (see the module).

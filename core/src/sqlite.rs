@@ -156,8 +156,8 @@ const TASK_TOKEN_KEY: &str = "task_tokens";
 pub(crate) struct Db {
     dir: PathBuf,
     sync: SyncMode,
-    writer: Mutex<Connection>,
-    readers: Vec<Mutex<Connection>>,
+    writer: Mutex<Gated>,
+    readers: Vec<Mutex<Gated>>,
     /// Commits made through this `Db`.
     commits: AtomicU64,
     /// The mesh's secret key for task tokens (random, made when the mesh was created).
@@ -169,6 +169,7 @@ pub(crate) struct Db {
 impl Db {
     /// Opens (creating if needed) the database of the mesh in `dir`.
     pub(crate) fn open(dir: &Path, sync: SyncMode) -> Result<Db> {
+        let _inside = crate::fork_gate::enter();
         let open_err = |what: &str, e: &dyn std::fmt::Display| {
             Error::config(format!(
                 "open local mesh {}: {what}: {e}; check that the directory is writable or pick another with AGENT_MESH_DIR",
@@ -221,7 +222,7 @@ impl Db {
         let token_key = mesh_secret(&writer, TASK_TOKEN_KEY)
             .map_err(|e| open_err("cannot read the mesh's key", &e))?;
         let readers = (0..READERS)
-            .map(|_| connect().map(Mutex::new))
+            .map(|_| connect().map(|c| Mutex::new(Gated(Some(c)))))
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| open_err("cannot open the database", &e))?;
         let checkpoints = connect().map_err(|e| open_err("cannot open the database", &e))?;
@@ -233,7 +234,7 @@ impl Db {
         Ok(Db {
             dir: dir.to_owned(),
             sync,
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Gated(Some(writer))),
             readers,
             commits: AtomicU64::new(0),
             token_key,
@@ -267,11 +268,12 @@ impl Db {
         key: &str,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T> {
+        let _inside = crate::fork_gate::enter();
         let conn = self.reader();
         f(&conn).map_err(|e| sql_error(operation, key, e))
     }
 
-    fn reader(&self) -> MutexGuard<'_, Connection> {
+    fn reader(&self) -> MutexGuard<'_, Gated> {
         for reader in &self.readers {
             if let Ok(guard) = reader.try_lock() {
                 return guard;
@@ -321,6 +323,7 @@ impl Db {
         if self.sync == SyncMode::Full {
             return Err(f);
         }
+        let _inside = crate::fork_gate::enter();
         let Ok(conn) = self.writer.try_lock() else {
             return Err(f);
         };
@@ -352,6 +355,7 @@ impl Db {
         key: &str,
         f: impl FnOnce(&Transaction<'_>) -> Result<T>,
     ) -> Result<T> {
+        let _inside = crate::fork_gate::enter();
         let mut conn = lock(&self.writer);
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -363,13 +367,44 @@ impl Db {
     }
 }
 
+/// A connection closed inside the fork gate: closing frees SQLite memory under its global
+/// mutex, which a fork must not catch held.
+#[derive(Debug)]
+struct Gated(Option<Connection>);
+
+impl std::ops::Deref for Gated {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.0
+            .as_ref()
+            .expect("a connection is only taken out when dropped")
+    }
+}
+
+impl std::ops::DerefMut for Gated {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.0
+            .as_mut()
+            .expect("a connection is only taken out when dropped")
+    }
+}
+
+impl Drop for Gated {
+    fn drop(&mut self) {
+        let _inside = crate::fork_gate::enter();
+        drop(self.0.take());
+    }
+}
+
 /// Runs a passive checkpoint each time it is woken, until the `Db` (the sender) is dropped: it
 /// copies the committed pages of the write-ahead log into the database file and fsyncs both,
 /// without blocking readers or writers, so commits rarely wait for a checkpoint. Errors are left
 /// to the next round (another process may be checkpointing; a failing database shows on the next
 /// write).
 fn checkpointer(conn: Connection, due: Receiver<()>) {
+    let conn = Gated(Some(conn));
     while due.recv().is_ok() {
+        let _inside = crate::fork_gate::enter();
         let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
     }
 }

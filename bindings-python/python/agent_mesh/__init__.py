@@ -14,6 +14,17 @@ import inspect
 from typing import Any, Callable, Dict, List, Optional, Type, TypeVar
 
 from . import _agent_mesh
+import os as _os
+
+# No thread may be inside SQLite while the process is copied: a lock it holds would stay held
+# in the child forever.
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(
+        before=_agent_mesh.before_fork,
+        after_in_parent=lambda: _agent_mesh.after_fork(False),
+        after_in_child=lambda: _agent_mesh.after_fork(True),
+    )
+
 from ._agent_mesh import (
     Artifact,
     ArtifactMeta,
@@ -329,7 +340,7 @@ class AsyncMeshClient(_AsyncMeshBase):  # type: ignore[misc,valid-type]
     def __init__(self, url: Optional[str] = None) -> None:
         super().__init__(MeshClient(url))
 
-    def scope(self, id: str) -> "AsyncMeshClient":
+    def scope(self, /, id):  # type: ignore[no-untyped-def]  # typed in __init__.pyi; same signature as MeshClient.scope
         """A client confined to ``id`` (the tenant, or ``id`` nested in this client's scope);
         synchronous, like ``MeshClient.scope``: it opens nothing."""
         scoped = AsyncMeshClient.__new__(AsyncMeshClient)
@@ -341,7 +352,7 @@ class AsyncMeshClient(_AsyncMeshBase):  # type: ignore[misc,valid-type]
         """The scope's ids, the tenant first (empty when unscoped)."""
         return self._sync.scope_path
 
-    def iam_policy(self) -> Dict[str, Any]:
+    def iam_policy(self, /):  # type: ignore[no-untyped-def]  # typed in __init__.pyi
         """The least-privilege IAM policy an agent of this scope needs on AWS (computed, no I/O)."""
         return self._sync.iam_policy()
 

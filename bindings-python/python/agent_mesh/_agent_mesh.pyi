@@ -6,7 +6,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from typing_extensions import TypeAlias
 
-__all__ = ['MeshClient', 'Kv', 'Artifacts', 'KvItem', 'ArtifactMeta', 'Artifact', 'Page', 'Events', 'Subscription', 'ReceivedEvent', 'SendResult', 'Timeline', 'TimelineEntry', 'Workflows', 'ExecutionRef', 'Worker', 'StateMachineInfo', 'Execution', 'HistoryEvent', 'test_event_pattern', 'cli_main', 'MeshError', 'NotFound', 'Conflict', 'InvalidInput', 'TooLarge', 'PermissionDenied', 'Throttled', 'Unavailable', 'Unsupported', 'Config', 'Internal', '_ERROR_KINDS']
+__all__ = ['MeshClient', 'Kv', 'Artifacts', 'KvItem', 'ArtifactMeta', 'Artifact', 'Page', 'Events', 'Subscription', 'ReceivedEvent', 'SendResult', 'Timeline', 'TimelineEntry', 'Workflows', 'ExecutionRef', 'Worker', 'StateMachineInfo', 'Execution', 'HistoryEvent', 'test_event_pattern', 'cli_main', 'before_fork', 'after_fork', 'MeshError', 'NotFound', 'Conflict', 'InvalidInput', 'TooLarge', 'PermissionDenied', 'Throttled', 'Unavailable', 'Unsupported', 'Config', 'Internal', '_ERROR_KINDS']
 
 _JsonValue: TypeAlias = Any
 _StrPath: TypeAlias = Union[str, PathLike[str]]
@@ -129,6 +129,8 @@ class Artifacts:
 def test_event_pattern(pattern: Union[Mapping[str, Any], str], event: Union[Mapping[str, Any], str]) -> bool: ...
 
 def cli_main(argv: List[str]) -> int: ...
+def before_fork() -> None: ...
+def after_fork(in_child: bool) -> None: ...
 
 @final
 class ReceivedEvent:
