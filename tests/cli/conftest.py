@@ -78,9 +78,11 @@ class Cli:
         return [*cli_program(), "--url", self.url, *(["--json"] if json_output else []), *args]
 
     def run(self, *args: str, json_output: bool = True, input: Optional[bytes] = None, expect: Optional[int] = 0,
-            timeout: float = 120) -> Result:
-        """Runs one command; checks its exit code unless `expect` is None."""
-        done = subprocess.run(self.argv(args, json_output), input=input, capture_output=True, cwd=self.cwd, timeout=timeout)
+            timeout: float = 120, env: Optional[dict] = None) -> Result:
+        """Runs one command (with `env` as its environment if given); checks its exit code
+        unless `expect` is None."""
+        done = subprocess.run(self.argv(args, json_output), input=input, capture_output=True, cwd=self.cwd, timeout=timeout,
+                              env=env)
         result = Result(done.returncode, done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace"))
         if expect is not None:
             assert result.code == expect, f"agent-mesh {' '.join(args)}: exit {result.code}, expected {expect}\nstdout: {result.stdout}\nstderr: {result.stderr}"

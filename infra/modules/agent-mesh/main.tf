@@ -88,7 +88,8 @@ resource "aws_dynamodb_table" "kv" {
     type = "S"
   }
 
-  # Prefix listing: Query kv_shard = "kv" AND begins_with(key, prefix).
+  # Prefix listing: Query kv_shard = "kv" (a tenant's keys: kv_shard = "tenants/<tenant>/")
+  # AND begins_with(key, prefix).
   global_secondary_index {
     name            = "kv-by-key"
     hash_key        = "kv_shard"
