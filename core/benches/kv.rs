@@ -1,5 +1,6 @@
 //! Local KV latency: agent-mesh `kv().get`/`kv().set` against the same SQL statements issued
-//! straight through rusqlite on the same database file, in the same run.
+//! straight through rusqlite on the same database file, in the same run; and a tenant-scoped
+//! client's `kv().get` (`mesh.scope(tenant)`) against the unscoped client's.
 //!
 //! `cargo bench -p agent-mesh --bench kv` (set `BENCH_OPS` to change the operation count).
 
@@ -124,6 +125,7 @@ fn main() {
             dir.path().display()
         )))
         .unwrap();
+    let scoped = mesh.scope("tenant-bench").unwrap();
     let value =
         json!({"timezone": "PST", "language": "en", "theme": "dark", "notifications": true});
     rt.block_on(async {
@@ -132,6 +134,11 @@ fn main() {
             .collect();
         for chunk in entries.chunks(100) {
             mesh.kv()
+                .batch_set(chunk.to_vec(), SetOptions::default())
+                .await
+                .unwrap();
+            scoped
+                .kv()
                 .batch_set(chunk.to_vec(), SetOptions::default())
                 .await
                 .unwrap();
@@ -148,6 +155,7 @@ fn main() {
     rt.block_on(async {
         for k in &get_keys[..1000] {
             black_box(mesh.kv().get(k).await.unwrap());
+            black_box(scoped.kv().get(k).await.unwrap());
         }
     });
     for k in &get_keys[..1000] {
@@ -157,7 +165,8 @@ fn main() {
     // Both sides run in alternating rounds, so drift in machine load hits them equally.
     let encoded = serde_json::to_string(&value).unwrap();
     let mut raw = raw;
-    let (mut mesh_get, mut raw_get_s, mut mesh_set, mut raw_set) = (
+    let (mut mesh_get, mut raw_get_s, mut mesh_set, mut raw_set, mut scoped_get) = (
+        Sample::default(),
         Sample::default(),
         Sample::default(),
         Sample::default(),
@@ -178,6 +187,13 @@ fn main() {
             black_box(raw_get(&raw, k));
             raw_get_s.push(t.elapsed());
         }
+        rt.block_on(async {
+            for k in gets {
+                let t = Instant::now();
+                black_box(scoped.kv().get(k).await.unwrap());
+                scoped_get.push(t.elapsed());
+            }
+        });
         rt.block_on(async {
             for k in sets {
                 let t = Instant::now();
@@ -209,6 +225,13 @@ fn main() {
         "  get p50 ratio agent-mesh / rusqlite: {:.2}x (target <= 1.5x); p99 {:.1} µs (target < 50 µs)",
         mesh_get.p50.as_secs_f64() / raw_get_stats.p50.as_secs_f64(),
         mesh_get.p99.as_secs_f64() * 1e6
+    );
+    let scoped_get = scoped_get.stats();
+    row("agent-mesh scope(t).kv().get", &scoped_get);
+    println!(
+        "  scoped / unscoped get p50: {:+.1}% (target < +5%), p99 {:+.1}%",
+        (scoped_get.p50.as_secs_f64() / mesh_get.p50.as_secs_f64() - 1.0) * 100.0,
+        (scoped_get.p99.as_secs_f64() / mesh_get.p99.as_secs_f64() - 1.0) * 100.0
     );
     row("agent-mesh kv().set", &mesh_set);
     row("rusqlite, same transaction", &raw_set);

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use super::{Scope, unscoped_key, unscoped_page};
+use super::{Scope, unscope_in_place, unscoped_page};
 use crate::backend::{ArtifactBackend, BackendPage, PutPayload};
 use crate::error::Result;
 use crate::types::artifacts::{ArtifactMeta, PutOptions};
@@ -25,7 +25,7 @@ impl ScopedArtifacts {
     }
 
     fn unscoped(&self, operation: &str, mut meta: ArtifactMeta) -> Result<ArtifactMeta> {
-        meta.key = unscoped_key(&self.scope, operation, &meta.key)?;
+        unscope_in_place(&self.scope, operation, &mut meta.key)?;
         Ok(meta)
     }
 

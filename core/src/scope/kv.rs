@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{Scope, unscoped_key, unscoped_page};
+use super::{Scope, unscope_in_place, unscoped_page};
 use crate::backend::{BackendPage, KvBackend, KvWrite};
 use crate::error::Result;
 use crate::types::kv::KvItem;
@@ -33,7 +33,7 @@ impl ScopedKv {
 
     /// `item` as the scoped client sees it.
     fn unscoped(&self, operation: &str, mut item: KvItem) -> Result<KvItem> {
-        item.key = unscoped_key(&self.scope, operation, &item.key)?;
+        unscope_in_place(&self.scope, operation, &mut item.key)?;
         Ok(item)
     }
 }

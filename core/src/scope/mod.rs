@@ -118,7 +118,9 @@ impl Scope {
     /// The stored form of `key` (a KV key or an artifact key), checked against the key limit
     /// that the prefix makes shorter.
     pub(crate) fn key(&self, operation: &str, key: &str) -> Result<String> {
-        let full = format!("{}{key}", self.key_prefix);
+        let mut full = String::with_capacity(self.key_prefix.len() + key.len());
+        full.push_str(&self.key_prefix);
+        full.push_str(key);
         if full.len() > validate::MAX_KEY_BYTES {
             return Err(Error::invalid_input(
                 operation,
@@ -136,11 +138,6 @@ impl Scope {
         Ok(full)
     }
 
-    /// The key as the scoped client sees it; `None` when `stored` is outside the scope.
-    pub(crate) fn strip<'a>(&self, stored: &'a str) -> Option<&'a str> {
-        stored.strip_prefix(self.key_prefix.as_str())
-    }
-
     /// The stored form of the state machine or activity name `name`.
     pub(crate) fn name(&self, name: &str) -> String {
         format!("{}{name}", self.name_prefix())
@@ -154,18 +151,25 @@ impl Scope {
     }
 }
 
-/// `stored` without the scope's prefix; an internal error when a backend handed back a key
-/// outside the scope (never expected: every request names keys inside it).
-pub(crate) fn unscoped_key(scope: &Scope, operation: &str, stored: &str) -> Result<String> {
-    scope.strip(stored).map(str::to_owned).ok_or_else(|| {
-        Error::internal(
-            operation,
-            format!(
-                "the backend answered with '{stored}', outside the scope '{}'",
-                scope.key_prefix()
-            ),
-        )
-    })
+/// Removes the scope's prefix from `stored` in place (no allocation); an internal error when
+/// `stored` is outside the scope.
+pub(crate) fn unscope_in_place(scope: &Scope, operation: &str, stored: &mut String) -> Result<()> {
+    if stored.starts_with(scope.key_prefix.as_str()) {
+        stored.replace_range(..scope.key_prefix.len(), "");
+        return Ok(());
+    }
+    Err(outside(scope, operation, stored))
+}
+
+/// The error of a backend answer outside the scope.
+fn outside(scope: &Scope, operation: &str, stored: &str) -> Error {
+    Error::internal(
+        operation,
+        format!(
+            "the backend answered with '{stored}', outside the scope '{}'",
+            scope.key_prefix()
+        ),
+    )
 }
 
 /// `page` with every item's key (and the resume position) as the scoped client sees them.
@@ -177,15 +181,14 @@ pub(crate) fn unscoped_page<T>(
 ) -> Result<BackendPage<T>> {
     let mut items = page.items;
     for item in &mut items {
-        let k = key(item);
-        *k = unscoped_key(scope, operation, k)?;
+        unscope_in_place(scope, operation, key(item))?;
     }
     Ok(BackendPage {
         items,
         more: page.more,
         resume_after: page
             .resume_after
-            .map(|k| unscoped_key(scope, operation, &k))
+            .map(|mut k| unscope_in_place(scope, operation, &mut k).map(|()| k))
             .transpose()?,
     })
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{Scope, unscoped_key};
+use super::{Scope, unscope_in_place};
 use crate::backend::{BackendPage, TimelineBackend, TimelineRecord, TimelineScan, index_paths};
 use crate::error::Result;
 use crate::timeline::check_stream;
@@ -37,7 +37,7 @@ impl ScopedTimeline {
     /// Gives `entries` the streams the scoped client knows.
     fn unscope(&self, entries: &mut [TimelineEntry], operation: &str) -> Result<()> {
         for entry in entries {
-            entry.stream = unscoped_key(&self.scope, operation, &entry.stream)?;
+            unscope_in_place(&self.scope, operation, &mut entry.stream)?;
         }
         Ok(())
     }
