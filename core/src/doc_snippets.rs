@@ -37,3 +37,6 @@ mod limits {}
 
 #[doc = include_str!("../../docs/testing.md")]
 mod testing {}
+
+#[doc = include_str!("../../docs/tenancy.md")]
+mod tenancy {}

@@ -34,7 +34,7 @@ EXAMPLES = ROOT / "examples"
 SCENARIOS = [
     "personal_assistant", "document_pipeline", "healthcare_timeline", "legal_compliance", "financial_risk",
     "ecommerce", "microservices", "cqrs_event_sourcing", "saga", "content_moderation", "ml_training",
-    "ab_testing", "realtime_metrics",
+    "ab_testing", "realtime_metrics", "multi_tenant",
 ]
 RUST = ["personal_assistant", "document_pipeline", "microservices", "cqrs_event_sourcing", "saga", "financial_risk"]
 BACKENDS = [b for b in (x.strip() for x in os.environ.get("AGENT_MESH_TEST_BACKENDS", "memory,local").split(",")) if b in ("local", "aws")]
@@ -213,6 +213,24 @@ def check_healthcare_timeline(run: Run, mesh: MeshClient) -> None:
     entries = mesh.timeline.get("patient/12345/", order="oldest").items
     assert [e.stream for e in entries] == ["patient/12345/labs", "patient/12345/notifications"] * 2
     assert entries[3].data["detail"] == {"patient_id": "12345", "critical": True, "provider": "Dr. Jones", "date": "2024-01-16"}
+
+
+def check_multi_tenant(run: Run, mesh: MeshClient) -> None:
+    # The same key in two tenants: two items, each under its tenant's prefix.
+    assert kv(mesh, "tenants/tenant-abc/user:123:profile") == {"name": "Ada", "plan": "pro"}
+    assert kv(mesh, "tenants/tenant-xyz/user:123:profile") == {"name": "Yuki", "plan": "free"}
+    assert mesh.scope("tenant-abc").kv.get("user:123:profile").value["name"] == "Ada"
+    assert mesh.kv.get("user:123:profile") is None, "nothing leaks to the unscoped key"
+    denied = run.lines(r"^tenant-abc reads (\S+) -> None$")
+    assert [m.group(1) for m in denied] == ["../tenant-xyz/user:123:profile", "tenants/tenant-xyz/user:123:profile",
+                                            "tenant-xyz:user:123:profile"]
+    got = run.received()
+    for tenant in ("tenant-abc", "tenant-xyz"):
+        assert [(t, d["tenant_id"]) for t, d in got[tenant]] == [("UserAction", tenant)], got
+    assert sorted(d["tenant_id"] for _, d in got["operator"]) == ["tenant-abc", "tenant-xyz"]
+    sources = sorted(m.group(1) for m in run.lines(r"^operator received UserAction from (\S+) "))
+    assert sources == ["tenants/tenant-abc/auth", "tenants/tenant-xyz/auth"]
+    assert run.lines(r"^tenant-abc's IAM policy: 14 statements; .*tenants/tenant-abc/\*")
 
 
 def check_legal_compliance(run: Run, mesh: MeshClient) -> None:
