@@ -9,7 +9,7 @@ from typing import Any, Iterator, List, Tuple
 
 import pytest
 
-from agent_mesh import AsyncMeshClient, InvalidInput, MeshClient, MeshError, NotFound, TooLarge
+from agent_mesh import AsyncMeshClient, Conflict, InvalidInput, MeshClient, MeshError, NotFound, TooLarge
 
 HOSTILE = json.loads((Path(__file__).resolve().parents[2] / "tests" / "behaviour" / "hostile_tenancy.json").read_text())
 TENANTS = ("tenant-a", "tenant-b")
@@ -243,6 +243,12 @@ def test_root_listings_leave_tenants_out(mesh: MeshClient) -> None:
     for spanning in ("tenants/", "tenants/tenant-a"):
         with pytest.raises(InvalidInput, match="tenants/<tenant>/"):
             mesh.kv.list(spanning)
+    for spanning in ("tenants/", "tenants/tenant-a"):
+        with pytest.raises(InvalidInput):
+            mesh.timeline.get(spanning)
+    with pytest.raises(Conflict) as conflict:
+        a.kv.set("k", 2, if_absent=True)
+    assert "tenants/" not in str(conflict.value) and '"k"' in str(conflict.value)
     assert not [e for e in mesh.timeline.get("").items if e.stream.startswith("tenants/")]
     assert [e.stream for e in mesh.timeline.get("tenants/tenant-a/").items] == ["tenants/tenant-a/s"]
 

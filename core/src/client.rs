@@ -118,7 +118,7 @@ impl MeshClient {
         let workflows = match backends.workflows {
             WorkflowEngine::Embedded(db) => {
                 // The engine's service integrations use the same backends as the facades.
-                let timeline = Timeline::new(timeline_backend.clone());
+                let timeline = Timeline::new(timeline_backend.clone(), true);
                 let services = Services {
                     kv: backends.kv.clone(),
                     artifacts: backends.artifacts.clone(),
@@ -156,7 +156,7 @@ impl MeshClient {
             Some(scope) => root.scoped(scope),
             None => root.clone(),
         };
-        let timeline = Timeline::new(backends.timeline);
+        let timeline = Timeline::new(backends.timeline, scope.is_none());
         let publisher = Publisher::new(backends.events, timeline.clone());
         MeshClient {
             parts: Arc::new(MeshParts {

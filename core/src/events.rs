@@ -255,11 +255,19 @@ fn check_event(operation: &str, index: usize, mut event: Event) -> Result<(Event
     )?;
     let stream = match &event.stream {
         Some(stream) => stream.clone(),
-        None => format!(
-            "events/{}/{}",
-            stream_segment(&source),
-            stream_segment(&event.detail_type)
-        ),
+        None => {
+            // An event with a tenant's source (a tenant's workflow sent it through the engine)
+            // goes on that tenant's timeline, not the root's.
+            let (root, own) = match crate::scope::tenant_root(&source) {
+                Some(root) if root != crate::scope::TENANTS => (root, &source[root.len()..]),
+                _ => ("", source.as_str()),
+            };
+            format!(
+                "{root}events/{}/{}",
+                stream_segment(own),
+                stream_segment(&event.detail_type)
+            )
+        }
     };
     check_stream(&format!("{operation} (event {index})"), &stream)?;
     let time = event.time.unwrap_or_else(|| from_ms(now_ms()));

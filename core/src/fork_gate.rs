@@ -22,11 +22,21 @@ impl Drop for Inside {
     }
 }
 
-/// Enters the gate, waiting while a fork is being prepared.
+/// How long `enter` waits for a closed gate. A fork holds it closed for microseconds; a
+/// thread that waits longer may be holding what the fork needs (Python's GIL, when a client is
+/// dropped during `os.fork`), so it goes on rather than deadlock.
+const ENTER_WAIT: Duration = Duration::from_secs(1);
+
+/// Enters the gate, waiting (at most [`ENTER_WAIT`]) while a fork is being prepared.
 pub(crate) fn enter() -> Inside {
+    let deadline = Instant::now() + ENTER_WAIT;
     loop {
-        while CLOSED.load(Ordering::SeqCst) {
+        while CLOSED.load(Ordering::SeqCst) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(1));
+        }
+        if Instant::now() >= deadline {
+            ACTIVE.fetch_add(1, Ordering::SeqCst);
+            return Inside(());
         }
         ACTIVE.fetch_add(1, Ordering::SeqCst);
         if !CLOSED.load(Ordering::SeqCst) {

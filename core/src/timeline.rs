@@ -18,6 +18,8 @@ pub use crate::types::timeline::*;
 #[derive(Clone)]
 pub struct Timeline {
     backend: Arc<dyn TimelineBackend>,
+    /// Whether prefixes that span tenants are refused (the unscoped client's timeline).
+    unscoped: bool,
     /// Makes ids that increase within this process, even within one millisecond.
     ids: Arc<Mutex<ulid::Generator>>,
 }
@@ -31,9 +33,10 @@ impl std::fmt::Debug for Timeline {
 }
 
 impl Timeline {
-    pub(crate) fn new(backend: Arc<dyn TimelineBackend>) -> Self {
+    pub(crate) fn new(backend: Arc<dyn TimelineBackend>, unscoped: bool) -> Self {
         Timeline {
             backend,
+            unscoped,
             ids: Arc::new(Mutex::new(ulid::Generator::new())),
         }
     }
@@ -102,6 +105,13 @@ impl Timeline {
                 OP,
                 prefix,
                 "the prefix contains a NUL character; remove it",
+            ));
+        }
+        if self.unscoped && crate::scope::tenant_root(prefix) == Some(crate::scope::TENANTS) {
+            return Err(Error::invalid_input(
+                OP,
+                prefix,
+                "this prefix spans tenants, whose entries are indexed per tenant: read one tenant's with the prefix 'tenants/<tenant>/' (or through mesh.scope(tenant))",
             ));
         }
         let limit = validate::page_limit(OP, prefix, query.limit)?;

@@ -93,6 +93,9 @@ def condition_holds(operator: str, key_values: Dict[str, list], context: Dict[st
         allowed = allowed if isinstance(allowed, list) else [allowed]
         values = context.get(key)
         if values is None:
+            # A missing key: ForAllValues holds vacuously (IAM's rule), other operators fail.
+            if operator.startswith("ForAllValues:"):
+                continue
             return False
         match = (lambda p, v: like(p, v)) if "StringLike" in operator else (lambda p, v: p == v)
         if operator.startswith("ForAllValues:"):

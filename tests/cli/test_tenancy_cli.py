@@ -105,3 +105,19 @@ def test_mcp_serves_only_its_tenant(cli: Cli) -> None:
 
     asyncio.run(main())
     assert cli.run("kv", "get", "tenants/tenant-a/k").json()["value"] == "a-secret"
+
+
+def test_workflows_run_honours_the_tenant(cli: Cli, tmp_path) -> None:
+    if cli.backend != "local":
+        return  # `workflows run` runs on the embedded engine (memory:// by default); local covers it
+    definition = tmp_path / "put.json"
+    definition.write_text(json.dumps({"StartAt": "Put", "States": {"Put": {
+        "Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem", "End": True,
+        "Parameters": {"TableName": "agent-mesh-dev-kv", "Item": {"key": {"S": "x"}, "value": {"S": "1"}}}}}}))
+    env = subprocess_env(AGENT_MESH_ENV="dev")
+    # Unscoped, the root key is written; scoped, the same definition may not leave the tenant.
+    cli.run("workflows", "run", str(definition), "--mesh", cli.url, env=env)
+    failed = cli.run("--tenant", "tenant-a", "workflows", "run", str(definition), "--mesh", cli.url, env=env, expect=1)
+    assert "DynamoDB.AccessDeniedException" in failed.stdout + failed.stderr
+    bad = cli.run("--tenant", "Not A Tenant", "workflows", "run", str(definition), expect=2).error()
+    assert "mesh.scope" in bad["message"]

@@ -18,7 +18,7 @@ use aws_sdk_dynamodb::types::{
 use super::errors::{Target, map_sdk_error};
 use super::known_items::KnownItems;
 use super::kv_layout::{State, listing_shard, string_value};
-use super::kv_upstream::{decode, is_live, upstream_key};
+use super::kv_upstream::{decode, is_live, upstream_fallback};
 use super::tables::{self, Item};
 use crate::backend::{BackendPage, KvBackend, KvWrite};
 use crate::clock::now_ms;
@@ -90,8 +90,10 @@ impl DynamoKv {
         let now = now_ms();
         let mut stored = self.get_item(operation, key).await?;
         self.known.learn(key, State::of(stored.as_ref(), now));
-        if stored.is_none() {
-            stored = self.get_item(operation, &upstream_key(key)).await?;
+        if stored.is_none()
+            && let Some(upstream) = upstream_fallback(key)
+        {
+            stored = self.get_item(operation, &upstream).await?;
         }
         match stored {
             Some(item) if is_live(&item, now) => decode(operation, key, &item).map(Some),
@@ -188,7 +190,7 @@ impl KvBackend for DynamoKv {
         let missing: Vec<String> = keys
             .iter()
             .filter(|k| !found.contains_key(*k))
-            .map(|k| upstream_key(k))
+            .filter_map(|k| upstream_fallback(k))
             .collect();
         if !missing.is_empty() {
             for (stored, item) in self.batch_get_items(&missing).await? {
@@ -219,7 +221,7 @@ impl KvBackend for DynamoKv {
     /// that no live item was deleted.
     async fn delete(&self, key: &str) -> Result<bool> {
         let now = now_ms();
-        for stored_key in [key.to_owned(), upstream_key(key)] {
+        for stored_key in std::iter::once(key.to_owned()).chain(upstream_fallback(key)) {
             let out = self
                 .client
                 .delete_item()

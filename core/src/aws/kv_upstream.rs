@@ -17,8 +17,15 @@ use crate::types::kv::KvItem;
 /// Prefix under which the upstream server sometimes stored keys.
 pub(crate) const UPSTREAM_PREFIX: &str = "KV#";
 
+/// Where an item the upstream server wrote for `key` would be (`KV#<key>`); `None` for a key
+/// in the tenant namespace, which the upstream server never wrote (and a tenant's IAM policy,
+/// confined to `tenants/<tenant>/`, would refuse to read).
+pub(crate) fn upstream_fallback(key: &str) -> Option<String> {
+    (!crate::scope::hidden_from_root(key)).then(|| upstream_key(key))
+}
+
 /// The stored key under which the upstream server may have kept `key`.
-pub(crate) fn upstream_key(key: &str) -> String {
+fn upstream_key(key: &str) -> String {
     format!("{UPSTREAM_PREFIX}{key}")
 }
 

@@ -123,6 +123,16 @@ async fn open(url: Option<&str>) -> CliResult<MeshClient> {
     })
 }
 
+/// `mesh` confined to `tenant` (`TENANT` or `TENANT/AGENT/...`); `mesh` itself without one.
+fn in_scope(mut mesh: MeshClient, tenant: Option<&str>) -> CliResult<MeshClient> {
+    if let Some(tenant) = tenant.filter(|t| !t.is_empty()) {
+        for id in tenant.split('/') {
+            mesh = mesh.scope(id)?;
+        }
+    }
+    Ok(mesh)
+}
+
 async fn mcp(mesh: MeshClient, args: McpArgs) -> CliResult {
     let Some(http) = args.http else {
         return Ok(serve_stdio(mesh).await?);
@@ -156,14 +166,17 @@ async fn dispatch(cli: Cli) -> CliResult {
     }) = cli.command
     {
         let url = mesh.or(cli.url).unwrap_or_else(|| "memory://".to_owned());
-        return workflows::run_definition(&url, out, definition, input, history).await;
+        return workflows::run_definition(
+            &url,
+            cli.tenant.as_deref(),
+            out,
+            definition,
+            input,
+            history,
+        )
+        .await;
     }
-    let mut mesh = open(cli.url.as_deref()).await?;
-    if let Some(tenant) = cli.tenant.as_deref().filter(|t| !t.is_empty()) {
-        for id in tenant.split('/') {
-            mesh = mesh.scope(id)?;
-        }
-    }
+    let mesh = in_scope(open(cli.url.as_deref()).await?, cli.tenant.as_deref())?;
     match cli.command {
         Command::Kv(command) => kv::run(&mesh, out, command).await,
         Command::Artifacts(command) => artifacts::run(&mesh, out, command).await,

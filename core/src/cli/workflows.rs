@@ -128,6 +128,7 @@ fn finished(out: Output, execution: &Execution) -> CliResult {
 /// `workflows run`: today's `workflow run` behaviour, on the mesh it opens itself.
 pub async fn run_definition(
     url: &str,
+    tenant: Option<&str>,
     out: Output,
     definition: PathBuf,
     input: String,
@@ -135,7 +136,7 @@ pub async fn run_definition(
 ) -> CliResult {
     let input = read_json_arg("the input", &input)?;
     let definition = read_json_arg("the definition", &format!("@{}", definition.display()))?;
-    let mesh = MeshClient::connect(url).await?;
+    let mesh = super::in_scope(MeshClient::connect(url).await?, tenant)?;
     let wf = mesh.workflows();
     wf.create("cli", definition).await?;
     let run = wf.start("cli", input, StartOptions::default()).await?;

@@ -119,43 +119,53 @@ pub(crate) async fn run(
     }
 }
 
-/// Refuses an integration of a tenant's state machine (named `tenant.` + ...) that would reach
-/// outside the tenant: a KV key or artifact key not under `tenants/<tenant>/`, an event whose
-/// source is not. Fails as IAM would refuse the tenant's role on AWS (`<Service>.AccessDenied`).
+/// Refuses an integration of a scoped state machine (named `t.a.` + ...) that would reach
+/// outside its scope: a KV key or artifact key not under `tenants/t/a/`, an event whose source
+/// is not. Fails as IAM would refuse the scope's role on AWS (`<Service>.AccessDeniedException`).
 fn confine(integration: Integration, payload: &Value, machine: &str) -> Result<(), Failure> {
-    let Some((tenant, _)) = machine.split_once('.') else {
+    // Scope ids and names contain no '.', so every part before the last is a scope id.
+    let Some((scope, _)) = machine.rsplit_once('.') else {
         return Ok(());
     };
-    let root = format!("{}{tenant}/", crate::scope::TENANTS);
+    let root = format!("{}{}/", crate::scope::TENANTS, scope.replace('.', "/"));
     let denied = |service: &str, what: &str, key: &str| {
         Failure::new(
             format!("{service}.AccessDeniedException"),
             format!(
-                "the state machine '{machine}' belongs to the tenant '{tenant}' and may only use {what} under '{root}'; '{key}' is not (name them as the tenant's client stores them: '{root}' + its key)"
+                "the state machine '{machine}' belongs to the scope '{}' and may only use {what} under '{root}'; '{key}' is not (name them as the scope's client stores them: '{root}' + its key)",
+                scope.replace('.', "/")
             ),
         )
     };
+    let inside = |key: &str| key.starts_with(root.as_str());
     match integration {
         Integration::PutEvents => {
             let entries = payload.get("Entries").and_then(Value::as_array);
             for entry in entries.into_iter().flatten() {
                 let source = entry.get("Source").and_then(Value::as_str).unwrap_or("");
-                if !source.starts_with(&root) {
+                if !inside(source) {
                     return Err(denied("EventBridge", "event sources", source));
                 }
             }
         }
         Integration::PutObject | Integration::GetObject => {
             let key = payload.get("Key").and_then(Value::as_str).unwrap_or("");
-            if !key.starts_with(&root) {
+            if !inside(key) {
                 return Err(denied("S3", "artifact keys", key));
             }
         }
         Integration::PutItem | Integration::GetItem | Integration::DeleteItem => {
-            let attrs = payload.get("Item").or_else(|| payload.get("Key"));
-            let key = attrs.and_then(|a| item_key(a, "dynamodb").ok());
+            // The field the integration reads its key from (see `dynamodb`).
+            let field = if integration == Integration::PutItem {
+                "Item"
+            } else {
+                "Key"
+            };
+            let key = payload
+                .get(field)
+                .and_then(|attrs| item_key(attrs, "dynamodb").ok());
             let key = key.as_deref().unwrap_or("");
-            if !key.starts_with(&root) {
+            if !inside(key) {
                 return Err(denied("DynamoDB", "KV keys", key));
             }
         }

@@ -8,7 +8,6 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::backend::{BackendPage, KvBackend, KvWrite, resolve_write};
 use crate::clock::{from_ms, now_ms};
 use crate::error::Result;
-use crate::page::prefix_upper_bound;
 use crate::sqlite::{Db, decode_json, sql_error};
 use crate::types::kv::KvItem;
 
@@ -19,10 +18,10 @@ const GET: &str = "SELECT key, value, version, created_at, updated_at, expires_a
                    WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)";
 const LIST_BOUNDED: &str = "SELECT key, value, version, created_at, updated_at, expires_at FROM kv \
     WHERE key >= ?1 AND key > ?2 AND key < ?3 AND (expires_at IS NULL OR expires_at > ?4) \
-    AND NOT (key >= ?6 AND key < ?7) ORDER BY key LIMIT ?5";
+    ORDER BY key LIMIT ?5";
 const LIST_UNBOUNDED: &str = "SELECT key, value, version, created_at, updated_at, expires_at FROM kv \
     WHERE key >= ?1 AND key > ?2 AND (expires_at IS NULL OR expires_at > ?4) \
-    AND NOT (key >= ?6 AND key < ?7) ORDER BY key LIMIT ?5";
+    ORDER BY key LIMIT ?5";
 
 /// The local backend's KV store.
 #[derive(Debug)]
@@ -181,35 +180,35 @@ impl KvBackend for LocalKv {
         start_after: Option<&str>,
         limit: usize,
     ) -> Result<BackendPage<KvItem>> {
-        let upper = prefix_upper_bound(prefix);
-        // The keys a root listing leaves out: the tenant namespace (an empty range otherwise).
-        let hidden = match crate::scope::kv_listing("kv.list", prefix)? {
-            crate::scope::KvListing::Root => (
-                crate::scope::TENANTS.to_owned(),
-                prefix_upper_bound(crate::scope::TENANTS).unwrap_or_default(),
-            ),
-            crate::scope::KvListing::Tenant(_) => (String::new(), String::new()),
-        };
+        let ranges = crate::scope::kv_list_ranges("kv.list", prefix)?;
         let raws = self.db.read("kv.list", prefix, |c| {
-            let sql = if upper.is_some() {
-                LIST_BOUNDED
-            } else {
-                LIST_UNBOUNDED
-            };
-            let mut stmt = c.prepare_cached(sql)?;
-            let rows = stmt.query_map(
-                params![
-                    prefix,
-                    start_after.unwrap_or(""),
-                    upper.as_deref().unwrap_or(""),
-                    now_ms(),
-                    limit as i64 + 1,
-                    hidden.0,
-                    hidden.1
-                ],
-                RawItem::from_row,
-            )?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()
+            let mut rows = Vec::new();
+            for (lower, upper) in &ranges {
+                let sql = if upper.is_some() {
+                    LIST_BOUNDED
+                } else {
+                    LIST_UNBOUNDED
+                };
+                let mut stmt = c.prepare_cached(sql)?;
+                let wanted = limit + 1 - rows.len();
+                let found = stmt.query_map(
+                    params![
+                        lower,
+                        start_after.unwrap_or(""),
+                        upper.as_deref().unwrap_or(""),
+                        now_ms(),
+                        wanted as i64
+                    ],
+                    RawItem::from_row,
+                )?;
+                for row in found {
+                    rows.push(row?);
+                }
+                if rows.len() > limit {
+                    break;
+                }
+            }
+            Ok(rows)
         })?;
         Ok(
             BackendPage::from_rows(raws, limit)

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use super::{Scope, unscope_in_place, unscoped_page};
+use super::{Scope, Unscoped, unscope_in_place, unscoped_page};
 use crate::backend::{ArtifactBackend, BackendPage, PutPayload};
 use crate::error::Result;
 use crate::types::artifacts::{ArtifactMeta, PutOptions};
@@ -47,13 +47,17 @@ impl ArtifactBackend for ScopedArtifacts {
         options: &PutOptions,
     ) -> Result<ArtifactMeta> {
         let stored = self.scope.key("artifacts.put", key)?;
-        let meta = self.inner.put(&stored, payload, options).await?;
+        let meta = self
+            .inner
+            .put(&stored, payload, options)
+            .await
+            .unscoped(&self.scope)?;
         self.unscoped("artifacts.put", meta)
     }
 
     async fn get(&self, key: &str) -> Result<Option<(ArtifactMeta, Bytes)>> {
         let stored = self.scope.key("artifacts.get", key)?;
-        match self.inner.get(&stored).await? {
+        match self.inner.get(&stored).await.unscoped(&self.scope)? {
             Some((meta, bytes)) => Ok(Some((self.unscoped("artifacts.get", meta)?, bytes))),
             None => Ok(None),
         }
@@ -61,13 +65,17 @@ impl ArtifactBackend for ScopedArtifacts {
 
     async fn get_to_file(&self, key: &str, path: &Path) -> Result<Option<ArtifactMeta>> {
         let stored = self.scope.key("artifacts.get_to_file", key)?;
-        let meta = self.inner.get_to_file(&stored, path).await?;
+        let meta = self
+            .inner
+            .get_to_file(&stored, path)
+            .await
+            .unscoped(&self.scope)?;
         self.unscoped_opt("artifacts.get_to_file", meta)
     }
 
     async fn head(&self, key: &str) -> Result<Option<ArtifactMeta>> {
         let stored = self.scope.key("artifacts.head", key)?;
-        let meta = self.inner.head(&stored).await?;
+        let meta = self.inner.head(&stored).await.unscoped(&self.scope)?;
         self.unscoped_opt("artifacts.head", meta)
     }
 
@@ -83,12 +91,13 @@ impl ArtifactBackend for ScopedArtifacts {
         let page = self
             .inner
             .list(&stored_prefix, stored_after.as_deref(), limit)
-            .await?;
+            .await
+            .unscoped(&self.scope)?;
         unscoped_page(&self.scope, OP, page, |meta| &mut meta.key)
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
         let stored = self.scope.key("artifacts.delete", key)?;
-        self.inner.delete(&stored).await
+        self.inner.delete(&stored).await.unscoped(&self.scope)
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::Scope;
+use super::{Scope, Unscoped};
 use crate::backend::{EventBackend, EventEntry, EventStream};
 use crate::error::Result;
 use crate::events::entry_size;
@@ -50,9 +50,15 @@ impl ScopedEvents {
         Ok(entry)
     }
 
+    /// What the backend's names of the scope's subscriptions start with: `t_a__` (the ids, then
+    /// `__`, which no id contains, so a parent's names never meet a nested scope's).
+    fn names_prefix(&self) -> String {
+        format!("{}_", self.scope.subscription_prefix())
+    }
+
     /// The durable subscription name `name` has in the backend.
     fn subscription_name(&self, name: &str) -> String {
-        format!("{}{name}", self.scope.subscription_prefix())
+        format!("{}{name}", self.names_prefix())
     }
 }
 
@@ -83,7 +89,7 @@ impl EventBackend for ScopedEvents {
             .iter()
             .map(|e| self.stored(e))
             .collect::<Result<Vec<_>>>()?;
-        self.inner.put_events(&stored).await
+        self.inner.put_events(&stored).await.unscoped(&self.scope)
     }
 
     async fn subscribe(
@@ -93,7 +99,7 @@ impl EventBackend for ScopedEvents {
     ) -> Result<Box<dyn EventStream>> {
         let mut stored = options.clone();
         stored.name = options.name.as_deref().map(|n| self.subscription_name(n));
-        stored.ephemeral_prefix = self.scope.subscription_prefix();
+        stored.ephemeral_prefix = self.names_prefix();
         let inner = self
             .inner
             .subscribe(backend_pattern(&self.scope, &pattern)?, &stored)

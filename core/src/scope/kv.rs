@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{Scope, unscope_in_place, unscoped_page};
+use super::{Scope, Unscoped, unscope_in_place, unscoped_page};
 use crate::backend::{BackendPage, KvBackend, KvWrite};
 use crate::error::Result;
 use crate::types::kv::KvItem;
@@ -26,7 +26,7 @@ impl ScopedKv {
     /// The stored write of `write`: its key prefixed, the item size checked again.
     fn write(&self, operation: &str, mut write: KvWrite) -> Result<KvWrite> {
         let key = self.scope.key(operation, &write.key)?;
-        validate::check_kv_item_size(operation, &key, &write.encoded)?;
+        validate::check_kv_item_size(operation, &key, &write.encoded).unscoped(&self.scope)?;
         write.key = key;
         Ok(write)
     }
@@ -42,7 +42,7 @@ impl ScopedKv {
 impl KvBackend for ScopedKv {
     async fn get(&self, key: &str) -> Result<Option<KvItem>> {
         let stored = self.scope.key("kv.get", key)?;
-        match self.inner.get(&stored).await? {
+        match self.inner.get(&stored).await.unscoped(&self.scope)? {
             Some(item) => Ok(Some(self.unscoped("kv.get", item)?)),
             None => Ok(None),
         }
@@ -55,7 +55,8 @@ impl KvBackend for ScopedKv {
             .collect::<Result<Vec<_>>>()?;
         self.inner
             .batch_get(&stored)
-            .await?
+            .await
+            .unscoped(&self.scope)?
             .into_iter()
             .map(|item| item.map(|i| self.unscoped("kv.batch_get", i)).transpose())
             .collect()
@@ -63,7 +64,7 @@ impl KvBackend for ScopedKv {
 
     async fn set(&self, write: KvWrite) -> Result<KvItem> {
         let write = self.write("kv.set", write)?;
-        let item = self.inner.set(write).await?;
+        let item = self.inner.set(write).await.unscoped(&self.scope)?;
         self.unscoped("kv.set", item)
     }
 
@@ -77,14 +78,15 @@ impl KvBackend for ScopedKv {
                 .iter()
                 .map(|w| w.key.len() + w.encoded.len() + validate::KV_ITEM_OVERHEAD)
                 .sum();
-            validate::check_batch_set_size("kv.batch_set", &first.key, writes.len(), total)?;
+            validate::check_batch_set_size("kv.batch_set", &first.key, writes.len(), total)
+                .unscoped(&self.scope)?;
         }
-        self.inner.batch_set(writes).await
+        self.inner.batch_set(writes).await.unscoped(&self.scope)
     }
 
     async fn delete(&self, key: &str) -> Result<bool> {
         let stored = self.scope.key("kv.delete", key)?;
-        self.inner.delete(&stored).await
+        self.inner.delete(&stored).await.unscoped(&self.scope)
     }
 
     async fn list(
@@ -100,7 +102,8 @@ impl KvBackend for ScopedKv {
         let page = self
             .inner
             .list(&stored_prefix, stored_after.as_deref(), limit)
-            .await?;
+            .await
+            .unscoped(&self.scope)?;
         unscoped_page(&self.scope, "kv.list", page, |item| &mut item.key)
     }
 }

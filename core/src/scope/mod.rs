@@ -8,7 +8,8 @@
 //! - event sources: `tenants/t/a/` + the source (so the tenant travels with the event);
 //! - state machine and activity names: `t.a.` + the name (`.` is in no tenant id and no
 //!   unscoped name, so a scoped name is never an unscoped one);
-//! - durable subscription names: `t_a_` + the name (SQS queue names allow no `.`).
+//! - durable subscription names: `t_a__` + the name (SQS queue names allow no `.`; ids contain
+//!   no `_`, so the first `__` ends the scope and a parent's names never meet a child's).
 //!
 //! Everything under `tenants/` is the *tenant namespace*. Listings from outside a tenant (the
 //! unscoped client listing `""`) leave it out on every backend, because on AWS a tenant's KV
@@ -151,6 +152,25 @@ impl Scope {
     }
 }
 
+/// Errors as the scoped client should see them: the scope's key prefix taken out of the message
+/// and the context, so an error names the key the client used.
+pub(crate) trait Unscoped<T> {
+    /// `self`, with an error's stored keys shown as the scoped client knows them.
+    fn unscoped(self, scope: &Scope) -> Result<T>;
+}
+
+impl<T> Unscoped<T> for Result<T> {
+    fn unscoped(self, scope: &Scope) -> Result<T> {
+        self.map_err(|mut e| {
+            e.message = e.message.replace(scope.key_prefix.as_str(), "");
+            for (_, value) in &mut e.context {
+                *value = value.replace(scope.key_prefix.as_str(), "");
+            }
+            e
+        })
+    }
+}
+
 /// Removes the scope's prefix from `stored` in place (no allocation); an internal error when
 /// `stored` is outside the scope.
 pub(crate) fn unscope_in_place(scope: &Scope, operation: &str, stored: &mut String) -> Result<()> {
@@ -247,6 +267,34 @@ pub(crate) fn kv_listing<'a>(operation: &str, prefix: &'a str) -> Result<KvListi
     }
 }
 
+/// The key ranges `[lower, upper)` (`None`: unbounded) a KV listing of `prefix` reads, in
+/// order: the prefix's range, less the tenant namespace for a listing outside every tenant,
+/// so that a root listing never walks through the tenants' keys.
+pub(crate) fn kv_list_ranges(
+    operation: &str,
+    prefix: &str,
+) -> Result<Vec<(String, Option<String>)>> {
+    let upper = crate::page::prefix_upper_bound(prefix);
+    if kv_listing(operation, prefix)? != KvListing::Root {
+        return Ok(vec![(prefix.to_owned(), upper)]);
+    }
+    // The namespace is [TENANTS, NAMESPACE_END): every key starting with "tenants/".
+    const NAMESPACE_END: &str = "tenants0";
+    let mut ranges = Vec::with_capacity(2);
+    let below_end = match &upper {
+        Some(upper) if upper.as_str() <= TENANTS => Some(upper.clone()),
+        _ => Some(TENANTS.to_owned()),
+    };
+    if prefix < TENANTS {
+        ranges.push((prefix.to_owned(), below_end));
+    }
+    let above_start = prefix.max(NAMESPACE_END);
+    if upper.as_deref().is_none_or(|u| u > above_start) {
+        ranges.push((above_start.to_owned(), upper));
+    }
+    Ok(ranges)
+}
+
 /// Whether a root listing (one outside every tenant) leaves `key` out.
 pub(crate) fn hidden_from_root(key: &str) -> bool {
     key.starts_with(TENANTS)
@@ -305,6 +353,19 @@ mod tests {
         );
         assert!(kv_listing("op", "tenants/t").is_err());
         assert!(kv_listing("op", "tenants/").is_err());
+        let r = |p| kv_list_ranges("op", p).unwrap();
+        let s = |v: &str| v.to_owned();
+        assert_eq!(r(""), [(s(""), Some(s(TENANTS))), (s("tenants0"), None)]);
+        assert_eq!(r("a"), [(s("a"), Some(s("b")))]);
+        assert_eq!(r("u"), [(s("u"), Some(s("v")))]);
+        assert_eq!(
+            r("ten"),
+            [
+                (s("ten"), Some(s(TENANTS))),
+                (s("tenants0"), Some(s("teo")))
+            ]
+        );
+        assert_eq!(r("tenants/t/"), [(s("tenants/t/"), Some(s("tenants/t0")))]);
     }
 
     #[test]

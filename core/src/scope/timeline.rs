@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{Scope, unscope_in_place};
+use super::{Scope, Unscoped, unscope_in_place};
 use crate::backend::{BackendPage, TimelineBackend, TimelineRecord, TimelineScan, index_paths};
 use crate::error::Result;
 use crate::timeline::check_stream;
@@ -28,7 +28,7 @@ impl ScopedTimeline {
     fn stored(&self, mut record: TimelineRecord) -> Result<TimelineRecord> {
         const OP: &str = "timeline.append";
         let stream = self.scope.key(OP, &record.entry.stream)?;
-        check_stream(OP, &stream)?;
+        check_stream(OP, &stream).unscoped(&self.scope)?;
         record.paths = index_paths(&stream);
         record.entry.stream = stream;
         Ok(record)
@@ -50,7 +50,7 @@ impl TimelineBackend for ScopedTimeline {
             .into_iter()
             .map(|r| self.stored(r))
             .collect::<Result<Vec<_>>>()?;
-        let mut entries = self.inner.append(records).await?;
+        let mut entries = self.inner.append(records).await.unscoped(&self.scope)?;
         self.unscope(&mut entries, "timeline.append")?;
         Ok(entries)
     }
@@ -60,7 +60,7 @@ impl TimelineBackend for ScopedTimeline {
         let mut stored = scan.clone();
         stored.path = format!("{}{}", self.scope.key_prefix(), scan.path);
         stored.stream_prefix = self.scope.key(OP, &scan.stream_prefix)?;
-        let mut page = self.inner.scan(&stored).await?;
+        let mut page = self.inner.scan(&stored).await.unscoped(&self.scope)?;
         // The page's resume position is an entry id, the same in every scope.
         self.unscope(&mut page.items, OP)?;
         Ok(page)

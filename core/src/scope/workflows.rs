@@ -67,6 +67,34 @@ impl ScopedWorkflows {
         Ok(execution)
     }
 
+    /// Refuses a definition with a Task on an activity of another scope: its tasks would go
+    /// to that scope's workers, and their results come back here.
+    fn check_activities(&self, name: &str, definition: &Value) -> Result<()> {
+        let mut stack = vec![definition];
+        while let Some(value) = stack.pop() {
+            match value {
+                Value::Object(fields) => {
+                    if let Some(Value::String(resource)) = fields.get("Resource")
+                        && let Some((_, activity)) = resource.rsplit_once(":activity:")
+                        && self.scope.strip_name(activity).is_none()
+                    {
+                        return Err(Error::invalid_input(
+                            "workflows.create",
+                            name,
+                            format!(
+                                "a Task runs the activity '{activity}', which is outside this scope; use the ARN create_activity returns in this scope"
+                            ),
+                        ));
+                    }
+                    stack.extend(fields.values());
+                }
+                Value::Array(items) => stack.extend(items),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     /// Checks that the activity `arn` belongs to the scope.
     fn check_activity(&self, operation: &str, arn: &str) -> Result<()> {
         let name = arn.rsplit_once(":activity:").map(|(_, name)| name);
@@ -80,6 +108,7 @@ impl ScopedWorkflows {
 #[async_trait]
 impl WorkflowBackend for ScopedWorkflows {
     async fn create(&self, name: &str, definition: &Value) -> Result<StateMachineInfo> {
+        self.check_activities(name, definition)?;
         let mut info = self
             .inner
             .create(&self.scope.name(name), definition)

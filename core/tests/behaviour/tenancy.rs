@@ -639,6 +639,23 @@ pub async fn root_listings_leave_tenants_out(mesh: &crate::TestMesh) {
         assert_eq!(e.kind, ErrorKind::InvalidInput, "{spanning}");
         assert!(e.to_string().contains("tenants/<tenant>/"), "{e}");
     }
+    for spanning in ["tenants/", "tenants/tenant-a"] {
+        let e = mesh
+            .timeline()
+            .get(spanning, TimelineQuery::limit(100))
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidInput, "{spanning}");
+    }
+    // Errors name the key as the scoped client knows it.
+    let e = a
+        .kv()
+        .set("k", json!(2), SetOptions::if_absent())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Conflict);
+    assert!(!e.to_string().contains("tenants/"), "{e}");
+    assert!(e.to_string().contains("\"k\""), "{e}");
     let root = mesh
         .timeline()
         .get("", TimelineQuery::limit(100))

@@ -85,7 +85,9 @@ data "aws_iam_policy_document" "trust" {
 }
 
 resource "aws_iam_role" "agent" {
-  name               = "${var.prefix}agent-mesh-${var.env}-tenant-${join("-", local.segments)}"
+  # Ids contain no '.', so tenant "a-b" and scope ["a", "b"] get different names. IAM allows 64
+  # characters: keep the environment, prefix and ids short enough.
+  name               = "${var.prefix}agent-mesh-${var.env}-tenant-${join(".", local.segments)}"
   assume_role_policy = data.aws_iam_policy_document.trust.json
 }
 
