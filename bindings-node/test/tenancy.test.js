@@ -91,7 +91,7 @@ function forgedArns(arn, victim, attacker) {
 
 const WAIT_30 = { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 30, End: true } } }
 
-behaviour('workflows_never_cross', "workflows: another tenant's names and execution ARNs are NotFound", async (mesh) => {
+behaviour('workflows_never_cross', 'workflows: names and execution ARNs of another tenant are NotFound', async (mesh) => {
   for (const [attacker, who, victim, victimName] of pairs(mesh)) {
     const name = `${victimName}-wf`
     await victim.workflows.create(name, WAIT_30)

@@ -31,7 +31,9 @@ def url_for(backend: str, tmp_path) -> str:
 
 
 def open_mesh(backend: str, tmp_path) -> MeshClient:
-    mesh = MeshClient(url_for(backend, tmp_path))
+    # An unnamed memory:// store is freed with its client; a named one (url_for's, which
+    # mesh_url needs so that several clients share it) lives as long as the process.
+    mesh = MeshClient("memory://" if backend == "memory" else url_for(backend, tmp_path))
     mesh.provision()
     return mesh
 

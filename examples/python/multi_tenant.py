@@ -34,9 +34,11 @@ def main() -> None:
         client.events.send("UserAction", {"tenant_id": tenant, "user_id": "123", "action": "login"}, source="auth")
         print(f"{tenant}: stored user:123:profile and sent UserAction login")
 
-    abc, xyz = scoped["tenant-abc"], scoped["tenant-xyz"]
-    print(f"tenant-abc reads user:123:profile -> {json.dumps(abc.kv.get('user:123:profile').value)}")
-    print(f"tenant-xyz reads user:123:profile -> {json.dumps(xyz.kv.get('user:123:profile').value)}")
+    abc = scoped["tenant-abc"]
+    for tenant, client in scoped.items():
+        stored = client.kv.get("user:123:profile")
+        assert stored is not None, tenant
+        print(f"{tenant} reads user:123:profile -> {json.dumps(stored.value)}")
     for attempt in ["../tenant-xyz/user:123:profile", "tenants/tenant-xyz/user:123:profile", "tenant-xyz:user:123:profile"]:
         item = abc.kv.get(attempt)
         print(f"tenant-abc reads {attempt} -> {None if item is None else json.dumps(item.value)}")

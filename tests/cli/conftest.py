@@ -120,20 +120,23 @@ def mesh_url(request, tmp_path: Path) -> str:
 
 def wait_for_line(stream, needle: str, timeout: float = 60.0) -> str:
     """Reads `stream` (a process's stderr) until a line contains `needle`; returns that line."""
-    import select
+    import selectors
     import time
 
     deadline = time.monotonic() + timeout
     seen = []
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([stream], [], [], max(0.0, deadline - time.monotonic()))
-        if not ready:
-            break
-        line = stream.readline()
-        if not line:
-            break
-        text = line.decode(errors="replace") if isinstance(line, bytes) else line
-        seen.append(text)
-        if needle in text:
-            return text
+    # A selector, not select.select: that fails for descriptors above 1023, which a long test
+    # session reaches (every memory://<name> mesh of the session stays open, by design).
+    with selectors.DefaultSelector() as selector:
+        selector.register(stream, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if not selector.select(max(0.0, deadline - time.monotonic())):
+                break
+            line = stream.readline()
+            if not line:
+                break
+            text = line.decode(errors="replace") if isinstance(line, bytes) else line
+            seen.append(text)
+            if needle in text:
+                return text
     raise AssertionError(f"no line with {needle!r} within {timeout} s; saw: {''.join(seen)!r}")
