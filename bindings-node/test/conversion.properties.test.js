@@ -12,8 +12,15 @@ const { MeshClient, valueLimits } = require('..')
 const RUNS = Number(process.env.FC_NUM_RUNS || 200)
 const MAX_DEPTH = valueLimits().maxDepth
 
-// JSON values whose numbers survive a round trip (integers within 2^53, finite doubles).
-const json = fc.jsonValue({ maxDepth: 6, noUnicodeString: false }).filter((v) => JSON.stringify(v) !== undefined)
+// Whether `value` holds an object with an own "__proto__" key, at any depth.
+const hasProtoKey = (value) => /"__proto__":/.test(JSON.stringify(value))
+
+// JSON values whose numbers survive a round trip (integers within 2^53, finite doubles). Objects
+// with a "__proto__" key are left to the known-issue test below: the addon builds result objects
+// with assignment, so such a key sets the object's prototype instead of reading back.
+const json = fc
+  .jsonValue({ maxDepth: 6, noUnicodeString: false })
+  .filter((v) => JSON.stringify(v) !== undefined && !hasProtoKey(v))
 
 test('JSON values round-trip through kv, the timeline and call', async () => {
   const mesh = await MeshClient.open('memory://')
@@ -27,6 +34,14 @@ test('JSON values round-trip through kv, the timeline and call', async () => {
     }),
     { numRuns: RUNS },
   )
+})
+
+// Known issue (README, "Open points"): reported as a todo, not counted as passing.
+test('an own "__proto__" key round-trips through kv', { todo: 'result objects are built by assignment in the addon' }, async () => {
+  const mesh = await MeshClient.open('memory://')
+  const value = JSON.parse('{"__proto__": 0, "a": 1}')
+  await mesh.kv.set('proto', value)
+  assert.deepEqual((await mesh.kv.get('proto')).value, value)
 })
 
 const notJson = fc.oneof(
