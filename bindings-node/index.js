@@ -61,7 +61,7 @@ function checkArgs(operation, args) {
   const key = typeof args[0] === 'string' ? args[0] : ''
   let nodes = 0
   for (const [index, arg] of args.entries()) {
-    if (typeof arg === 'function' || ArrayBuffer.isView(arg) || arg instanceof ArrayBuffer) continue
+    if (typeof arg === 'function' || ArrayBuffer.isView(arg) || arg instanceof ArrayBuffer || arg instanceof AbortSignal) continue
     // Each entry: value, depth, path (for messages), route (while shallow enough to be a Date field).
     const stack = [[arg, 1, 'value', [index]]]
     while (stack.length) {
@@ -101,13 +101,26 @@ function checkArgs(operation, args) {
   }
 }
 
+const ABORTED = 'agent-mesh-aborted'
+
+// The reason a call given an aborted `signal` rejects with, as `fetch` does.
+function abortReason(signal) {
+  return signal.reason !== undefined ? signal.reason : new DOMException('This operation was aborted', 'AbortError')
+}
+
 // Every I/O method of the addon's classes returns a Promise; an argument error thrown before the
-// Promise exists becomes a rejection too, so callers handle one failure path.
+// Promise exists becomes a rejection too, so callers handle one failure path. A call whose
+// AbortSignal (its last argument) fired rejects with the signal's reason.
 function wrap(fn, operation) {
   return function (...args) {
+    const signal = args.length && args[args.length - 1] instanceof AbortSignal ? args[args.length - 1] : null
+    if (signal && signal.aborted) return Promise.reject(abortReason(signal))
     try {
       checkArgs(operation, args)
-      return fn.apply(this, args).catch((e) => Promise.reject(translate(e, operation)))
+      return fn.apply(this, args).catch((e) => {
+        if (signal && e && e.message === ABORTED) return Promise.reject(abortReason(signal))
+        return Promise.reject(translate(e, operation))
+      })
     } catch (error) {
       return Promise.reject(translate(error, operation))
     }

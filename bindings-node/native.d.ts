@@ -13,12 +13,18 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class Artifacts {
   /** Stores `data` under `key`, replacing any previous artifact atomically. */
   put(key: string, data: Buffer, options?: PutOptions | undefined | null): Promise<ArtifactMeta>
-  /** Stores the file at `path` under `key`, streaming it with bounded memory. */
-  putFile(key: string, path: string, options?: PutOptions | undefined | null): Promise<ArtifactMeta>
+  /**
+   * Stores the file at `path` under `key`, streaming it with bounded memory. Aborting `signal`
+   * stops the upload (on AWS its multipart upload is aborted) and leaves no artifact.
+   */
+  putFile(key: string, path: string, options?: PutOptions | undefined | null, signal?: AbortSignal | undefined | null): Promise<ArtifactMeta>
   /** The artifact under `key` (`meta`, `data`), or null. */
   get(key: string): Promise<Artifact | null>
-  /** Streams the artifact under `key` into the file at `path`; rejects with `NotFound` if missing. */
-  getToFile(key: string, path: string): Promise<ArtifactMeta>
+  /**
+   * Streams the artifact under `key` into the file at `path`; rejects with `NotFound` if missing.
+   * Aborting `signal` stops the copy, leaving `path` as it was.
+   */
+  getToFile(key: string, path: string, signal?: AbortSignal | undefined | null): Promise<ArtifactMeta>
   /** The metadata of the artifact under `key`, or null. */
   head(key: string): Promise<ArtifactMeta | null>
   /** One page of artifacts whose key starts with `prefix`, in ascending key order. */
@@ -119,9 +125,9 @@ export declare class MeshClient {
 export declare class Subscription {
   /**
    * The next matching event, waiting at most `timeoutMs` (no limit when omitted); null when
-   * the time ran out.
+   * the time ran out. Aborting `signal` gives up the wait in the core (no event is lost).
    */
-  next(timeoutMs?: number | undefined | null): Promise<ReceivedEvent | null>
+  next(timeoutMs?: number | undefined | null, signal?: AbortSignal | undefined | null): Promise<ReceivedEvent | null>
   /** Acknowledges what was received and releases the subscription. Idempotent. */
   close(): Promise<void>
 }
@@ -162,9 +168,10 @@ export declare class Workflows {
   describe(arn: string): Promise<Execution>
   /**
    * Waits until the execution is no longer running and resolves to it; with `timeoutMs`,
-   * resolves to it still `RUNNING` if it has not finished by then.
+   * resolves to it still `RUNNING` if it has not finished by then. Aborting `signal` gives
+   * up the wait (the execution goes on).
    */
-  wait(arn: string, options?: WaitOptions | undefined | null): Promise<Execution>
+  wait(arn: string, options?: WaitOptions | undefined | null, signal?: AbortSignal | undefined | null): Promise<Execution>
   /** Every history event of the execution, oldest first. */
   history(arn: string): Promise<Array<HistoryEvent>>
   /** Stops a running execution (`ABORTED`, with the optional error and cause); resolves to it. */

@@ -24,7 +24,7 @@ section "Python: venv and pip install ./bindings-python (the README's install co
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip >/dev/null
 # mcp: the official MCP client that tests/cli drives `agent-mesh mcp` with.
-.venv/bin/pip install -q pytest mypy python-hcl2==8.1.4 hypothesis mcp==2.3.0
+.venv/bin/pip install -q pytest mypy python-hcl2==8.1.4 hypothesis mcp==2.3.0 aiosqlite==0.22.1
 .venv/bin/pip install -q ./bindings-python
 # The wheel's console script runs the Rust CLI (no second build): a newcomer's first command.
 .venv/bin/agent-mesh --help >/dev/null
@@ -52,6 +52,8 @@ if [ "${AGENT_MESH_SKIP_BENCH:-0}" != 1 ]; then
   else
     echo "!! tests/bench: better-sqlite3 could not be built; the bindings benchmark did not run"
   fi
+  section "benchmark: Python asyncio vs sync, beside aiosqlite"
+  BENCH_OPS=${BENCH_OPS:-20000} .venv/bin/python tests/bench/python_async.py
   section "benchmark: mesh_kv_get in-process vs agent-mesh mcp (stdio, HTTP)"
   .venv/bin/python tests/bench/mcp_latency.py
   section "benchmark: agent-mesh vs boto3 on moto"

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use napi::Env;
 use napi::bindgen_prelude::Buffer;
-use napi::bindgen_prelude::PromiseRaw;
+use napi::bindgen_prelude::{AbortSignal, PromiseRaw};
 use napi_derive::napi;
 
 use crate::errors::{IntoJs, Result};
 use crate::kv::{ListOptions, list_options};
-use crate::promise::promise;
+use crate::promise::{abortable, promise};
 
 /// What is known about a stored artifact.
 #[napi(object)]
@@ -112,7 +112,8 @@ impl Artifacts {
         })
     }
 
-    /// Stores the file at `path` under `key`, streaming it with bounded memory.
+    /// Stores the file at `path` under `key`, streaming it with bounded memory. Aborting `signal`
+    /// stops the upload (on AWS its multipart upload is aborted) and leaves no artifact.
     #[napi]
     pub fn put_file<'env>(
         &self,
@@ -120,16 +121,21 @@ impl Artifacts {
         key: String,
         path: String,
         options: Option<PutOptions>,
+        signal: Option<AbortSignal>,
     ) -> Result<PromiseRaw<'env, ArtifactMeta>> {
         let mesh = self.mesh.clone();
-        promise(env, async move {
-            let meta = mesh
-                .artifacts()
-                .put_file(&key, path, put_options(options))
-                .await
-                .js()?;
-            Ok(meta.into())
-        })
+        abortable(
+            env,
+            async move {
+                let meta = mesh
+                    .artifacts()
+                    .put_file(&key, path, put_options(options))
+                    .await
+                    .js()?;
+                Ok(meta.into())
+            },
+            signal,
+        )
     }
 
     /// The artifact under `key` (`meta`, `data`), or null.
@@ -150,17 +156,21 @@ impl Artifacts {
     }
 
     /// Streams the artifact under `key` into the file at `path`; rejects with `NotFound` if missing.
+    /// Aborting `signal` stops the copy, leaving `path` as it was.
     #[napi]
     pub fn get_to_file<'env>(
         &self,
         env: &'env Env,
         key: String,
         path: String,
+        signal: Option<AbortSignal>,
     ) -> Result<PromiseRaw<'env, ArtifactMeta>> {
         let mesh = self.mesh.clone();
-        promise(env, async move {
-            Ok(mesh.artifacts().get_to_file(&key, path).await.js()?.into())
-        })
+        abortable(
+            env,
+            async move { Ok(mesh.artifacts().get_to_file(&key, path).await.js()?.into()) },
+            signal,
+        )
     }
 
     /// The metadata of the artifact under `key`, or null.

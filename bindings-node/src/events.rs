@@ -5,13 +5,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use napi::Env;
-use napi::bindgen_prelude::PromiseRaw;
+use napi::bindgen_prelude::{AbortSignal, PromiseRaw};
 use napi_derive::napi;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::errors::{IntoJs, Result, invalid};
-use crate::promise::promise;
+use crate::promise::{abortable, promise};
 
 /// Like EventBridge's TestEventPattern: whether `event` matches `pattern` (objects or JSON
 /// text). Throws a MeshError with code `InvalidInput`, saying what is wrong, for a pattern
@@ -236,12 +236,13 @@ pub struct Subscription {
 #[napi]
 impl Subscription {
     /// The next matching event, waiting at most `timeoutMs` (no limit when omitted); null when
-    /// the time ran out.
+    /// the time ran out. Aborting `signal` gives up the wait in the core (no event is lost).
     #[napi(ts_return_type = "Promise<ReceivedEvent | null>")]
     pub fn next<'env>(
         &self,
         env: &'env Env,
         timeout_ms: Option<f64>,
+        signal: Option<AbortSignal>,
     ) -> Result<PromiseRaw<'env, Option<ReceivedEvent>>> {
         let inner = self.inner.clone();
         let deadline = match timeout_ms {
@@ -251,7 +252,7 @@ impl Subscription {
             ),
             None => None,
         };
-        promise(env, async move {
+        abortable(env, async move {
             // Waits in slices, releasing the subscription between them, so `close()` from
             // elsewhere is never stuck behind a `next()` that waits for ever.
             loop {
@@ -276,7 +277,7 @@ impl Subscription {
                     return Ok(None);
                 }
             }
-        })
+        }, signal)
     }
 
     /// Acknowledges what was received and releases the subscription. Idempotent.

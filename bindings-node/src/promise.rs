@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
-use napi::bindgen_prelude::{PromiseRaw, ToNapiValue};
+use napi::bindgen_prelude::{AbortSignal, PromiseRaw, ToNapiValue};
 use napi::{Env, Result};
 
 /// The Promise of `future`. The future is polled once on the calling (JavaScript) thread, inside
@@ -38,4 +38,33 @@ where
         Poll::Ready(Err(error)) => PromiseRaw::reject(env, error),
         Poll::Pending => env.spawn_future(future),
     }
+}
+
+/// Message of the rejection of a call whose `AbortSignal` fired; `index.js` turns it into the
+/// signal's `reason` (an `AbortError`), as `fetch` does.
+pub const ABORTED: &str = "agent-mesh-aborted";
+
+/// [`promise`], cancelled by `signal`: when it fires, the core's future is dropped at its next
+/// step, which cancels its work (a subscription's wait, a workflow wait, a file transfer, whose
+/// multipart upload is aborted), and the Promise rejects. A result the core had already
+/// produced is delivered instead, so an event is never received and lost.
+pub fn abortable<T, F>(
+    env: &Env,
+    future: F,
+    signal: Option<AbortSignal>,
+) -> Result<PromiseRaw<'_, T>>
+where
+    T: ToNapiValue + Send + 'static,
+    F: Future<Output = Result<T>> + Send + 'static,
+{
+    let Some(signal) = signal else {
+        return promise(env, future);
+    };
+    let (handle, registration) = futures::future::AbortHandle::new_pair();
+    signal.on_abort(move || handle.abort());
+    promise(env, async move {
+        futures::future::Abortable::new(future, registration)
+            .await
+            .unwrap_or_else(|_aborted| Err(napi::Error::new(napi::Status::Cancelled, ABORTED)))
+    })
 }

@@ -7,14 +7,14 @@ use std::sync::{LazyLock, Mutex};
 
 use chrono::{DateTime, Utc};
 use napi::Env;
-use napi::bindgen_prelude::PromiseRaw;
+use napi::bindgen_prelude::{AbortSignal, PromiseRaw};
 use napi_derive::napi;
 use serde_json::{Value, json};
 
 use crate::errors::{IntoJs, Result};
 use crate::events::json_text_or_value;
 use crate::handler::{JsHandlerFn, task_handler};
-use crate::promise::promise;
+use crate::promise::{abortable, promise};
 
 /// A state machine as `create` stored it.
 #[napi(object)]
@@ -230,22 +230,26 @@ impl Workflows {
     }
 
     /// Waits until the execution is no longer running and resolves to it; with `timeoutMs`,
-    /// resolves to it still `RUNNING` if it has not finished by then.
+    /// resolves to it still `RUNNING` if it has not finished by then. Aborting `signal` gives
+    /// up the wait (the execution goes on).
     #[napi]
     pub fn wait<'env>(
         &self,
         env: &'env Env,
         arn: String,
         options: Option<WaitOptions>,
+        signal: Option<AbortSignal>,
     ) -> Result<PromiseRaw<'env, Execution>> {
         let timeout = match options.unwrap_or_default().timeout_ms {
             Some(ms) => Some(crate::errors::timeout_ms("workflows.wait", &arn, ms)?),
             None => None,
         };
         let mesh = self.mesh.clone();
-        promise(env, async move {
-            Ok(mesh.workflows().wait(&arn, timeout).await.js()?.into())
-        })
+        abortable(
+            env,
+            async move { Ok(mesh.workflows().wait(&arn, timeout).await.js()?.into()) },
+            signal,
+        )
     }
 
     /// Every history event of the execution, oldest first.

@@ -12,7 +12,7 @@ use pyo3::types::PyDict;
 use crate::convert::{Count, from_py};
 use crate::errors::IntoPy;
 use crate::events::Events;
-use crate::runtime::block_on;
+use crate::runtime::{Mode, block_on};
 use crate::timeline::Timeline;
 use crate::types::{Artifact, ArtifactMeta, KvItem, Page};
 use crate::workflows::Workflows;
@@ -50,6 +50,7 @@ impl Shared {
 #[pyclass(frozen, module = "agent_mesh")]
 pub struct MeshClient {
     shared: Arc<Shared>,
+    mode: Mode,
 }
 
 #[pymethods]
@@ -69,6 +70,7 @@ impl MeshClient {
                 scope: Vec::new(),
                 state: Mutex::new((std::process::id(), client)),
             }),
+            mode: Mode::Blocking,
         })
     }
 
@@ -83,7 +85,17 @@ impl MeshClient {
                 scope: scoped.scope_path().to_vec(),
                 state: Mutex::new((std::process::id(), scoped)),
             }),
+            mode: self.mode,
         })
+    }
+
+    /// This client with every I/O method answering with an asyncio awaitable: what
+    /// `AsyncMeshClient` wraps.
+    fn _asyncio(&self) -> MeshClient {
+        MeshClient {
+            shared: self.shared.clone(),
+            mode: Mode::Asyncio,
+        }
     }
 
     /// The scope's ids, the tenant first (empty when unscoped).
@@ -103,6 +115,7 @@ impl MeshClient {
     fn kv(&self) -> Kv {
         Kv {
             shared: self.shared.clone(),
+            mode: self.mode,
         }
     }
 
@@ -111,6 +124,7 @@ impl MeshClient {
     fn artifacts(&self) -> Artifacts {
         Artifacts {
             shared: self.shared.clone(),
+            mode: self.mode,
         }
     }
 
@@ -119,6 +133,7 @@ impl MeshClient {
     fn events(&self) -> Events {
         Events {
             shared: self.shared.clone(),
+            mode: self.mode,
         }
     }
 
@@ -127,6 +142,7 @@ impl MeshClient {
     fn timeline(&self) -> Timeline {
         Timeline {
             shared: self.shared.clone(),
+            mode: self.mode,
         }
     }
 
@@ -135,6 +151,7 @@ impl MeshClient {
     fn workflows(&self) -> Workflows {
         Workflows {
             shared: self.shared.clone(),
+            mode: self.mode,
         }
     }
 
@@ -144,22 +161,26 @@ impl MeshClient {
     fn call<'py>(
         &self,
         py: Python<'py>,
-        name: &str,
+        name: String,
         args: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let args = match args {
-            Some(a) => from_py("call", name, a)?,
+            Some(a) => from_py("call", &name, a)?,
             None => serde_json::Value::Null,
         };
         let client = self.shared.client(py)?;
-        let result = block_on(py, client.call(name, args)).py()?;
-        crate::convert::to_py(py, &result)
+        self.mode.run(
+            py,
+            async move { client.call(&name, args).await },
+            |py, result| crate::convert::to_py(py, &result).map(Bound::unbind),
+        )
     }
 
     /// Creates, idempotently, every resource the configuration needs (a no-op locally).
-    fn provision(&self, py: Python<'_>) -> PyResult<()> {
+    fn provision<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let client = self.shared.client(py)?;
-        block_on(py, client.provision()).py()
+        self.mode
+            .run(py, async move { client.provision().await }, |_, ()| Ok(()))
     }
 
     fn __repr__(&self) -> String {
@@ -179,80 +200,110 @@ impl MeshClient {
 #[pyclass(frozen, module = "agent_mesh")]
 pub struct Kv {
     shared: Arc<Shared>,
+    mode: Mode,
 }
 
 #[pymethods]
 impl Kv {
     /// The live item under `key`, or None.
-    fn get(&self, py: Python<'_>, key: &str) -> PyResult<Option<KvItem>> {
+    fn get<'py>(&self, py: Python<'py>, key: String) -> PyResult<Bound<'py, PyAny>> {
         let client = self.shared.client(py)?;
-        Ok(block_on(py, client.kv().get(key)).py()?.map(KvItem::new))
+        self.mode
+            .run(py, async move { client.kv().get(&key).await }, |_, item| {
+                Ok(item.map(KvItem::new))
+            })
     }
 
     /// Stores `value` (dict/list/str/int/float/bool/None) under `key`; returns the stored item.
     /// Raises Conflict when `if_version`/`if_absent` does not hold, TooLarge over 400 KB.
     #[pyo3(signature = (key, value, *, ttl_seconds=None, ttl_hours=None, if_version=None, if_absent=false))]
     #[allow(clippy::too_many_arguments)]
-    fn set(
+    fn set<'py>(
         &self,
-        py: Python<'_>,
-        key: &str,
+        py: Python<'py>,
+        key: String,
         value: &Bound<'_, PyAny>,
         ttl_seconds: Option<f64>,
         ttl_hours: Option<f64>,
         if_version: Option<Count>,
         if_absent: bool,
-    ) -> PyResult<KvItem> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let if_version = if_version.map(|v| v.0);
-        let value = from_py("kv.set", key, value)?;
-        let options =
-            SetOptions::from_parts("kv.set", key, ttl_seconds, ttl_hours, if_version, if_absent)
-                .py()?;
+        let value = from_py("kv.set", &key, value)?;
+        let options = SetOptions::from_parts(
+            "kv.set",
+            &key,
+            ttl_seconds,
+            ttl_hours,
+            if_version,
+            if_absent,
+        )
+        .py()?;
         let client = self.shared.client(py)?;
-        block_on(py, client.kv().set(key, value, options))
-            .py()
-            .map(KvItem::new)
+        self.mode.run(
+            py,
+            async move { client.kv().set(&key, value, options).await },
+            |_, item| Ok(KvItem::new(item)),
+        )
     }
 
     /// Deletes the item under `key`; returns whether a live item was deleted.
-    fn delete(&self, py: Python<'_>, key: &str) -> PyResult<bool> {
+    fn delete<'py>(&self, py: Python<'py>, key: String) -> PyResult<Bound<'py, PyAny>> {
         let client = self.shared.client(py)?;
-        block_on(py, client.kv().delete(key)).py()
+        self.mode.run(
+            py,
+            async move { client.kv().delete(&key).await },
+            |_, deleted| Ok(deleted),
+        )
     }
 
     /// One page of live items whose key starts with `prefix`, in ascending key order.
     #[pyo3(signature = (prefix="", *, limit=None, cursor=None))]
-    fn list(
+    fn list<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         prefix: &str,
         limit: Option<Count>,
         cursor: Option<String>,
-    ) -> PyResult<Page> {
-        let limit = limit.map(Count::size);
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let prefix = prefix.to_owned();
+        let options = list_options(limit.map(Count::size), cursor);
         let client = self.shared.client(py)?;
-        let page = block_on(py, client.kv().list(prefix, list_options(limit, cursor))).py()?;
-        Page::new(py, page, KvItem::new)
+        self.mode.run(
+            py,
+            async move { client.kv().list(&prefix, options).await },
+            |py, page| Page::new(py, page, KvItem::new),
+        )
     }
 
     /// The live items under `keys`, in the same order (None where absent).
-    fn batch_get(&self, py: Python<'_>, keys: Vec<String>) -> PyResult<Vec<Option<KvItem>>> {
+    fn batch_get<'py>(&self, py: Python<'py>, keys: Vec<String>) -> PyResult<Bound<'py, PyAny>> {
         let client = self.shared.client(py)?;
-        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let items = block_on(py, client.kv().batch_get(&refs)).py()?;
-        Ok(items.into_iter().map(|i| i.map(KvItem::new)).collect())
+        self.mode.run(
+            py,
+            async move {
+                let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+                client.kv().batch_get(&refs).await
+            },
+            |_, items| {
+                Ok(items
+                    .into_iter()
+                    .map(|i| i.map(KvItem::new))
+                    .collect::<Vec<_>>())
+            },
+        )
     }
 
     /// Stores every entry (a dict, or an iterable of (key, value) pairs) with one TTL, all or
     /// none; at most 100 entries.
     #[pyo3(signature = (entries, *, ttl_seconds=None, ttl_hours=None))]
-    fn batch_set(
+    fn batch_set<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         entries: &Bound<'_, PyAny>,
         ttl_seconds: Option<f64>,
         ttl_hours: Option<f64>,
-    ) -> PyResult<()> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let pairs: Vec<(String, Bound<'_, PyAny>)> = match entries.cast::<PyDict>() {
             Ok(dict) => dict
                 .iter()
@@ -272,7 +323,11 @@ impl Kv {
             .map(|(k, v)| Ok((k.clone(), from_py("kv.batch_set", k, v)?)))
             .collect::<PyResult<Vec<_>>>()?;
         let client = self.shared.client(py)?;
-        block_on(py, client.kv().batch_set(entries, options)).py()
+        self.mode.run(
+            py,
+            async move { client.kv().batch_set(entries, options).await },
+            |_, ()| Ok(()),
+        )
     }
 }
 
@@ -280,6 +335,7 @@ impl Kv {
 #[pyclass(frozen, module = "agent_mesh")]
 pub struct Artifacts {
     shared: Arc<Shared>,
+    mode: Mode,
 }
 
 fn put_options(
@@ -300,86 +356,104 @@ pub(crate) fn list_options(limit: Option<usize>, cursor: Option<String>) -> List
 impl Artifacts {
     /// Stores `data` under `key`, replacing any previous artifact atomically.
     #[pyo3(signature = (key, data, *, content_type=None, metadata=None))]
-    fn put(
+    fn put<'py>(
         &self,
-        py: Python<'_>,
-        key: &str,
+        py: Python<'py>,
+        key: String,
         data: &[u8],
         content_type: Option<String>,
         metadata: Option<BTreeMap<String, String>>,
-    ) -> PyResult<ArtifactMeta> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let data = bytes::Bytes::copy_from_slice(data);
         let client = self.shared.client(py)?;
         let options = put_options(content_type, metadata);
-        block_on(py, client.artifacts().put(key, data, options))
-            .py()
-            .map(Into::into)
+        self.mode.run(
+            py,
+            async move { client.artifacts().put(&key, data, options).await },
+            |_, meta| Ok(ArtifactMeta::from(meta)),
+        )
     }
 
     /// Stores the file at `path` under `key`, streaming it with bounded memory.
     #[pyo3(signature = (key, path, *, content_type=None, metadata=None))]
-    fn put_file(
+    fn put_file<'py>(
         &self,
-        py: Python<'_>,
-        key: &str,
+        py: Python<'py>,
+        key: String,
         path: PathBuf,
         content_type: Option<String>,
         metadata: Option<BTreeMap<String, String>>,
-    ) -> PyResult<ArtifactMeta> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.shared.client(py)?;
         let options = put_options(content_type, metadata);
-        block_on(py, client.artifacts().put_file(key, path, options))
-            .py()
-            .map(Into::into)
+        self.mode.run(
+            py,
+            async move { client.artifacts().put_file(&key, path, options).await },
+            |_, meta| Ok(ArtifactMeta::from(meta)),
+        )
     }
 
     /// The artifact under `key` (`.meta`, `.data`), or None.
-    fn get(&self, py: Python<'_>, key: &str) -> PyResult<Option<Artifact>> {
+    fn get<'py>(&self, py: Python<'py>, key: String) -> PyResult<Bound<'py, PyAny>> {
         let client = self.shared.client(py)?;
-        match block_on(py, client.artifacts().get(key)).py()? {
-            Some(artifact) => Artifact::new(py, artifact).map(Some),
-            None => Ok(None),
-        }
+        self.mode.run(
+            py,
+            async move { client.artifacts().get(&key).await },
+            |py, artifact| artifact.map(|a| Artifact::new(py, a)).transpose(),
+        )
     }
 
     /// Streams the artifact under `key` into the file at `path`; raises NotFound if missing.
-    fn get_to_file(&self, py: Python<'_>, key: &str, path: PathBuf) -> PyResult<ArtifactMeta> {
+    fn get_to_file<'py>(
+        &self,
+        py: Python<'py>,
+        key: String,
+        path: PathBuf,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.shared.client(py)?;
-        block_on(py, client.artifacts().get_to_file(key, path))
-            .py()
-            .map(Into::into)
+        self.mode.run(
+            py,
+            async move { client.artifacts().get_to_file(&key, path).await },
+            |_, meta| Ok(ArtifactMeta::from(meta)),
+        )
     }
 
     /// The metadata of the artifact under `key`, or None.
-    fn head(&self, py: Python<'_>, key: &str) -> PyResult<Option<ArtifactMeta>> {
+    fn head<'py>(&self, py: Python<'py>, key: String) -> PyResult<Bound<'py, PyAny>> {
         let client = self.shared.client(py)?;
-        Ok(block_on(py, client.artifacts().head(key))
-            .py()?
-            .map(Into::into))
+        self.mode.run(
+            py,
+            async move { client.artifacts().head(&key).await },
+            |_, meta| Ok(meta.map(ArtifactMeta::from)),
+        )
     }
 
     /// One page of artifacts whose key starts with `prefix`, in ascending key order.
     #[pyo3(signature = (prefix="", *, limit=None, cursor=None))]
-    fn list(
+    fn list<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         prefix: &str,
         limit: Option<Count>,
         cursor: Option<String>,
-    ) -> PyResult<Page> {
-        let limit = limit.map(Count::size);
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let prefix = prefix.to_owned();
+        let options = list_options(limit.map(Count::size), cursor);
         let client = self.shared.client(py)?;
-        let page = block_on(
+        self.mode.run(
             py,
-            client.artifacts().list(prefix, list_options(limit, cursor)),
+            async move { client.artifacts().list(&prefix, options).await },
+            |py, page| Page::new(py, page, ArtifactMeta::from),
         )
-        .py()?;
-        Page::new(py, page, ArtifactMeta::from)
     }
 
     /// Deletes the artifact under `key`; returns whether it existed.
-    fn delete(&self, py: Python<'_>, key: &str) -> PyResult<bool> {
+    fn delete<'py>(&self, py: Python<'py>, key: String) -> PyResult<Bound<'py, PyAny>> {
         let client = self.shared.client(py)?;
-        block_on(py, client.artifacts().delete(key)).py()
+        self.mode.run(
+            py,
+            async move { client.artifacts().delete(&key).await },
+            |_, deleted| Ok(deleted),
+        )
     }
 }

@@ -1,9 +1,12 @@
 //! `mesh.events`, `Subscription`, `ReceivedEvent` and `test_event_pattern`.
 
+use std::collections::VecDeque;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use agent_mesh::{Event, SubscribeOptions, Timestamp};
+use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use serde_json::Value;
@@ -12,7 +15,7 @@ use tokio::sync::Mutex;
 use crate::client::Shared;
 use crate::convert::{from_py, to_py};
 use crate::errors::{IntoPy, to_py_err};
-use crate::runtime::block_on;
+use crate::runtime::{Mode, block_on};
 
 /// A JSON argument given as a dict/list or as JSON text.
 fn json_arg(operation: &str, what: &str, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
@@ -140,6 +143,7 @@ fn event(
 #[pyclass(frozen, module = "agent_mesh")]
 pub struct Events {
     pub(crate) shared: Arc<Shared>,
+    pub(crate) mode: Mode,
 }
 
 #[pymethods]
@@ -148,16 +152,16 @@ impl Events {
     /// timeline (`stream`, else `events/<source>/<detail_type>`).
     #[pyo3(signature = (detail_type, detail, *, source=None, resources=None, time=None, stream=None))]
     #[allow(clippy::too_many_arguments)]
-    fn send(
+    fn send<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         detail_type: String,
         detail: &Bound<'_, PyAny>,
         source: Option<String>,
         resources: Option<Vec<String>>,
         time: Option<Timestamp>,
         stream: Option<String>,
-    ) -> PyResult<String> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let event = event(
             "events.send",
             detail_type,
@@ -168,17 +172,21 @@ impl Events {
             stream,
         )?;
         let client = self.shared.client(py)?;
-        block_on(py, client.events().send(event)).py()
+        self.mode.run(
+            py,
+            async move { client.events().send(event).await },
+            |_, id| Ok(id),
+        )
     }
 
     /// Sends many events (dicts with the keys of `send`'s arguments) in batches of at most 10
     /// and 256 KB; returns one SendResult per event, in order. Invalid events raise before
     /// anything is sent.
-    fn send_batch(
+    fn send_batch<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         events: Vec<Bound<'_, PyDict>>,
-    ) -> PyResult<Vec<SendResult>> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let events = events
             .iter()
             .map(|d| {
@@ -208,51 +216,69 @@ impl Events {
             })
             .collect::<PyResult<Vec<_>>>()?;
         let client = self.shared.client(py)?;
-        let results = block_on(py, client.events().send_batch(events)).py()?;
-        Ok(results
-            .into_iter()
-            .map(|r| match r {
-                Ok(id) => SendResult {
-                    event_id: Some(id),
-                    error: None,
-                },
-                Err(e) => SendResult {
-                    event_id: None,
-                    error: Some(to_py_err(e).into_value(py).into_any()),
-                },
-            })
-            .collect())
+        self.mode.run(
+            py,
+            async move { client.events().send_batch(events).await },
+            |py, results| {
+                Ok(results
+                    .into_iter()
+                    .map(|r| match r {
+                        Ok(id) => SendResult {
+                            event_id: Some(id),
+                            error: None,
+                        },
+                        Err(e) => SendResult {
+                            event_id: None,
+                            error: Some(to_py_err(e).into_value(py).into_any()),
+                        },
+                    })
+                    .collect::<Vec<_>>())
+            },
+        )
     }
 
     /// Subscribes to the events `pattern` (EventBridge syntax, dict or JSON text) matches, from
     /// now on; `name` makes it durable (it resumes where it stopped).
     #[pyo3(signature = (pattern, *, name=None))]
-    fn subscribe(
+    fn subscribe<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         pattern: &Bound<'_, PyAny>,
         name: Option<String>,
-    ) -> PyResult<Subscription> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let pattern = json_arg("events.subscribe", "pattern", pattern)?;
         let client = self.shared.client(py)?;
-        let sub = block_on(
+        let mode = self.mode;
+        self.mode.run(
             py,
-            client
-                .events()
-                .subscribe_with(&pattern, SubscribeOptions::default().with_name(name)),
+            async move {
+                let options = SubscribeOptions::default().with_name(name);
+                client.events().subscribe_with(&pattern, options).await
+            },
+            move |_, sub| {
+                Ok(Subscription {
+                    inner: Arc::new(Mutex::new(Some(sub))),
+                    given_back: Arc::default(),
+                    mode,
+                })
+            },
         )
-        .py()?;
-        Ok(Subscription {
-            inner: Arc::new(Mutex::new(Some(sub))),
-        })
     }
 
     /// Deletes the durable subscription `name` (locally its position, on AWS its rule, target
     /// and queue); returns whether it existed. Subscribing with the name again starts afresh;
     /// a subscription still open on it raises NotFound on its next call.
-    fn delete_subscription(&self, py: Python<'_>, name: &str) -> PyResult<bool> {
+    fn delete_subscription<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.shared.client(py)?;
-        block_on(py, client.events().delete_subscription(name)).py()
+        self.mode.run(
+            py,
+            async move { client.events().delete_subscription(&name).await },
+            |_, existed| Ok(existed),
+        )
     }
 }
 
@@ -264,6 +290,53 @@ const SIGNAL_CHECK: Duration = Duration::from_millis(200);
 #[pyclass(frozen, module = "agent_mesh")]
 pub struct Subscription {
     inner: Arc<Mutex<Option<agent_mesh::Subscription>>>,
+    /// Events a cancelled await had received: handed out first.
+    given_back: Arc<std::sync::Mutex<VecDeque<agent_mesh::ReceivedEvent>>>,
+    mode: Mode,
+}
+
+/// The next event of the subscription in `inner` (after those in `given_back`), waiting at
+/// most `timeout` (None: until one arrives). It holds the subscription for one slice of the
+/// wait at a time, so `close()` from elsewhere gets in and events given back are seen soon;
+/// dropping the future gives up the wait and loses no event.
+async fn receive(
+    inner: Arc<Mutex<Option<agent_mesh::Subscription>>>,
+    given_back: Arc<std::sync::Mutex<VecDeque<agent_mesh::ReceivedEvent>>>,
+    timeout: Option<Duration>,
+) -> agent_mesh::Result<Option<agent_mesh::ReceivedEvent>> {
+    let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+    loop {
+        let slice = deadline.map_or(SIGNAL_CHECK, |d| {
+            d.saturating_duration_since(tokio::time::Instant::now())
+                .min(SIGNAL_CHECK)
+        });
+        let got = receive_within(&inner, &given_back, slice).await?;
+        if got.is_some() || deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+            return Ok(got);
+        }
+    }
+}
+
+/// The next event, waiting at most `timeout`; InvalidInput once the subscription is closed.
+async fn receive_within(
+    inner: &Mutex<Option<agent_mesh::Subscription>>,
+    given_back: &std::sync::Mutex<VecDeque<agent_mesh::ReceivedEvent>>,
+    timeout: Duration,
+) -> agent_mesh::Result<Option<agent_mesh::ReceivedEvent>> {
+    let mut sub = inner.lock().await;
+    let returned = given_back
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .pop_front();
+    match sub.as_mut() {
+        Some(_) if returned.is_some() => Ok(returned),
+        Some(sub) => sub.next_timeout(timeout).await,
+        None => Err(agent_mesh::Error::invalid_input(
+            "events.next",
+            "subscription",
+            "the subscription is closed; subscribe again",
+        )),
+    }
 }
 
 impl Subscription {
@@ -272,20 +345,16 @@ impl Subscription {
         self.inner.try_lock().is_ok_and(|sub| sub.is_none())
     }
 
+    fn receive(
+        &self,
+        timeout: Option<Duration>,
+    ) -> impl Future<Output = agent_mesh::Result<Option<agent_mesh::ReceivedEvent>>> + use<> {
+        receive(self.inner.clone(), self.given_back.clone(), timeout)
+    }
+
+    /// Blocks for the next event, at most `timeout`.
     fn wait(&self, py: Python<'_>, timeout: Duration) -> PyResult<Option<ReceivedEvent>> {
-        let inner = self.inner.clone();
-        let got = block_on(py, async move {
-            let mut guard = inner.lock().await;
-            match guard.as_mut() {
-                Some(sub) => sub.next_timeout(timeout).await,
-                None => Err(agent_mesh::Error::invalid_input(
-                    "events.next",
-                    "subscription",
-                    "the subscription is closed; subscribe again",
-                )),
-            }
-        })
-        .py()?;
+        let got = block_on(py, self.receive(Some(timeout))).py()?;
         Ok(got.map(|inner| ReceivedEvent { inner }))
     }
 }
@@ -295,34 +364,54 @@ impl Subscription {
     /// The next matching event, waiting at most `timeout` seconds (None: until one arrives);
     /// None when the time ran out.
     #[pyo3(signature = (timeout=None))]
-    fn next(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Option<ReceivedEvent>> {
-        match timeout {
-            Some(t) => {
-                let timeout =
-                    agent_mesh::unstable::validate::timeout("subscription.next", "timeout", t)
-                        .map_err(crate::errors::to_py_err)?;
-                self.wait(py, timeout)
+    fn next<'py>(&self, py: Python<'py>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
+        let timeout = timeout
+            .map(|t| agent_mesh::unstable::validate::timeout("subscription.next", "timeout", t))
+            .transpose()
+            .map_err(crate::errors::to_py_err)?;
+        if self.mode == Mode::Asyncio || timeout.is_some() {
+            let given_back = self.given_back.clone();
+            return self.mode.run_or_give_back(
+                py,
+                self.receive(timeout),
+                |_, got| Ok(got.map(|inner| ReceivedEvent { inner })),
+                move |got| {
+                    if let Some(event) = got {
+                        let mut queue = given_back.lock().unwrap_or_else(|e| e.into_inner());
+                        queue.push_front(event);
+                    }
+                },
+            );
+        }
+        // Blocking without a timeout: wait in slices, so Ctrl-C is seen.
+        loop {
+            if let Some(event) = self.wait(py, SIGNAL_CHECK)? {
+                return event.into_bound_py_any(py);
             }
-            None => loop {
-                if let Some(event) = self.wait(py, SIGNAL_CHECK)? {
-                    return Ok(Some(event));
-                }
-                py.check_signals()?;
-            },
+            py.check_signals()?;
         }
     }
 
+    /// Whether `close()` has run (False while another call is using the subscription).
+    #[getter]
+    fn closed(&self) -> bool {
+        self.is_closed()
+    }
+
     /// Acknowledges what was received and releases the subscription. Idempotent.
-    fn close(&self, py: Python<'_>) -> PyResult<()> {
+    fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let inner = self.inner.clone();
-        block_on(py, async move {
-            let sub = inner.lock().await.take();
-            match sub {
-                Some(sub) => sub.close().await,
-                None => Ok(()),
-            }
-        })
-        .py()
+        self.mode.run(
+            py,
+            async move {
+                let sub = inner.lock().await.take();
+                match sub {
+                    Some(sub) => sub.close().await,
+                    None => Ok(()),
+                }
+            },
+            |_, ()| Ok(()),
+        )
     }
 
     fn __iter__(slf: Py<Self>) -> Py<Self> {

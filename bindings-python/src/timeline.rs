@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use crate::client::Shared;
 use crate::convert::{Count, from_py, to_py};
 use crate::errors::IntoPy;
-use crate::runtime::block_on;
+use crate::runtime::Mode;
 use crate::types::Page;
 
 /// One timeline entry: `.stream`, `.id` (time-sortable), `.time`, `.data`.
@@ -51,45 +51,53 @@ impl TimelineEntry {
 #[pyclass(frozen, module = "agent_mesh")]
 pub struct Timeline {
     pub(crate) shared: Arc<Shared>,
+    pub(crate) mode: Mode,
 }
 
 #[pymethods]
 impl Timeline {
     /// Appends `data` (JSON-compatible) to `stream` (a slash path like "user/u1/profile").
-    fn append(
+    fn append<'py>(
         &self,
-        py: Python<'_>,
-        stream: &str,
+        py: Python<'py>,
+        stream: String,
         data: &Bound<'_, PyAny>,
-    ) -> PyResult<TimelineEntry> {
-        let data = from_py("timeline.append", stream, data)?;
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let data = from_py("timeline.append", &stream, data)?;
         let client = self.shared.client(py)?;
-        let inner = block_on(py, client.timeline().append(stream, data)).py()?;
-        Ok(TimelineEntry { inner })
+        self.mode.run(
+            py,
+            async move { client.timeline().append(&stream, data).await },
+            |_, inner| Ok(TimelineEntry { inner }),
+        )
     }
 
     /// One page of entries of every stream starting with `prefix`, newest first (or
     /// `order="oldest"`), optionally within `since` (inclusive) and `until` (exclusive).
     #[pyo3(signature = (prefix="", *, limit=None, cursor=None, since=None, until=None, order="newest"))]
     #[allow(clippy::too_many_arguments)]
-    fn get(
+    fn get<'py>(
         &self,
-        py: Python<'_>,
+        py: Python<'py>,
         prefix: &str,
         limit: Option<Count>,
         cursor: Option<String>,
         since: Option<Timestamp>,
         until: Option<Timestamp>,
         order: &str,
-    ) -> PyResult<Page> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let query = TimelineQuery::default()
             .with_limit(limit.map(Count::size))
             .with_cursor(cursor)
             .with_since(since)
             .with_until(until)
             .with_order(Order::parse("timeline.get", order).py()?);
+        let prefix = prefix.to_owned();
         let client = self.shared.client(py)?;
-        let page = block_on(py, client.timeline().get(prefix, query)).py()?;
-        Page::new(py, page, |inner| TimelineEntry { inner })
+        self.mode.run(
+            py,
+            async move { client.timeline().get(&prefix, query).await },
+            |py, page| Page::new(py, page, |inner| TimelineEntry { inner }),
+        )
     }
 }

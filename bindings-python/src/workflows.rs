@@ -7,6 +7,7 @@ use agent_mesh::unstable::validate::json_text_or_value;
 use agent_mesh::{
     Error, ExecutionStatus, ListExecutionsOptions, MeshClient as CoreClient, StartOptions,
 };
+use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyCFunction, PyDict, PyTuple};
 use serde_json::Value;
@@ -15,7 +16,7 @@ use crate::client::Shared;
 use crate::convert::{Count, from_py};
 use crate::errors::{IntoPy, to_py_err};
 use crate::handlers::task_handler;
-use crate::runtime::block_on;
+use crate::runtime::{Mode, block_on};
 use crate::types::Page;
 use crate::workflow_types::{Execution, HistoryEvent, StateMachineInfo};
 
@@ -27,47 +28,90 @@ fn seconds(operation: &str, key: &str, seconds: f64) -> PyResult<Duration> {
     agent_mesh::unstable::validate::timeout(operation, key, seconds).map_err(to_py_err)
 }
 
-/// Waits for the execution `arn` in slices, checking signals between them, until it is no
-/// longer running or `timeout` seconds have passed.
-fn wait_for(
-    py: Python<'_>,
-    client: &CoreClient,
-    arn: &str,
+/// The execution `arn` once it is no longer running, or when `timeout` seconds have passed.
+/// Blocking, it waits in slices and checks Python signals (Ctrl-C) between them; as an
+/// awaitable it is one wait, which cancelling the awaitable gives up.
+fn wait_for<'py>(
+    py: Python<'py>,
+    mode: Mode,
+    client: CoreClient,
+    arn: String,
     timeout: Option<f64>,
-) -> PyResult<Execution> {
-    let deadline = match timeout {
-        Some(t) => Some(Instant::now() + seconds("workflows.wait", arn, t)?),
-        None => None,
-    };
+) -> PyResult<Bound<'py, PyAny>> {
+    let timeout = timeout
+        .map(|t| seconds("workflows.wait", &arn, t))
+        .transpose()?;
+    if mode == Mode::Asyncio {
+        return mode.run(
+            py,
+            async move { client.workflows().wait(&arn, timeout).await },
+            |_, execution| Ok(Execution::from(execution)),
+        );
+    }
+    let deadline = timeout.map(|t| Instant::now() + t);
     loop {
         let slice = deadline.map_or(SIGNAL_CHECK, |d| {
             d.saturating_duration_since(Instant::now())
                 .min(SIGNAL_CHECK)
         });
-        let execution = block_on(py, client.workflows().wait(arn, Some(slice))).py()?;
+        let execution = block_on(py, client.workflows().wait(&arn, Some(slice))).py()?;
         let expired = deadline.is_some_and(|d| Instant::now() >= d);
         if execution.status != ExecutionStatus::Running || expired {
-            return Ok(execution.into());
+            return Execution::from(execution).into_bound_py_any(py);
         }
         py.check_signals()?;
     }
 }
 
-fn history(py: Python<'_>, client: &CoreClient, arn: &str) -> PyResult<Vec<HistoryEvent>> {
-    let events = block_on(py, client.workflows().history(arn)).py()?;
-    Ok(events.into_iter().map(HistoryEvent::from).collect())
+fn history<'py>(
+    py: Python<'py>,
+    mode: Mode,
+    client: CoreClient,
+    arn: String,
+) -> PyResult<Bound<'py, PyAny>> {
+    mode.run(
+        py,
+        async move { client.workflows().history(&arn).await },
+        |_, events| {
+            Ok(events
+                .into_iter()
+                .map(HistoryEvent::from)
+                .collect::<Vec<_>>())
+        },
+    )
 }
 
-fn stop(
-    py: Python<'_>,
-    client: &CoreClient,
-    arn: &str,
-    error: Option<&str>,
-    cause: Option<&str>,
-) -> PyResult<Execution> {
-    block_on(py, client.workflows().stop(arn, error, cause))
-        .py()
-        .map(Execution::from)
+fn stop<'py>(
+    py: Python<'py>,
+    mode: Mode,
+    client: CoreClient,
+    arn: String,
+    error: Option<String>,
+    cause: Option<String>,
+) -> PyResult<Bound<'py, PyAny>> {
+    mode.run(
+        py,
+        async move {
+            let workflows = client.workflows();
+            workflows
+                .stop(&arn, error.as_deref(), cause.as_deref())
+                .await
+        },
+        |_, execution| Ok(Execution::from(execution)),
+    )
+}
+
+fn describe<'py>(
+    py: Python<'py>,
+    mode: Mode,
+    client: CoreClient,
+    arn: String,
+) -> PyResult<Bound<'py, PyAny>> {
+    mode.run(
+        py,
+        async move { client.workflows().describe(&arn).await },
+        |_, execution| Ok(Execution::from(execution)),
+    )
 }
 
 /// Checks that `handler` is callable, naming `operation` and `name` if not.
@@ -101,101 +145,110 @@ fn register(
 #[pyclass(frozen, module = "agent_mesh")]
 pub struct Workflows {
     pub(crate) shared: Arc<Shared>,
+    pub(crate) mode: Mode,
 }
 
 #[pymethods]
 impl Workflows {
     /// Creates the state machine `name` from an ASL definition (a dict, or JSON text), or
     /// replaces its definition. Raises InvalidInput naming the state and field of every problem.
-    fn create(
+    fn create<'py>(
         &self,
-        py: Python<'_>,
-        name: &str,
+        py: Python<'py>,
+        name: String,
         definition: &Bound<'_, PyAny>,
-    ) -> PyResult<StateMachineInfo> {
-        let definition = from_py("workflows.create", name, definition)?;
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let definition = from_py("workflows.create", &name, definition)?;
         let client = self.shared.client(py)?;
-        block_on(py, client.workflows().create(name, definition))
-            .py()
-            .map(Into::into)
+        self.mode.run(
+            py,
+            async move { client.workflows().create(&name, definition).await },
+            |_, info| Ok(StateMachineInfo::from(info)),
+        )
     }
 
     /// Starts an execution of the state machine `name` with `input` (JSON-compatible, a str is
     /// JSON text; `{}` when
     /// None), named `execution_name` (a UUID when None). Returns an ExecutionRef.
     #[pyo3(signature = (name, input=None, *, execution_name=None))]
-    fn start(
+    fn start<'py>(
         &self,
-        py: Python<'_>,
-        name: &str,
+        py: Python<'py>,
+        name: String,
         input: Option<&Bound<'_, PyAny>>,
         execution_name: Option<String>,
-    ) -> PyResult<ExecutionRef> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let input = match input {
             Some(input) => json_text_or_value(
                 "workflows.start",
-                name,
+                &name,
                 "input",
-                from_py("workflows.start", name, input)?,
+                from_py("workflows.start", &name, input)?,
             )
             .py()?,
             None => Value::Object(Default::default()),
         };
         let client = self.shared.client(py)?;
         let options = StartOptions::default().with_name(execution_name);
-        let inner = block_on(py, client.workflows().start(name, input, options)).py()?;
-        Ok(ExecutionRef {
-            inner,
-            shared: self.shared.clone(),
-        })
+        let (shared, mode) = (self.shared.clone(), self.mode);
+        self.mode.run(
+            py,
+            async move { client.workflows().start(&name, input, options).await },
+            move |_, inner| {
+                Ok(ExecutionRef {
+                    inner,
+                    shared,
+                    mode,
+                })
+            },
+        )
     }
 
     /// The execution `arn` as it is now.
-    fn describe(&self, py: Python<'_>, arn: &str) -> PyResult<Execution> {
-        let client = self.shared.client(py)?;
-        block_on(py, client.workflows().describe(arn))
-            .py()
-            .map(Into::into)
+    fn describe<'py>(&self, py: Python<'py>, arn: String) -> PyResult<Bound<'py, PyAny>> {
+        describe(py, self.mode, self.shared.client(py)?, arn)
     }
 
     /// Waits until the execution `arn` is no longer running and returns it; with `timeout`
     /// (seconds), returns it still `RUNNING` if it has not finished by then.
     #[pyo3(signature = (arn, timeout=None))]
-    fn wait(&self, py: Python<'_>, arn: &str, timeout: Option<f64>) -> PyResult<Execution> {
-        let client = self.shared.client(py)?;
-        wait_for(py, &client, arn, timeout)
+    fn wait<'py>(
+        &self,
+        py: Python<'py>,
+        arn: String,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        wait_for(py, self.mode, self.shared.client(py)?, arn, timeout)
     }
 
     /// Every history event of the execution `arn`, oldest first.
-    fn history(&self, py: Python<'_>, arn: &str) -> PyResult<Vec<HistoryEvent>> {
-        let client = self.shared.client(py)?;
-        history(py, &client, arn)
+    fn history<'py>(&self, py: Python<'py>, arn: String) -> PyResult<Bound<'py, PyAny>> {
+        history(py, self.mode, self.shared.client(py)?, arn)
     }
 
     /// Stops the running execution `arn` (`ABORTED`, with optional error and cause); returns it.
     #[pyo3(signature = (arn, error=None, cause=None))]
-    fn stop(
+    fn stop<'py>(
         &self,
-        py: Python<'_>,
-        arn: &str,
-        error: Option<&str>,
-        cause: Option<&str>,
-    ) -> PyResult<Execution> {
-        let client = self.shared.client(py)?;
-        stop(py, &client, arn, error, cause)
+        py: Python<'py>,
+        arn: String,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        stop(py, self.mode, self.shared.client(py)?, arn, error, cause)
     }
 
     /// One page of the executions of the state machine `name`, newest first, optionally only
     /// those with `status` ("RUNNING", "SUCCEEDED", ...). Items are Execution.
     #[pyo3(signature = (name, status=None, limit=None, cursor=None))]
-    fn list_executions(
+    fn list_executions<'py>(
         &self,
-        py: Python<'_>,
-        name: &str,
+        py: Python<'py>,
+        name: String,
         status: Option<&str>,
         limit: Option<Count>,
         cursor: Option<String>,
-    ) -> PyResult<Page> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         let status = status
             .map(|s| ExecutionStatus::parse("workflows.list_executions", s))
             .transpose()
@@ -204,8 +257,11 @@ impl Workflows {
             .with_status(status)
             .with_page(crate::client::list_options(limit.map(Count::size), cursor));
         let client = self.shared.client(py)?;
-        let page = block_on(py, client.workflows().list_executions(name, options)).py()?;
-        Page::new(py, page, Execution::from)
+        self.mode.run(
+            py,
+            async move { client.workflows().list_executions(&name, options).await },
+            |py, page| Page::new(py, page, Execution::from),
+        )
     }
 
     /// Serves Task states whose resource is `name` (a Resource ARN or plain name, a Lambda
@@ -236,40 +292,49 @@ impl Workflows {
     }
 
     /// The ARN of the activity `name` (created if needed).
-    fn create_activity(&self, py: Python<'_>, name: &str) -> PyResult<String> {
+    fn create_activity<'py>(&self, py: Python<'py>, name: String) -> PyResult<Bound<'py, PyAny>> {
         let client = self.shared.client(py)?;
-        block_on(py, client.workflows().create_activity(name)).py()
+        self.mode.run(
+            py,
+            async move { client.workflows().create_activity(&name).await },
+            |_, arn| Ok(arn),
+        )
     }
 
     /// Runs `handler(input, context)` (as for `register`; context is `{"Task": {"Token": ...}}`)
     /// for every task of the activity `activity` (a name or an activity ARN) in the background,
     /// until the returned Worker is stopped (`stop()`, the end of a `with` block) or garbage
     /// collected.
-    fn worker(
+    fn worker<'py>(
         &self,
-        py: Python<'_>,
-        activity: &str,
+        py: Python<'py>,
+        activity: String,
         handler: &Bound<'_, PyAny>,
-    ) -> PyResult<Worker> {
-        check_callable("workflows.worker", activity, handler)?;
+    ) -> PyResult<Bound<'py, PyAny>> {
+        check_callable("workflows.worker", &activity, handler)?;
         let handler = task_handler(handler.clone().unbind());
         let client = self.shared.client(py)?;
-        let worker = block_on(py, client.workflows().worker(activity, handler)).py()?;
-        Ok(Worker {
-            inner: Mutex::new(Some(worker)),
-        })
+        self.mode.run(
+            py,
+            async move { client.workflows().worker(&activity, handler).await },
+            |_, worker| {
+                Ok(Worker {
+                    inner: Mutex::new(Some(worker)),
+                })
+            },
+        )
     }
 
     /// Completes the waiting task `token` (an activity task or a `.waitForTaskToken` callback)
     /// with `output` (JSON-compatible).
-    fn send_task_success(
+    fn send_task_success<'py>(
         &self,
-        py: Python<'_>,
-        token: &str,
+        py: Python<'py>,
+        token: String,
         output: &Bound<'_, PyAny>,
-    ) -> PyResult<()> {
+    ) -> PyResult<Bound<'py, PyAny>> {
         // Errors name the token by its fingerprint only (a task token is a credential).
-        let label = agent_mesh::unstable::redact::token_label(token);
+        let label = agent_mesh::unstable::redact::token_label(&token);
         let output = json_text_or_value(
             "workflows.send_task_success",
             &label,
@@ -278,30 +343,46 @@ impl Workflows {
         )
         .py()?;
         let client = self.shared.client(py)?;
-        block_on(py, client.workflows().send_task_success(token, output)).py()
+        self.mode.run(
+            py,
+            async move { client.workflows().send_task_success(&token, output).await },
+            |_, ()| Ok(()),
+        )
     }
 
     /// Fails the waiting task `token` with `error` (matched by Retry/Catch) and `cause`.
     #[pyo3(signature = (token, error, cause=""))]
-    fn send_task_failure(
+    fn send_task_failure<'py>(
         &self,
-        py: Python<'_>,
-        token: &str,
-        error: &str,
+        py: Python<'py>,
+        token: String,
+        error: String,
         cause: &str,
-    ) -> PyResult<()> {
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let cause = cause.to_owned();
         let client = self.shared.client(py)?;
-        block_on(
+        self.mode.run(
             py,
-            client.workflows().send_task_failure(token, error, cause),
+            async move {
+                let workflows = client.workflows();
+                workflows.send_task_failure(&token, &error, &cause).await
+            },
+            |_, ()| Ok(()),
         )
-        .py()
     }
 
     /// Reports that the task `token` is still being worked on (resets `HeartbeatSeconds`).
-    fn send_task_heartbeat(&self, py: Python<'_>, token: &str) -> PyResult<()> {
+    fn send_task_heartbeat<'py>(
+        &self,
+        py: Python<'py>,
+        token: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let client = self.shared.client(py)?;
-        block_on(py, client.workflows().send_task_heartbeat(token)).py()
+        self.mode.run(
+            py,
+            async move { client.workflows().send_task_heartbeat(&token).await },
+            |_, ()| Ok(()),
+        )
     }
 }
 
@@ -311,6 +392,7 @@ impl Workflows {
 pub struct ExecutionRef {
     inner: agent_mesh::ExecutionRef,
     shared: Arc<Shared>,
+    mode: Mode,
 }
 
 #[pymethods]
@@ -333,35 +415,33 @@ impl ExecutionRef {
 
     /// Waits until the execution is no longer running (at most `timeout` seconds) and returns it.
     #[pyo3(signature = (timeout=None))]
-    fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<Execution> {
-        let client = self.shared.client(py)?;
-        wait_for(py, &client, &self.inner.arn, timeout)
+    fn wait<'py>(&self, py: Python<'py>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
+        let arn = self.inner.arn.clone();
+        wait_for(py, self.mode, self.shared.client(py)?, arn, timeout)
     }
 
     /// The execution as it is now.
-    fn describe(&self, py: Python<'_>) -> PyResult<Execution> {
-        let client = self.shared.client(py)?;
-        block_on(py, client.workflows().describe(&self.inner.arn))
-            .py()
-            .map(Into::into)
+    fn describe<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let arn = self.inner.arn.clone();
+        describe(py, self.mode, self.shared.client(py)?, arn)
     }
 
     /// Every history event of the execution, oldest first.
-    fn history(&self, py: Python<'_>) -> PyResult<Vec<HistoryEvent>> {
-        let client = self.shared.client(py)?;
-        history(py, &client, &self.inner.arn)
+    fn history<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let arn = self.inner.arn.clone();
+        history(py, self.mode, self.shared.client(py)?, arn)
     }
 
     /// Stops the execution (`ABORTED`, with optional error and cause); returns it.
     #[pyo3(signature = (error=None, cause=None))]
-    fn stop(
+    fn stop<'py>(
         &self,
-        py: Python<'_>,
-        error: Option<&str>,
-        cause: Option<&str>,
-    ) -> PyResult<Execution> {
-        let client = self.shared.client(py)?;
-        stop(py, &client, &self.inner.arn, error, cause)
+        py: Python<'py>,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let arn = self.inner.arn.clone();
+        stop(py, self.mode, self.shared.client(py)?, arn, error, cause)
     }
 
     fn __repr__(&self) -> String {

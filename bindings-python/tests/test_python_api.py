@@ -148,6 +148,11 @@ def test_stubs_match_the_module() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
 
 
+def test_async_stubs_are_generated_from_the_native_stubs() -> None:
+    out = run("bindings-python/scripts/gen_async_stubs.py", "--check")
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
 def test_typed_example_passes_mypy_strict() -> None:
     out = run("-m", "mypy", "--strict", "examples/python/personal_assistant.py", "bindings-python/tests/typed_usage.py")
     assert out.returncode == 0, out.stdout + out.stderr

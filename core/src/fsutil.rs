@@ -130,3 +130,58 @@ pub(crate) fn io_error(operation: &str, key: &str, path: &Path, e: io::Error) ->
     .with_context("path", path.display().to_string())
     .with_source(e)
 }
+
+/// A flag a blocking copy checks between chunks, set when the async operation that started the
+/// copy is dropped (a cancelled await): see [`Cancel::on_drop`] and [`copy_unless_cancelled`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Cancel(std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+/// Sets its [`Cancel`] when dropped.
+#[derive(Debug)]
+pub(crate) struct CancelOnDrop(Cancel);
+
+impl Cancel {
+    /// A guard to keep in the async operation: dropping the operation drops it and cancels.
+    pub(crate) fn on_drop(&self) -> CancelOnDrop {
+        CancelOnDrop(self.clone())
+    }
+
+    fn is_set(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        (self.0).0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Bytes copied between two looks at the cancel flag.
+const COPY_CHUNK: usize = 256 * 1024;
+
+/// Copies `src` into `dst` like `io::copy`, stopping with an `Interrupted`-free error of kind
+/// `Other` ("cancelled") at the first chunk after `cancel` is set.
+pub(crate) fn copy_unless_cancelled(
+    src: &mut impl io::Read,
+    dst: &mut impl Write,
+    cancel: &Cancel,
+) -> io::Result<u64> {
+    let mut buf = vec![0u8; COPY_CHUNK];
+    let mut copied = 0u64;
+    loop {
+        if cancel.is_set() {
+            return Err(io::Error::other(
+                "cancelled: the operation's caller gave up",
+            ));
+        }
+        let n = match src.read(&mut buf) {
+            Ok(0) => return Ok(copied),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        dst.write_all(&buf[..n])?;
+        copied += n as u64;
+    }
+}

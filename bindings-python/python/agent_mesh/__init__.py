@@ -111,31 +111,53 @@ def _public_methods(cls: type) -> Dict[str, Callable[..., Any]]:
     }
 
 
-def _async_method(name: str, sync: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(sync)
+def _public_getters(cls: type) -> List[str]:
+    """The public getters of a native class."""
+    return [name for name, member in vars(cls).items() if not name.startswith("_") and inspect.isdatadescriptor(member)]
+
+
+def _async_method(name: str, native: Callable[..., Any], wrap: Optional[Type[Any]]) -> Callable[..., Any]:
+    @functools.wraps(native)
     async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return await asyncio.to_thread(sync, self._sync, *args, **kwargs)
+        # The native object behind an async twin answers with an asyncio awaitable: already
+        # finished when the core answered at once (a local read), else settled from the core's
+        # runtime; cancelling this coroutine cancels the work in the core.
+        result = await native(self._native, *args, **kwargs)
+        return result if wrap is None else wrap(result)
 
     method.__qualname__ = name
     return method
 
 
-def _async_twin(cls: type, name: str, namespaces: Optional[Dict[str, Type[Any]]] = None) -> type:
-    """An asyncio class with every public method of ``cls`` as a coroutine run in a worker
-    thread, and ``namespaces`` (getter name -> async class) wrapping the sync namespaces."""
+def _async_twin(
+    cls: type,
+    name: str,
+    namespaces: Optional[Dict[str, Type[Any]]] = None,
+    wraps: Optional[Dict[str, Type[Any]]] = None,
+) -> type:
+    """The asyncio class of the native class ``cls``: every public method of ``cls`` as a
+    coroutine (its result wrapped in ``wraps[method]`` when given), every getter passed
+    through, and ``namespaces`` (getter name -> async class) wrapping the namespaces. Its
+    instances hold the native object in asyncio mode (``MeshClient._asyncio()`` and what it
+    hands out), so the methods are defined once, in the native module."""
 
-    def __init__(self: Any, sync: Any) -> None:
-        self._sync = sync
+    def __init__(self: Any, native: Any) -> None:
+        self._native = native
 
     body: Dict[str, Any] = {
         "__init__": __init__,
         "__doc__": f"Asyncio twin of :class:`{cls.__name__}`: the same methods, as coroutines.",
         "__module__": __name__,
+        "__repr__": lambda self: "Async" + repr(self._native),
     }
     for method_name, method in _public_methods(cls).items():
-        body[method_name] = _async_method(f"{name}.{method_name}", method)
-    for getter, twin in (namespaces or {}).items():
-        body[getter] = property(lambda self, g=getter, t=twin: t(getattr(self._sync, g)))
+        body[method_name] = _async_method(f"{name}.{method_name}", method, (wraps or {}).get(method_name))
+    for getter in _public_getters(cls):
+        twin = (namespaces or {}).get(getter)
+        if twin is None:
+            body[getter] = property(lambda self, g=getter: getattr(self._native, g), doc=getattr(cls, getter).__doc__)
+        else:
+            body[getter] = property(lambda self, g=getter, t=twin: t(getattr(self._native, g)), doc=getattr(cls, getter).__doc__)
     return type(name, (), body)
 
 
@@ -144,36 +166,21 @@ AsyncArtifacts = _async_twin(Artifacts, "AsyncArtifacts")
 AsyncTimeline = _async_twin(Timeline, "AsyncTimeline")
 
 
-class AsyncSubscription:
+class AsyncSubscription(_async_twin(Subscription, "AsyncSubscription")):  # type: ignore[misc]
     """Asyncio twin of :class:`Subscription`: ``async for event in sub``, ``await sub.next(timeout)``,
-    ``await sub.close()`` or ``async with``."""
-
-    #: Seconds each wait in a worker thread lasts, so a cancelled task frees its thread soon.
-    _SLICE = 0.5
-
-    def __init__(self, sync: Subscription) -> None:
-        self._sync = sync
-
-    async def next(self, timeout: Optional[float] = None) -> Optional[ReceivedEvent]:
-        """The next matching event, waiting at most ``timeout`` seconds (None: until one
-        arrives); None when the time ran out."""
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        while True:
-            left = self._SLICE if deadline is None else min(self._SLICE, max(0.0, deadline - loop.time()))
-            event = await asyncio.to_thread(self._sync.next, left)
-            if event is not None or (deadline is not None and loop.time() >= deadline):
-                return event
-
-    async def close(self) -> None:
-        """Acknowledges what was received and releases the subscription."""
-        await asyncio.to_thread(self._sync.close)
+    ``await sub.close()`` or ``async with``. Cancelling a waiting ``next`` gives up the wait in
+    the core; no event is lost by it."""
 
     def __aiter__(self) -> "AsyncSubscription":
         return self
 
     async def __anext__(self) -> ReceivedEvent:
-        event = await self.next()
+        try:
+            event = await self.next()
+        except InvalidInput:
+            if self.closed:
+                raise StopAsyncIteration from None
+            raise
         assert event is not None
         return event
 
@@ -184,33 +191,13 @@ class AsyncSubscription:
         await self.close()
 
 
-class AsyncEvents(_async_twin(Events, "AsyncEvents")):  # type: ignore[misc]
-    """Asyncio twin of :class:`Events`; ``subscribe`` returns an :class:`AsyncSubscription`."""
-
-    async def subscribe(self, pattern: Any, *, name: Optional[str] = None) -> AsyncSubscription:
-        """Subscribes to the events ``pattern`` matches; ``name`` makes it durable."""
-        sync = await asyncio.to_thread(self._sync.subscribe, pattern, name=name)
-        return AsyncSubscription(sync)
-
-
-#: Seconds each wait of an async ``wait`` lasts in a worker thread (see ``AsyncSubscription``).
-_WAIT_SLICE = 0.5
-
-
-async def _wait_in_slices(wait: Callable[[Optional[float]], Execution], timeout: Optional[float]) -> Execution:
-    """Runs the blocking ``wait(slice)`` in worker threads, slice by slice, until the execution
-    is no longer running or ``timeout`` seconds have passed; a cancelled task frees its thread
-    within a slice."""
-    loop = asyncio.get_running_loop()
-    deadline = None if timeout is None else loop.time() + timeout
-    while True:
-        left = _WAIT_SLICE if deadline is None else min(_WAIT_SLICE, max(0.0, deadline - loop.time()))
-        execution = await asyncio.to_thread(wait, left)
-        if execution.status != "RUNNING" or (deadline is not None and loop.time() >= deadline):
-            return execution
-
+AsyncEvents = _async_twin(Events, "AsyncEvents", wraps={"subscribe": AsyncSubscription})
+AsyncExecutionRef = _async_twin(ExecutionRef, "AsyncExecutionRef")
 
 _Handler = TypeVar("_Handler", bound=Callable[..., Any])
+
+#: Seconds between two looks at whether the event loop running an async handler still runs.
+_LOOP_CHECK = 0.5
 
 
 def _running_loop() -> Optional[asyncio.AbstractEventLoop]:
@@ -234,7 +221,7 @@ def _on_loop(handler: Any, loop: Optional[asyncio.AbstractEventLoop]) -> Any:
             return result
         future = asyncio.run_coroutine_threadsafe(result, loop)
         while True:
-            concurrent.futures.wait([future], timeout=_WAIT_SLICE)
+            concurrent.futures.wait([future], timeout=_LOOP_CHECK)
             if future.done():
                 return future.result()
             if not loop.is_running():
@@ -244,71 +231,20 @@ def _on_loop(handler: Any, loop: Optional[asyncio.AbstractEventLoop]) -> Any:
     return call
 
 
-class AsyncExecutionRef:
-    """Asyncio twin of :class:`ExecutionRef`: ``.arn``, ``.name``, ``.start_date``, and
-    ``wait``, ``describe``, ``history`` and ``stop`` as coroutines."""
-
-    def __init__(self, sync: ExecutionRef) -> None:
-        self._sync = sync
-
-    @property
-    def arn(self) -> str:
-        """The execution ARN."""
-        return self._sync.arn
-
-    @property
-    def name(self) -> str:
-        """The execution name."""
-        return self._sync.name
-
-    @property
-    def start_date(self) -> Any:
-        """When it started (UTC)."""
-        return self._sync.start_date
-
-    async def wait(self, timeout: Optional[float] = None) -> Execution:
-        """Waits until the execution is no longer running (at most ``timeout`` seconds)."""
-        return await _wait_in_slices(self._sync.wait, timeout)
-
-    async def describe(self) -> Execution:
-        """The execution as it is now."""
-        return await asyncio.to_thread(self._sync.describe)
-
-    async def history(self) -> List[HistoryEvent]:
-        """Every history event of the execution, oldest first."""
-        return await asyncio.to_thread(self._sync.history)
-
-    async def stop(self, error: Optional[str] = None, cause: Optional[str] = None) -> Execution:
-        """Stops the execution (``ABORTED``, with optional error and cause)."""
-        return await asyncio.to_thread(self._sync.stop, error, cause)
-
-    def __repr__(self) -> str:
-        return "Async" + repr(self._sync)
-
-
-class AsyncWorkflows(_async_twin(Workflows, "AsyncWorkflows")):  # type: ignore[misc]
+class AsyncWorkflows(_async_twin(Workflows, "AsyncWorkflows", wraps={"start": AsyncExecutionRef})):  # type: ignore[misc]
     """Asyncio twin of :class:`Workflows`. ``start`` returns an :class:`AsyncExecutionRef`;
     ``async def`` handlers given to ``register``, ``handler`` or ``worker`` from a running event
     loop run on that loop; ``handler`` stays a plain (synchronous) decorator."""
 
-    async def start(self, name: str, input: Any = None, *, execution_name: Optional[str] = None) -> AsyncExecutionRef:
-        """Starts an execution of ``name``; returns an :class:`AsyncExecutionRef`."""
-        sync = await asyncio.to_thread(self._sync.start, name, input, execution_name=execution_name)
-        return AsyncExecutionRef(sync)
-
-    async def wait(self, arn: str, timeout: Optional[float] = None) -> Execution:
-        """Waits until the execution ``arn`` is no longer running (at most ``timeout`` seconds)."""
-        return await _wait_in_slices(functools.partial(self._sync.wait, arn), timeout)
-
     async def register(self, name: str, handler: Callable[..., Any]) -> None:
         """Serves Task states whose resource is ``name`` with ``handler(input, context)``."""
-        await asyncio.to_thread(self._sync.register, name, _on_loop(handler, asyncio.get_running_loop()))
+        self._native.register(name, _on_loop(handler, asyncio.get_running_loop()))
 
     def handler(self, name: str) -> Callable[[_Handler], _Handler]:
         """Decorator form of ``register``: registers the function and returns it unchanged."""
 
         def decorate(function: _Handler) -> _Handler:
-            self._sync.register(name, _on_loop(function, _running_loop()))
+            self._native.register(name, _on_loop(function, _running_loop()))
             return function
 
         return decorate
@@ -316,7 +252,7 @@ class AsyncWorkflows(_async_twin(Workflows, "AsyncWorkflows")):  # type: ignore[
     async def worker(self, activity: str, handler: Callable[..., Any]) -> Worker:
         """Runs ``handler(input, context)`` for every task of the activity in the background
         until the returned :class:`Worker` is stopped."""
-        return await asyncio.to_thread(self._sync.worker, activity, _on_loop(handler, asyncio.get_running_loop()))
+        return await self._native.worker(activity, _on_loop(handler, asyncio.get_running_loop()))
 
 
 _AsyncMeshBase = _async_twin(
@@ -338,26 +274,18 @@ class AsyncMeshClient(_AsyncMeshBase):  # type: ignore[misc,valid-type]
     ``mesh.workflows`` is a coroutine here (except the ``workflows.handler`` decorator)."""
 
     def __init__(self, url: Optional[str] = None) -> None:
-        super().__init__(MeshClient(url))
+        super().__init__(MeshClient(url)._asyncio())
 
     def scope(self, /, id):  # type: ignore[no-untyped-def]  # typed in __init__.pyi; same signature as MeshClient.scope
         """A client confined to ``id`` (the tenant, or ``id`` nested in this client's scope);
         synchronous, like ``MeshClient.scope``: it opens nothing."""
         scoped = AsyncMeshClient.__new__(AsyncMeshClient)
-        scoped._sync = self._sync.scope(id)
+        scoped._native = self._native.scope(id)
         return scoped
-
-    @property
-    def scope_path(self) -> List[str]:
-        """The scope's ids, the tenant first (empty when unscoped)."""
-        return self._sync.scope_path
 
     def iam_policy(self, /):  # type: ignore[no-untyped-def]  # typed in __init__.pyi
         """The least-privilege IAM policy an agent of this scope needs on AWS (computed, no I/O)."""
-        return self._sync.iam_policy()
-
-    def __repr__(self) -> str:
-        return "Async" + repr(self._sync)
+        return self._native.iam_policy()
 
 
 del _AsyncMeshBase

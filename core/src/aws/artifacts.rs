@@ -128,6 +128,13 @@ impl S3Artifacts {
             .await
             .map_err(|e| map_sdk_error(&target, e))?;
         let upload_id = upload.upload_id.unwrap_or_default();
+        let mut pending = PendingUpload {
+            client: self.client.clone(),
+            bucket: self.bucket.clone(),
+            key: key.to_owned(),
+            upload_id: upload_id.clone(),
+            armed: true,
+        };
         let count = size.div_ceil(PART_SIZE);
         let uploaded = futures::stream::iter(0..count)
             .map(|i| {
@@ -177,18 +184,56 @@ impl S3Artifacts {
                 .map(|out| out.e_tag),
             Err(e) => Err(e),
         };
-        if completed.is_err() {
-            // Best effort: the upload is abandoned either way; the error reported is the cause.
-            let _ = self
-                .client
-                .abort_multipart_upload()
-                .bucket(&self.bucket)
-                .key(key)
-                .upload_id(&upload_id)
-                .send()
-                .await;
+        match completed {
+            Ok(_) => pending.armed = false,
+            // The error reported is the cause; the abort is best effort.
+            Err(_) => pending.abort().await,
         }
         completed
+    }
+}
+
+/// A multipart upload that is aborted unless it completed: explicitly after a failed part,
+/// and on drop when the put's future is dropped mid-upload (a cancelled await), so no upload
+/// is left behind either way.
+struct PendingUpload {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    key: String,
+    upload_id: String,
+    armed: bool,
+}
+
+impl PendingUpload {
+    fn request(
+        &self,
+    ) -> aws_sdk_s3::operation::abort_multipart_upload::builders::AbortMultipartUploadFluentBuilder
+    {
+        self.client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .upload_id(&self.upload_id)
+    }
+
+    /// Aborts the upload now.
+    async fn abort(&mut self) {
+        self.armed = false;
+        let _ = self.request().send().await;
+    }
+}
+
+impl Drop for PendingUpload {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let request = self.request();
+            runtime.spawn(async move {
+                let _ = request.send().await;
+            });
+        }
     }
 }
 

@@ -23,7 +23,10 @@ use rusqlite::{OptionalExtension, Row, params};
 use crate::backend::{ArtifactBackend, BackendPage, PutPayload};
 use crate::clock::{from_ms, now_ms};
 use crate::error::{Error, Result};
-use crate::fsutil::{AtomicFile, create_private_dir_all, create_private_file, io_error, sync_dir};
+use crate::fsutil::{
+    AtomicFile, Cancel, copy_unless_cancelled, create_private_dir_all, create_private_file,
+    io_error, sync_dir,
+};
 use crate::page::prefix_upper_bound;
 use crate::sqlite::{Db, decode_json, sql_error};
 use crate::types::artifacts::{ArtifactMeta, DEFAULT_CONTENT_TYPE, PutOptions};
@@ -133,8 +136,14 @@ impl LocalArtifacts {
     }
 
     /// Writes a new blob from `payload`, holding its lock; returns the blob id, the locked file
-    /// and its size. A garbage row names the blob until the put commits.
-    fn write_blob(&self, key: &str, payload: &PutPayload) -> Result<(String, File, u64)> {
+    /// and its size. A garbage row names the blob until the put commits; a failed or cancelled
+    /// write removes the blob at once.
+    fn write_blob(
+        &self,
+        key: &str,
+        payload: &PutPayload,
+        cancel: &Cancel,
+    ) -> Result<(String, File, u64)> {
         const OP: &str = "artifacts.put";
         let blob = uuid::Uuid::new_v4().simple().to_string();
         let path = self.blob_path(&blob);
@@ -150,19 +159,29 @@ impl LocalArtifacts {
             )
             .map_err(|e| sql_error(OP, key, e))
         })?;
-        let size = match payload {
-            PutPayload::Bytes(bytes) => {
-                file.write_all(bytes).map_err(io)?;
-                bytes.len() as u64
+        let written = match payload {
+            PutPayload::Bytes(bytes) => file
+                .write_all(bytes)
+                .map(|()| bytes.len() as u64)
+                .map_err(io),
+            PutPayload::File(source) => File::open(source)
+                .map_err(|e| io_error(OP, key, source, e))
+                .and_then(|mut src| copy_unless_cancelled(&mut src, &mut file, cancel).map_err(io)),
+        }
+        .and_then(|size| {
+            file.sync_all().map_err(io)?;
+            sync_dir(dir).map_err(io)?;
+            Ok(size)
+        });
+        match written {
+            Ok(size) => Ok((blob, file, size)),
+            Err(e) => {
+                drop(file);
+                // Best effort: what is left is collected when the mesh is next opened.
+                let _ = self.drop_blob(OP, key, &blob);
+                Err(e)
             }
-            PutPayload::File(source) => {
-                let mut src = File::open(source).map_err(|e| io_error(OP, key, source, e))?;
-                std::io::copy(&mut src, &mut file).map_err(io)?
-            }
-        };
-        file.sync_all().map_err(io)?;
-        sync_dir(dir).map_err(io)?;
-        Ok((blob, file, size))
+        }
     }
 
     /// Unlinks a blob no row refers to any more and forgets its garbage row.
@@ -234,8 +253,10 @@ impl ArtifactBackend for LocalArtifacts {
             .clone()
             .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.to_owned());
         let metadata = options.metadata.clone();
+        let cancel = Cancel::default();
+        let _cancel_on_drop = cancel.on_drop();
         self.blocking(OP, move |store| {
-            let (blob, locked_file, size) = store.write_blob(&key, &payload)?;
+            let (blob, locked_file, size) = store.write_blob(&key, &payload, &cancel)?;
             let now = now_ms();
             let metadata_json = serde_json::to_string(&metadata).map_err(|e| Error::internal(OP, e))?;
             let replaced: Option<String> = store.db.write_blocking(OP, &key, |tx| {
@@ -296,10 +317,12 @@ impl ArtifactBackend for LocalArtifacts {
             return Ok(None);
         };
         let dest = dest.to_owned();
+        let cancel = Cancel::default();
+        let _cancel_on_drop = cancel.on_drop();
         self.blocking(OP, move |_| {
             let mut copy = || -> std::io::Result<()> {
                 let mut out = AtomicFile::create(&dest)?;
-                std::io::copy(&mut file, out.file())?;
+                copy_unless_cancelled(&mut file, out.file(), &cancel)?;
                 out.commit()
             };
             copy().map_err(|e| io_error(OP, &meta.key, &dest, e))?;
