@@ -252,32 +252,36 @@ impl Subscription {
             ),
             None => None,
         };
-        abortable(env, async move {
-            // Waits in slices, releasing the subscription between them, so `close()` from
-            // elsewhere is never stuck behind a `next()` that waits for ever.
-            loop {
-                let mut guard = inner.lock().await;
-                let Some(sub) = guard.as_mut() else {
-                    return Err(invalid(
-                        "events.next",
-                        "subscription",
-                        "the subscription is closed; subscribe again",
-                    ));
-                };
-                let slice = match deadline {
-                    Some(d) => d
-                        .saturating_duration_since(tokio::time::Instant::now())
-                        .min(WAIT_SLICE),
-                    None => WAIT_SLICE,
-                };
-                if let Some(event) = sub.next_timeout(slice).await.js()? {
-                    return Ok(Some(event.into()));
+        abortable(
+            env,
+            async move {
+                // Waits in slices, releasing the subscription between them, so `close()` from
+                // elsewhere is never stuck behind a `next()` that waits for ever.
+                loop {
+                    let mut guard = inner.lock().await;
+                    let Some(sub) = guard.as_mut() else {
+                        return Err(invalid(
+                            "events.next",
+                            "subscription",
+                            "the subscription is closed; subscribe again",
+                        ));
+                    };
+                    let slice = match deadline {
+                        Some(d) => d
+                            .saturating_duration_since(tokio::time::Instant::now())
+                            .min(WAIT_SLICE),
+                        None => WAIT_SLICE,
+                    };
+                    if let Some(event) = sub.next_timeout(slice).await.js()? {
+                        return Ok(Some(event.into()));
+                    }
+                    if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+                        return Ok(None);
+                    }
                 }
-                if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
-                    return Ok(None);
-                }
-            }
-        }, signal)
+            },
+            signal,
+        )
     }
 
     /// Acknowledges what was received and releases the subscription. Idempotent.
