@@ -52,6 +52,8 @@ if [ "${AGENT_MESH_SKIP_BENCH:-0}" != 1 ]; then
   else
     echo "!! tests/bench: better-sqlite3 could not be built; the bindings benchmark did not run"
   fi
+  section "benchmark: local events between processes, wake-up vs polling"
+  BENCH_EVENTS=${BENCH_EVENTS:-1000} .venv/bin/python tests/bench/event_delivery.py
   section "benchmark: Python asyncio vs sync, beside aiosqlite"
   BENCH_OPS=${BENCH_OPS:-20000} .venv/bin/python tests/bench/python_async.py
   section "benchmark: mesh_kv_get in-process vs agent-mesh mcp (stdio, HTTP)"

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::sync::watch;
 
 use crate::clock::Timestamp;
 use crate::error::{Error, ErrorKind, Result};
@@ -95,8 +96,36 @@ pub(crate) trait EventLog: Send + Sync + std::fmt::Debug {
     async fn named_exists(&self, name: &str) -> Result<bool>;
     /// Deletes the named subscription's position; returns whether it existed.
     async fn delete_named(&self, name: &str) -> Result<bool>;
-    /// Waits until an event may have been appended, or `at_most` passed.
-    async fn wait_for_append(&self, at_most: Duration);
+    /// The counter that [`AppendSignal::raise`] raises on every append the log learns of, for
+    /// a new subscription to wait on.
+    fn appends(&self) -> watch::Receiver<u64>;
+    /// How long a subscription waits for a signal before it looks at the log anyway: appends
+    /// by other processes can arrive unsignalled when no wake-up path exists.
+    fn poll_interval(&self) -> Duration;
+}
+
+/// Tells a log's subscriptions that events were appended, without losing a signal that lands
+/// between a subscription's read and its wait: a counter every append raises, which a
+/// subscription marks seen before it reads the log and then waits to change.
+#[derive(Debug)]
+pub(crate) struct AppendSignal(watch::Sender<u64>);
+
+impl Default for AppendSignal {
+    fn default() -> Self {
+        AppendSignal(watch::channel(0).0)
+    }
+}
+
+impl AppendSignal {
+    /// Signals an append (from this process, or one another process reported).
+    pub(crate) fn raise(&self) {
+        self.0.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that sees every later raise.
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
+        self.0.subscribe()
+    }
 }
 
 /// Events read from the log per query.
@@ -106,6 +135,8 @@ const READ_BATCH: usize = 256;
 #[derive(Debug)]
 pub(crate) struct LogSubscription {
     log: Arc<dyn EventLog>,
+    /// Raised by the log on every append it learns of.
+    appends: watch::Receiver<u64>,
     pattern: EventPattern,
     name: Option<String>,
     /// Sequence number of the last event read from the log.
@@ -127,6 +158,7 @@ impl LogSubscription {
             None => log.last_seq().await?,
         };
         Ok(LogSubscription {
+            appends: log.appends(),
             log,
             pattern,
             name: options.name.clone(),
@@ -170,9 +202,6 @@ impl LogSubscription {
     }
 }
 
-/// How often a subscription looks for events appended by other processes.
-const POLL_INTERVAL: Duration = Duration::from_millis(10);
-
 #[async_trait]
 impl EventStream for LogSubscription {
     async fn next(&mut self, timeout: Option<Duration>) -> Result<Option<ReceivedEvent>> {
@@ -183,6 +212,8 @@ impl EventStream for LogSubscription {
                 self.handed_out = Some(seq);
                 return Ok(Some(event));
             }
+            // Marked seen before the read: an append after it changes the counter again.
+            self.appends.borrow_and_update();
             let before = self.read_to;
             self.fill().await?;
             if !self.buffer.is_empty() || self.read_to != before {
@@ -194,11 +225,13 @@ impl EventStream for LogSubscription {
                     if left.is_zero() {
                         return Ok(None);
                     }
-                    left.min(POLL_INTERVAL)
+                    left.min(self.log.poll_interval())
                 }
-                None => POLL_INTERVAL,
+                None => self.log.poll_interval(),
             };
-            self.log.wait_for_append(wait).await;
+            // The signal's sender lives in the log, which this subscription holds: `changed`
+            // cannot fail.
+            let _ = tokio::time::timeout(wait, self.appends.changed()).await;
         }
     }
 

@@ -21,8 +21,8 @@ use crate::types::kv::{KvItem, SetOptions};
 use crate::validate;
 use serde_json::Value;
 
+pub(crate) use events::{AppendSignal, EventLog, LogSubscription, local_envelope};
 pub use events::{EventBackend, EventEntry, EventStream};
-pub(crate) use events::{EventLog, LogSubscription, local_envelope};
 pub(crate) use timeline::in_commit_order;
 pub use timeline::{TimelineBackend, TimelineRecord, TimelineScan, index_paths, query_path};
 pub use workflows::WorkflowBackend;

@@ -1,22 +1,24 @@
 //! Events on the local backend: the `events` table is a durable log every process of the mesh
-//! appends to; subscriptions read it from their position, polling for other processes' sends
-//! and woken at once by sends of their own process.
+//! appends to; subscriptions read it from their position. They are woken at once by sends of
+//! their own process, by other processes' sends through [`super::wake`], and otherwise poll.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, params};
-use tokio::sync::Notify;
+use tokio::sync::watch;
 
 use crate::backend::{
-    EventBackend, EventEntry, EventLog, EventStream, LogSubscription, local_envelope,
+    AppendSignal, EventBackend, EventEntry, EventLog, EventStream, LogSubscription, local_envelope,
 };
 use crate::clock::now_ms;
 use crate::error::Result;
 use crate::pattern::EventPattern;
 use crate::sqlite::{Db, decode_json, sql_error};
 use crate::types::events::SubscribeOptions;
+
+use super::wake::Wake;
 
 /// Events older than this are deleted once every durable subscription has passed them.
 const RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
@@ -26,11 +28,17 @@ const SWEEP_BATCH: i64 = 64;
 const LAST_SEQ: &str =
     "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)";
 
+/// How often a subscription looks at the log when no wake-up path exists.
+const POLL_WITHOUT_WAKE: Duration = Duration::from_millis(10);
+/// How often it looks anyway when other processes' sends wake it.
+const POLL_WITH_WAKE: Duration = Duration::from_millis(100);
+
 /// The local backend's event log.
 #[derive(Debug)]
 pub(super) struct LocalEventLog {
     db: Arc<Db>,
-    appended: Notify,
+    appends: Arc<AppendSignal>,
+    wake: Wake,
 }
 
 /// The local backend's events.
@@ -43,8 +51,9 @@ impl LocalEvents {
     pub(super) fn new(db: Arc<Db>) -> Self {
         LocalEvents {
             log: Arc::new(LocalEventLog {
+                wake: Wake::new(db.dir()),
                 db,
-                appended: Notify::new(),
+                appends: Arc::default(),
             }),
         }
     }
@@ -145,8 +154,27 @@ impl EventLog for LocalEventLog {
             .await
     }
 
-    async fn wait_for_append(&self, at_most: Duration) {
-        let _ = tokio::time::timeout(at_most, self.appended.notified()).await;
+    fn appends(&self) -> watch::Receiver<u64> {
+        // A subscriber's process starts listening for other processes' sends (once).
+        let signal = Arc::downgrade(&self.appends);
+        self.wake.listen(move |woken| match signal.upgrade() {
+            Some(signal) => {
+                if woken {
+                    signal.raise();
+                }
+                true
+            }
+            None => false,
+        });
+        self.appends.subscribe()
+    }
+
+    fn poll_interval(&self) -> Duration {
+        if self.wake.listening() {
+            POLL_WITH_WAKE
+        } else {
+            POLL_WITHOUT_WAKE
+        }
     }
 }
 
@@ -188,7 +216,8 @@ impl EventBackend for LocalEvents {
                 Ok(())
             })
             .await?;
-        self.log.appended.notify_waiters();
+        self.log.appends.raise();
+        self.log.wake.notify();
         Ok(ids)
     }
 

@@ -6,6 +6,7 @@ mod artifacts;
 mod events;
 mod kv;
 mod timeline;
+mod wake;
 
 use std::path::Path;
 use std::sync::Arc;

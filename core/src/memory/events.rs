@@ -5,10 +5,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::Notify;
+use tokio::sync::watch;
 
 use crate::backend::{
-    EventBackend, EventEntry, EventLog, EventStream, LogSubscription, local_envelope,
+    AppendSignal, EventBackend, EventEntry, EventLog, EventStream, LogSubscription, local_envelope,
 };
 use crate::error::Result;
 use crate::pattern::EventPattern;
@@ -26,7 +26,7 @@ struct State {
 #[derive(Debug, Default)]
 pub(super) struct MemoryEventLog {
     state: Mutex<State>,
-    appended: Notify,
+    appends: AppendSignal,
 }
 
 impl MemoryEventLog {
@@ -77,8 +77,13 @@ impl EventLog for MemoryEventLog {
         Ok(self.state().positions.remove(name).is_some())
     }
 
-    async fn wait_for_append(&self, at_most: Duration) {
-        let _ = tokio::time::timeout(at_most, self.appended.notified()).await;
+    fn appends(&self) -> watch::Receiver<u64> {
+        self.appends.subscribe()
+    }
+
+    /// Every append is this process's own, and signalled: the poll is only a safety net.
+    fn poll_interval(&self) -> Duration {
+        Duration::from_millis(100)
     }
 }
 
@@ -97,7 +102,7 @@ impl EventBackend for MemoryEvents {
             .state()
             .events
             .extend(envelopes.iter().map(ReceivedEvent::to_json));
-        self.log.appended.notify_waiters();
+        self.log.appends.raise();
         Ok(ids)
     }
 
