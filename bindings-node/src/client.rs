@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::artifacts::Artifacts;
 use crate::errors::{IntoJs, Result};
 use crate::events::Events;
+use crate::json::Json;
 use crate::kv::Kv;
 use crate::promise::promise;
 use crate::timeline::Timeline;
@@ -74,10 +75,13 @@ impl MeshClient {
         env: &'env Env,
         name: String,
         args: Option<Value>,
-    ) -> Result<PromiseRaw<'env, Value>> {
+    ) -> Result<PromiseRaw<'env, Json>> {
         let mesh = self.inner.clone();
         promise(env, async move {
-            mesh.call(&name, args.unwrap_or(Value::Null)).await.js()
+            mesh.call(&name, args.unwrap_or(Value::Null))
+                .await
+                .js()
+                .map(Json)
         })
     }
 
@@ -99,8 +103,8 @@ impl MeshClient {
 
     /// The least-privilege IAM policy document an agent of this scope needs on AWS.
     #[napi(ts_return_type = "Record<string, any>")]
-    pub fn iam_policy(&self) -> Result<Value> {
-        self.inner.iam_policy().js()
+    pub fn iam_policy(&self) -> Result<Json> {
+        self.inner.iam_policy().js().map(Json)
     }
 
     /// Creates, idempotently, every resource the configuration needs (a no-op locally).

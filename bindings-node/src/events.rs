@@ -11,6 +11,7 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::errors::{IntoJs, Result, invalid};
+use crate::json::Json;
 use crate::promise::{abortable, promise};
 
 /// Like EventBridge's TestEventPattern: whether `event` matches `pattern` (objects or JSON
@@ -74,7 +75,8 @@ pub struct ReceivedEvent {
     /// `resources`.
     pub resources: Vec<String>,
     /// `detail`.
-    pub detail: Value,
+    #[napi(ts_type = "any")]
+    pub detail: Json,
 }
 
 impl From<agent_mesh::ReceivedEvent> for ReceivedEvent {
@@ -87,7 +89,7 @@ impl From<agent_mesh::ReceivedEvent> for ReceivedEvent {
             region: e.region,
             time: e.time,
             resources: e.resources,
-            detail: e.detail,
+            detail: Json(e.detail),
         }
     }
 }

@@ -21,8 +21,10 @@ use napi::{Env, JsError, JsValue, Status, ValueType};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+use crate::json::Json;
+
 /// The arguments a handler is called with: the task input and the context object.
-pub type HandlerArgs = FnArgs<(Value, Value)>;
+pub type HandlerArgs = FnArgs<(Json, Json)>;
 
 /// A JavaScript handler as napi receives it.
 pub type JsHandlerFn<'f> = Function<'f, HandlerArgs, Unknown<'static>>;
@@ -70,7 +72,7 @@ async fn call(tsfn: &JsHandler, request: TaskRequest) -> Outcome {
     }
     let (sender, receiver) = oneshot::channel();
     let status = tsfn.call_with_return_value(
-        FnArgs::from((request.input, context)),
+        FnArgs::from((Json(request.input), Json(context))),
         ThreadsafeFunctionCallMode::NonBlocking,
         move |returned, env| {
             settle(&env, returned, Rc::new(RefCell::new(Some(sender))));

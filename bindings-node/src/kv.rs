@@ -7,6 +7,7 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::errors::{IntoJs, Result, invalid};
+use crate::json::Json;
 use crate::promise::promise;
 
 /// A stored KV item.
@@ -15,7 +16,8 @@ pub struct KvItem {
     /// The item's key.
     pub key: String,
     /// The JSON value.
-    pub value: Value,
+    #[napi(ts_type = "any")]
+    pub value: Json,
     /// 1 when created, plus 1 per write; pass it as `ifVersion`.
     pub version: i64,
     /// When the item was first written.
@@ -30,7 +32,7 @@ impl From<agent_mesh::KvItem> for KvItem {
     fn from(i: agent_mesh::KvItem) -> Self {
         KvItem {
             key: i.key,
-            value: i.value,
+            value: Json(i.value),
             version: i.version as i64,
             created_at: i.created_at,
             updated_at: i.updated_at,

@@ -10,6 +10,7 @@ mod client;
 mod errors;
 mod events;
 mod handler;
+mod json;
 mod kv;
 mod promise;
 mod timeline;

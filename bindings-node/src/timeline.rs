@@ -7,6 +7,7 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::errors::{IntoJs, Result};
+use crate::json::Json;
 use crate::promise::promise;
 
 /// One timeline entry.
@@ -19,7 +20,8 @@ pub struct TimelineEntry {
     /// When the entry was appended.
     pub time: DateTime<Utc>,
     /// The entry's data.
-    pub data: Value,
+    #[napi(ts_type = "any")]
+    pub data: Json,
 }
 
 impl From<agent_mesh::TimelineEntry> for TimelineEntry {
@@ -28,7 +30,7 @@ impl From<agent_mesh::TimelineEntry> for TimelineEntry {
             stream: e.stream,
             id: e.id,
             time: e.time,
-            data: e.data,
+            data: Json(e.data),
         }
     }
 }

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::errors::{IntoJs, Result};
 use crate::events::json_text_or_value;
 use crate::handler::{JsHandlerFn, task_handler};
+use crate::json::Json;
 use crate::promise::{abortable, promise};
 
 /// A state machine as `create` stored it.
@@ -49,9 +50,11 @@ pub struct Execution {
     #[napi(ts_type = "'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED'")]
     pub status: String,
     /// The input.
-    pub input: Value,
+    #[napi(ts_type = "any")]
+    pub input: Json,
     /// The output (parsed JSON), once `SUCCEEDED`.
-    pub output: Option<Value>,
+    #[napi(ts_type = "any")]
+    pub output: Option<Json>,
     /// The error name, once `FAILED`, `TIMED_OUT` or `ABORTED` (if given).
     pub error: Option<String>,
     /// The cause text that goes with `error`.
@@ -69,8 +72,8 @@ impl From<agent_mesh::Execution> for Execution {
             name: e.name,
             state_machine: e.state_machine,
             status: e.status.as_str().to_owned(),
-            input: e.input,
-            output: e.output,
+            input: Json(e.input),
+            output: e.output.map(Json),
             error: e.error,
             cause: e.cause,
             start_date: e.start_date,
@@ -92,7 +95,8 @@ pub struct HistoryEvent {
     #[napi(js_name = "type")]
     pub event_type: String,
     /// The event's details (Step Functions' `...EventDetails` object).
-    pub details: Value,
+    #[napi(ts_type = "any")]
+    pub details: Json,
 }
 
 impl From<agent_mesh::HistoryEvent> for HistoryEvent {
@@ -102,7 +106,7 @@ impl From<agent_mesh::HistoryEvent> for HistoryEvent {
             previous_event_id: e.previous_event_id as i64,
             timestamp: e.timestamp,
             event_type: e.event_type,
-            details: e.details,
+            details: Json(e.details),
         }
     }
 }

@@ -22,8 +22,12 @@ use super::wake::Wake;
 
 /// Events older than this are deleted once every durable subscription has passed them.
 const RETENTION_MS: i64 = 7 * 24 * 3600 * 1000;
-/// Old events each send deletes at most (the lazy sweep).
-const SWEEP_BATCH: i64 = 64;
+/// The lazy sweep each send runs: it deletes at most 64 events past retention that every
+/// durable subscription has passed. The limit is a literal: a bound parameter there makes
+/// SQLite re-prepare the statement on every execution.
+const SWEEP: &str = "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE time < ?1 \
+     AND seq <= coalesce((SELECT min(position) FROM event_subscriptions), 9223372036854775807) \
+     ORDER BY seq LIMIT 64)";
 
 const LAST_SEQ: &str =
     "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)";
@@ -206,13 +210,9 @@ impl EventBackend for LocalEvents {
                 for (id, time, envelope) in &envelopes {
                     insert.execute(params![id, time, envelope]).map_err(sql)?;
                 }
-                tx.prepare_cached(
-                    "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE time < ?1 \
-                     AND seq <= coalesce((SELECT min(position) FROM event_subscriptions), 9223372036854775807) \
-                     ORDER BY seq LIMIT ?2)",
-                )
-                .and_then(|mut s| s.execute(params![now_ms() - RETENTION_MS, SWEEP_BATCH]))
-                .map_err(sql)?;
+                tx.prepare_cached(SWEEP)
+                    .and_then(|mut s| s.execute(params![now_ms() - RETENTION_MS]))
+                    .map_err(sql)?;
                 Ok(())
             })
             .await?;
