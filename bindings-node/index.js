@@ -182,6 +182,20 @@ for (const name of ['MeshClient', 'Kv', 'Artifacts', 'Events', 'Subscription', '
   classes[name] = withWrappedStatics(native[name])
 }
 
+// A client's namespaces (`mesh.kv`, ...) are made once per client and kept: making one is a
+// native object allocation (about 1.4 µs, as much as a third of a local `kv.get`).
+for (const name of ['kv', 'artifacts', 'events', 'timeline', 'workflows']) {
+  const descriptor = Object.getOwnPropertyDescriptor(native.MeshClient.prototype, name)
+  const kept = Symbol(name)
+  Object.defineProperty(native.MeshClient.prototype, name, {
+    ...descriptor,
+    get() {
+      if (!Object.hasOwn(this, kept)) Object.defineProperty(this, kept, { value: descriptor.get.call(this) })
+      return this[kept]
+    },
+  })
+}
+
 // `for await (const event of subscription)`: waits for each matching event; leaving the loop
 // (break, return, throw) closes the subscription.
 native.Subscription.prototype[Symbol.asyncIterator] = async function* () {

@@ -90,3 +90,16 @@ test('the ES module entry exports every name of the CommonJS entry', async () =>
   const cjsNames = Object.keys(require('..')).filter((n) => !n.startsWith('__'))
   for (const name of cjsNames) assert.equal(esm[name], require('..')[name], `index.mjs does not export ${name}`)
 })
+
+test('a client keeps its namespaces: mesh.kv is the same object on every access', async () => {
+  const mesh = await MeshClient.open('memory://')
+  for (const name of ['kv', 'artifacts', 'events', 'timeline', 'workflows']) {
+    assert.equal(mesh[name], mesh[name], name)
+  }
+  const other = await MeshClient.open('memory://')
+  assert.notEqual(other.kv, mesh.kv)
+  const scoped = mesh.scope('tenant-a')
+  await scoped.kv.set('k', 1)
+  assert.equal(await mesh.kv.get('k'), null)
+  assert.equal((await scoped.kv.get('k')).value, 1)
+})
