@@ -61,7 +61,7 @@ function checkArgs(operation, args) {
   const key = typeof args[0] === 'string' ? args[0] : ''
   let nodes = 0
   for (const [index, arg] of args.entries()) {
-    if (typeof arg === 'function' || ArrayBuffer.isView(arg) || arg instanceof ArrayBuffer || arg instanceof AbortSignal) continue
+    if (typeof arg === 'function' || ArrayBuffer.isView(arg) || arg instanceof ArrayBuffer) continue
     // Each entry: value, depth, path (for messages), route (while shallow enough to be a Date field).
     const stack = [[arg, 1, 'value', [index]]]
     while (stack.length) {
@@ -114,14 +114,28 @@ function abortReason(signal) {
 function wrap(fn, operation) {
   return function (...args) {
     const signal = args.length && args[args.length - 1] instanceof AbortSignal ? args[args.length - 1] : null
-    if (signal && signal.aborted) return Promise.reject(abortReason(signal))
+    if (!signal) {
+      try {
+        checkArgs(operation, args)
+        return fn.apply(this, args).catch((e) => Promise.reject(translate(e, operation)))
+      } catch (error) {
+        return Promise.reject(translate(error, operation))
+      }
+    }
+    if (signal.aborted) return Promise.reject(abortReason(signal))
+    // The signal stays here: a listener for this call only, removed when it settles, cancels
+    // the call's native Canceller (nothing is attached to the signal for longer).
+    const canceller = new native.Canceller()
+    const onAbort = () => canceller.cancel()
     try {
-      checkArgs(operation, args)
-      return fn.apply(this, args).catch((e) => {
-        if (signal && e && e.message === ABORTED) return Promise.reject(abortReason(signal))
-        return Promise.reject(translate(e, operation))
-      })
+      checkArgs(operation, args.slice(0, -1))
+      signal.addEventListener('abort', onAbort, { once: true })
+      return fn
+        .apply(this, [...args.slice(0, -1), canceller])
+        .catch((e) => Promise.reject(e && e.message === ABORTED ? abortReason(signal) : translate(e, operation)))
+        .finally(() => signal.removeEventListener('abort', onAbort))
     } catch (error) {
+      signal.removeEventListener('abort', onAbort)
       return Promise.reject(translate(error, operation))
     }
   }

@@ -33,6 +33,18 @@ export declare class Artifacts {
   delete(key: string): Promise<boolean>
 }
 
+/**
+ * What `index.js` passes for a call's `AbortSignal`: it listens to the signal itself (an
+ * `abort` event listener, removed when the call settles) and calls `cancel()`. The signal
+ * never reaches Rust, so nothing is attached to it that outlives the call.
+ */
+export declare class Canceller {
+  /** A canceller not yet used by a call. */
+  constructor()
+  /** Cancels the call it was given to (now, or as soon as the call starts). */
+  cancel(): void
+}
+
 /** The events namespace of a `MeshClient`. */
 export declare class Events {
   /** Sends one event; resolves to its id. The event is also appended to the timeline. */

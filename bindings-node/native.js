@@ -836,6 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.Artifacts = nativeBinding.Artifacts
+module.exports.Canceller = nativeBinding.Canceller
 module.exports.Events = nativeBinding.Events
 module.exports.Kv = nativeBinding.Kv
 module.exports.MeshClient = nativeBinding.MeshClient

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use napi::Env;
 use napi::bindgen_prelude::Buffer;
-use napi::bindgen_prelude::{AbortSignal, PromiseRaw};
+use napi::bindgen_prelude::PromiseRaw;
 use napi_derive::napi;
 
 use crate::errors::{IntoJs, Result};
 use crate::kv::{ListOptions, list_options};
-use crate::promise::{abortable, promise};
+use crate::promise::{Canceller, abortable, promise};
 
 /// What is known about a stored artifact.
 #[napi(object)]
@@ -114,14 +114,16 @@ impl Artifacts {
 
     /// Stores the file at `path` under `key`, streaming it with bounded memory. Aborting `signal`
     /// stops the upload (on AWS its multipart upload is aborted) and leaves no artifact.
-    #[napi]
+    #[napi(
+        ts_args_type = "key: string, path: string, options?: PutOptions | undefined | null, signal?: AbortSignal | undefined | null"
+    )]
     pub fn put_file<'env>(
         &self,
         env: &'env Env,
         key: String,
         path: String,
         options: Option<PutOptions>,
-        signal: Option<AbortSignal>,
+        signal: Option<&Canceller>,
     ) -> Result<PromiseRaw<'env, ArtifactMeta>> {
         let mesh = self.mesh.clone();
         abortable(
@@ -157,13 +159,13 @@ impl Artifacts {
 
     /// Streams the artifact under `key` into the file at `path`; rejects with `NotFound` if missing.
     /// Aborting `signal` stops the copy, leaving `path` as it was.
-    #[napi]
+    #[napi(ts_args_type = "key: string, path: string, signal?: AbortSignal | undefined | null")]
     pub fn get_to_file<'env>(
         &self,
         env: &'env Env,
         key: String,
         path: String,
-        signal: Option<AbortSignal>,
+        signal: Option<&Canceller>,
     ) -> Result<PromiseRaw<'env, ArtifactMeta>> {
         let mesh = self.mesh.clone();
         abortable(

@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use napi::Env;
-use napi::bindgen_prelude::{AbortSignal, PromiseRaw};
+use napi::bindgen_prelude::PromiseRaw;
 use napi_derive::napi;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
 use crate::errors::{IntoJs, Result, invalid};
 use crate::json::Json;
-use crate::promise::{abortable, promise};
+use crate::promise::{Canceller, abortable, promise};
 
 /// Like EventBridge's TestEventPattern: whether `event` matches `pattern` (objects or JSON
 /// text). Throws a MeshError with code `InvalidInput`, saying what is wrong, for a pattern
@@ -239,12 +239,15 @@ pub struct Subscription {
 impl Subscription {
     /// The next matching event, waiting at most `timeoutMs` (no limit when omitted); null when
     /// the time ran out. Aborting `signal` gives up the wait in the core (no event is lost).
-    #[napi(ts_return_type = "Promise<ReceivedEvent | null>")]
+    #[napi(
+        ts_args_type = "timeoutMs?: number | undefined | null, signal?: AbortSignal | undefined | null",
+        ts_return_type = "Promise<ReceivedEvent | null>"
+    )]
     pub fn next<'env>(
         &self,
         env: &'env Env,
         timeout_ms: Option<f64>,
-        signal: Option<AbortSignal>,
+        signal: Option<&Canceller>,
     ) -> Result<PromiseRaw<'env, Option<ReceivedEvent>>> {
         let inner = self.inner.clone();
         let deadline = match timeout_ms {

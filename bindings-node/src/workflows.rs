@@ -7,7 +7,7 @@ use std::sync::{LazyLock, Mutex};
 
 use chrono::{DateTime, Utc};
 use napi::Env;
-use napi::bindgen_prelude::{AbortSignal, PromiseRaw};
+use napi::bindgen_prelude::PromiseRaw;
 use napi_derive::napi;
 use serde_json::{Value, json};
 
@@ -15,7 +15,7 @@ use crate::errors::{IntoJs, Result};
 use crate::events::json_text_or_value;
 use crate::handler::{JsHandlerFn, task_handler};
 use crate::json::Json;
-use crate::promise::{abortable, promise};
+use crate::promise::{Canceller, abortable, promise};
 
 /// A state machine as `create` stored it.
 #[napi(object)]
@@ -236,13 +236,15 @@ impl Workflows {
     /// Waits until the execution is no longer running and resolves to it; with `timeoutMs`,
     /// resolves to it still `RUNNING` if it has not finished by then. Aborting `signal` gives
     /// up the wait (the execution goes on).
-    #[napi]
+    #[napi(
+        ts_args_type = "arn: string, options?: WaitOptions | undefined | null, signal?: AbortSignal | undefined | null"
+    )]
     pub fn wait<'env>(
         &self,
         env: &'env Env,
         arn: String,
         options: Option<WaitOptions>,
-        signal: Option<AbortSignal>,
+        signal: Option<&Canceller>,
     ) -> Result<PromiseRaw<'env, Execution>> {
         let timeout = match options.unwrap_or_default().timeout_ms {
             Some(ms) => Some(crate::errors::timeout_ms("workflows.wait", &arn, ms)?),

@@ -86,3 +86,25 @@ test('local: aborting a putFile stops the copy in the core and leaves nothing', 
   assert.equal(await mesh.artifacts.head('big.bin'), null)
   assert.deepEqual(written(), [])
 })
+
+test('memory: one AbortSignal reused across many calls: nothing piles up on it, and its onabort stays the caller\'s', async () => {
+  const { getEventListeners } = require('node:events')
+  const mesh = await MeshClient.open('memory://')
+  const sub = await mesh.events.subscribe({ source: ['reuse.test'] })
+  const controller = new AbortController()
+  for (let i = 0; i < 50; i++) {
+    await mesh.events.send({ detailType: 'R', detail: { i }, source: 'reuse.test' })
+    assert.deepEqual((await sub.next(5000, controller.signal)).detail, { i })
+  }
+  assert.equal(getEventListeners(controller.signal, 'abort').length, 0)
+  let called = false
+  controller.signal.onabort = () => { called = true }
+  const own = getEventListeners(controller.signal, 'abort').length // the onabort handler
+  const waiting = sub.next(undefined, controller.signal)
+  await sleep(100)
+  controller.abort()
+  assert.equal((await rejection(waiting)).name, 'AbortError')
+  assert.ok(called, "the caller's onabort was replaced")
+  assert.equal(getEventListeners(controller.signal, 'abort').length, own)
+  await sub.close()
+})

@@ -1,8 +1,7 @@
 //! `mesh.events`, `Subscription`, `ReceivedEvent` and `test_event_pattern`.
 
-use std::collections::VecDeque;
-use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use agent_mesh::{Event, SubscribeOptions, Timestamp};
@@ -10,12 +9,12 @@ use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use serde_json::Value;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::client::Shared;
 use crate::convert::{from_py, to_py};
 use crate::errors::{IntoPy, to_py_err};
-use crate::runtime::{Mode, block_on};
+use crate::runtime::{self, Mode, block_on};
 
 /// A JSON argument given as a dict/list or as JSON text.
 fn json_arg(operation: &str, what: &str, obj: &Bound<'_, PyAny>) -> PyResult<Value> {
@@ -255,13 +254,7 @@ impl Events {
                 let options = SubscribeOptions::default().with_name(name);
                 client.events().subscribe_with(&pattern, options).await
             },
-            move |_, sub| {
-                Ok(Subscription {
-                    inner: Arc::new(Mutex::new(Some(sub))),
-                    given_back: Arc::default(),
-                    mode,
-                })
-            },
+            move |_, sub| Ok(Subscription::new(sub, mode)),
         )
     }
 
@@ -289,73 +282,74 @@ const SIGNAL_CHECK: Duration = Duration::from_millis(200);
 /// `with` block) releases it. Asking for the next event acknowledges the previous one.
 #[pyclass(frozen, module = "agent_mesh")]
 pub struct Subscription {
-    inner: Arc<Mutex<Option<agent_mesh::Subscription>>>,
-    /// Events a cancelled await had received: handed out first.
-    given_back: Arc<std::sync::Mutex<VecDeque<agent_mesh::ReceivedEvent>>>,
+    inner: Locked,
+    /// Set by `close()`.
+    closed: Arc<AtomicBool>,
     mode: Mode,
 }
 
-/// The next event of the subscription in `inner` (after those in `given_back`), waiting at
-/// most `timeout` (None: until one arrives). It holds the subscription for one slice of the
-/// wait at a time, so `close()` from elsewhere gets in and events given back are seen soon;
-/// dropping the future gives up the wait and loses no event.
-async fn receive(
-    inner: Arc<Mutex<Option<agent_mesh::Subscription>>>,
-    given_back: Arc<std::sync::Mutex<VecDeque<agent_mesh::ReceivedEvent>>>,
-    timeout: Option<Duration>,
-) -> agent_mesh::Result<Option<agent_mesh::ReceivedEvent>> {
+/// The core subscription (None once closed), locked by one call at a time.
+type Locked = Arc<Mutex<Option<agent_mesh::Subscription>>>;
+
+/// An event received with the subscription still locked: nothing else can ask for the next
+/// event (which would acknowledge this one) until it is handed over or put back.
+struct Received {
+    event: agent_mesh::ReceivedEvent,
+    lock: OwnedMutexGuard<Option<agent_mesh::Subscription>>,
+}
+
+impl Received {
+    /// Gives the event back to the subscription: the next call hands it out again.
+    fn put_back(mut self) {
+        if let Some(sub) = self.lock.as_mut() {
+            sub.put_back(self.event);
+        }
+    }
+}
+
+/// The next event of the subscription in `inner`, waiting at most `timeout` (None: until one
+/// arrives). It holds the subscription for one slice of the wait at a time, so `close()` from
+/// elsewhere gets in; dropping the future gives up the wait and loses no event.
+async fn receive(inner: Locked, timeout: Option<Duration>) -> agent_mesh::Result<Option<Received>> {
     let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
     loop {
         let slice = deadline.map_or(SIGNAL_CHECK, |d| {
             d.saturating_duration_since(tokio::time::Instant::now())
                 .min(SIGNAL_CHECK)
         });
-        let got = receive_within(&inner, &given_back, slice).await?;
-        if got.is_some() || deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
-            return Ok(got);
+        let mut lock = inner.clone().lock_owned().await;
+        let got = match lock.as_mut() {
+            Some(sub) => sub.next_timeout(slice).await?,
+            None => {
+                return Err(agent_mesh::Error::invalid_input(
+                    "events.next",
+                    "subscription",
+                    "the subscription is closed; subscribe again",
+                ));
+            }
+        };
+        if let Some(event) = got {
+            return Ok(Some(Received { event, lock }));
+        }
+        if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+            return Ok(None);
         }
     }
 }
 
-/// The next event, waiting at most `timeout`; InvalidInput once the subscription is closed.
-async fn receive_within(
-    inner: &Mutex<Option<agent_mesh::Subscription>>,
-    given_back: &std::sync::Mutex<VecDeque<agent_mesh::ReceivedEvent>>,
-    timeout: Duration,
-) -> agent_mesh::Result<Option<agent_mesh::ReceivedEvent>> {
-    let mut sub = inner.lock().await;
-    let returned = given_back
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .pop_front();
-    match sub.as_mut() {
-        Some(_) if returned.is_some() => Ok(returned),
-        Some(sub) => sub.next_timeout(timeout).await,
-        None => Err(agent_mesh::Error::invalid_input(
-            "events.next",
-            "subscription",
-            "the subscription is closed; subscribe again",
-        )),
-    }
-}
-
 impl Subscription {
-    /// Whether `close()` has run.
-    fn is_closed(&self) -> bool {
-        self.inner.try_lock().is_ok_and(|sub| sub.is_none())
-    }
-
-    fn receive(
-        &self,
-        timeout: Option<Duration>,
-    ) -> impl Future<Output = agent_mesh::Result<Option<agent_mesh::ReceivedEvent>>> + use<> {
-        receive(self.inner.clone(), self.given_back.clone(), timeout)
+    fn new(sub: agent_mesh::Subscription, mode: Mode) -> Self {
+        Subscription {
+            inner: Arc::new(Mutex::new(Some(sub))),
+            closed: Arc::default(),
+            mode,
+        }
     }
 
     /// Blocks for the next event, at most `timeout`.
     fn wait(&self, py: Python<'_>, timeout: Duration) -> PyResult<Option<ReceivedEvent>> {
-        let got = block_on(py, self.receive(Some(timeout))).py()?;
-        Ok(got.map(|inner| ReceivedEvent { inner }))
+        let got = block_on(py, receive(self.inner.clone(), Some(timeout))).py()?;
+        Ok(got.map(|r| ReceivedEvent { inner: r.event }))
     }
 }
 
@@ -370,17 +364,13 @@ impl Subscription {
             .transpose()
             .map_err(crate::errors::to_py_err)?;
         if self.mode == Mode::Asyncio || timeout.is_some() {
-            let given_back = self.given_back.clone();
+            // The subscription stays locked until the event is handed over (the lock drops
+            // with `Received` after the conversion) or, if the await was cancelled, put back.
             return self.mode.run_or_give_back(
                 py,
-                self.receive(timeout),
-                |_, got| Ok(got.map(|inner| ReceivedEvent { inner })),
-                move |got| {
-                    if let Some(event) = got {
-                        let mut queue = given_back.lock().unwrap_or_else(|e| e.into_inner());
-                        queue.push_front(event);
-                    }
-                },
+                receive(self.inner.clone(), timeout),
+                |_, got| Ok(got.map(|r| ReceivedEvent { inner: r.event })),
+                |got| got.into_iter().for_each(Received::put_back),
             );
         }
         // Blocking without a timeout: wait in slices, so Ctrl-C is seen.
@@ -392,19 +382,33 @@ impl Subscription {
         }
     }
 
-    /// Whether `close()` has run (False while another call is using the subscription).
+    /// Gives back `event`, the event `next` handed out last, which its caller could not take
+    /// (an await cancelled after the event had arrived): the next call hands it out again.
+    /// Any other event is ignored. Used by `AsyncSubscription`.
+    fn _put_back(&self, event: &ReceivedEvent) {
+        let event = event.inner.clone();
+        let inner = self.inner.clone();
+        runtime::spawn(async move {
+            if let Some(sub) = inner.lock().await.as_mut() {
+                sub.put_back(event);
+            }
+        });
+    }
+
+    /// Whether `close()` has run.
     #[getter]
     fn closed(&self) -> bool {
-        self.is_closed()
+        self.closed.load(Ordering::SeqCst)
     }
 
     /// Acknowledges what was received and releases the subscription. Idempotent.
     fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let inner = self.inner.clone();
+        let (inner, closed) = (self.inner.clone(), self.closed.clone());
         self.mode.run(
             py,
             async move {
                 let sub = inner.lock().await.take();
+                closed.store(true, Ordering::SeqCst);
                 match sub {
                     Some(sub) => sub.close().await,
                     None => Ok(()),
@@ -425,7 +429,7 @@ impl Subscription {
             match self.wait(py, SIGNAL_CHECK) {
                 Ok(Some(event)) => return Ok(event),
                 Ok(None) => py.check_signals()?,
-                Err(_) if self.is_closed() => {
+                Err(_) if self.closed() => {
                     return Err(pyo3::exceptions::PyStopIteration::new_err(()));
                 }
                 Err(e) => return Err(e),

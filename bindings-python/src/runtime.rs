@@ -145,10 +145,11 @@ where
     }
     let (target, on_loop) = (settled.clone().unbind(), event_loop.unbind());
     let task = rt.spawn(async move {
-        let result = future.await;
+        let undelivered = Undelivered(Some((future.await, convert, give_back)));
         // Not on the runtime's worker: waiting for the GIL there would stall every other task.
+        // When the interpreter is gone, the value is given back as `undelivered` drops.
         tokio::task::spawn_blocking(move || {
-            Python::attach(|py| deliver(py, target, on_loop, result, convert, give_back))
+            Python::try_attach(|py| deliver(py, target, on_loop, undelivered))
         });
     });
     let abort = task.abort_handle();
@@ -162,31 +163,40 @@ where
     Ok(settled)
 }
 
-/// Hands `result` to the asyncio future `target` on its event loop (asyncio futures are not
-/// thread-safe); if the future was cancelled meanwhile, or its loop is gone, a value goes to
-/// `give_back` instead.
+/// A result on its way to an asyncio future, with its conversion and its give-back. Dropped
+/// undelivered (its event loop closed first, or the interpreter is finalizing), a value goes
+/// to the give-back, so an event received for nobody is not lost.
+struct Undelivered<T, C, G: FnOnce(T)>(Option<(agent_mesh::Result<T>, C, G)>);
+
+impl<T, C, G: FnOnce(T)> Drop for Undelivered<T, C, G> {
+    fn drop(&mut self) {
+        if let Some((Ok(value), _, give_back)) = self.0.take() {
+            give_back(value);
+        }
+    }
+}
+
+/// Hands the result to the asyncio future `target` on its event loop (asyncio futures are not
+/// thread-safe); if the future was cancelled meanwhile, or the loop is gone, a value goes to
+/// the give-back instead.
 fn deliver<T, C, G>(
     py: Python<'_>,
     target: Py<PyAny>,
     on_loop: Py<PyAny>,
-    result: agent_mesh::Result<T>,
-    convert: C,
-    give_back: G,
+    undelivered: Undelivered<T, C, G>,
 ) where
     T: Send + 'static,
     C: for<'a> FnOnce(Python<'a>, T) -> PyResult<Py<PyAny>> + Send + 'static,
     G: FnOnce(T) + Send + 'static,
 {
-    let outcome = Arc::new(Mutex::new(Some((result, convert, give_back))));
-    let pending = outcome.clone();
-    let target_on_loop = target.clone_ref(py);
+    let pending = Mutex::new(undelivered);
     let callback = PyCFunction::new_closure(py, None, None, move |args, _kwargs| {
         let py = args.py();
-        let taken = pending.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let taken = pending.lock().unwrap_or_else(|e| e.into_inner()).0.take();
         let Some((result, convert, give_back)) = taken else {
             return PyResult::Ok(());
         };
-        let target = target_on_loop.bind(py);
+        let target = target.bind(py);
         if target.call_method0(intern!(py, "cancelled"))?.is_truthy()? {
             if let Ok(value) = result {
                 give_back(value);
@@ -195,18 +205,17 @@ fn deliver<T, C, G>(
         }
         settle(py, target, result, convert)
     });
-    let scheduled = callback.and_then(|callback| {
+    // If the loop is closed, the callback is dropped here, and with it the value (given back).
+    let _ = callback.and_then(|callback| {
         on_loop
             .bind(py)
             .call_method1(intern!(py, "call_soon_threadsafe"), (callback,))
     });
-    if scheduled.is_err() {
-        // The event loop is closed: nobody awaits the value any more.
-        let taken = outcome.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if let Some((Ok(value), _, give_back)) = taken {
-            give_back(value);
-        }
-    }
+}
+
+/// Spawns `future` on the binding's runtime (fire and forget).
+pub fn spawn(future: impl Future<Output = ()> + Send + 'static) {
+    runtime().spawn(future);
 }
 
 /// Sets the result (or the exception) of the asyncio future `target`.

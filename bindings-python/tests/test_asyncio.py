@@ -5,12 +5,13 @@ import asyncio
 import os
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 
 import agent_mesh
-from agent_mesh import AsyncMeshClient
+from agent_mesh import AsyncMeshClient, AsyncSubscription
 
 from conftest import BACKENDS, url_for
 
@@ -222,3 +223,54 @@ def test_get_to_file_cancelled_leaves_the_destination_whole_or_absent(tmp_path) 
     leftovers = [p.name for p in Path(tmp_path).iterdir() if p.name.startswith(".out.bin") or p.name.endswith(".tmp")]
     assert leftovers == []
     assert not dest.exists() or dest.read_bytes() == data
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_event_whose_await_was_cancelled_after_it_arrived_is_handed_out_again(backend, tmp_path) -> None:
+    """The race the give-back closes: the event arrives (the native future is settled), and the
+    awaiting task is cancelled before it resumes. The event goes back to the subscription: the
+    next call hands it out, and a close before that does not acknowledge it."""
+
+    async def main() -> None:
+        amesh = amesh_for(backend, tmp_path)
+        await amesh.provision()
+        name = f"late-{uuid.uuid4().hex[:8]}"
+        sub = await amesh.events.subscribe({"source": ["late.cancel"]}, name=name)
+        await amesh.events.send("E", {"n": 1}, source="late.cancel")
+        event = await sub.next(timeout=30)
+        assert event is not None
+
+        # The native future of a `next()` that is still pending when awaited, settled with the
+        # event just before the task is cancelled (as when a timeout fires in the same loop
+        # iteration as the delivery).
+        pending = asyncio.get_running_loop().create_future()
+
+        class Racing:
+            closed = False
+
+            def next(self, timeout=None):
+                return pending
+
+            def _put_back(self, event):
+                sub._native._put_back(event)
+
+        racing = AsyncSubscription(Racing())
+        task = asyncio.create_task(racing.next())
+        await asyncio.sleep(0)
+        pending.set_result(event)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.2)  # the put-back runs on the binding's runtime
+        again = await sub.next(timeout=30)
+        assert again is not None and again.id == event.id
+        sub._native._put_back(again)
+        await asyncio.sleep(0.2)
+        await sub.close()
+        resumed = await amesh.events.subscribe({"source": ["late.cancel"]}, name=name)
+        after = await resumed.next(timeout=30)
+        assert after is not None and after.id == event.id, "the close acknowledged an event never handed over"
+        await resumed.close()
+        await amesh.events.delete_subscription(name)
+
+    asyncio.run(main())

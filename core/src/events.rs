@@ -189,6 +189,13 @@ impl Subscription {
         self.stream.next(Some(timeout)).await
     }
 
+    /// Takes back `event`, the event [`Subscription::next`] handed out last, which its caller
+    /// could not take (a cancelled await in a binding): the next call hands it out again, and
+    /// it is not acknowledged before. Any other event is ignored (it was acknowledged).
+    pub fn put_back(&mut self, event: ReceivedEvent) {
+        self.stream.put_back(event);
+    }
+
     /// Acknowledges what was received and releases the subscription (an ephemeral one is
     /// deleted: on AWS its rule and queue).
     pub async fn close(mut self) -> Result<()> {

@@ -146,8 +146,15 @@ impl Cancel {
         CancelOnDrop(self.clone())
     }
 
-    fn is_set(&self) -> bool {
-        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    /// The "cancelled" error once the flag is set.
+    pub(crate) fn check(&self) -> io::Result<()> {
+        if self.0.load(std::sync::atomic::Ordering::Relaxed) {
+            Err(io::Error::other(
+                "cancelled: the operation's caller gave up",
+            ))
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -170,11 +177,7 @@ pub(crate) fn copy_unless_cancelled(
     let mut buf = vec![0u8; COPY_CHUNK];
     let mut copied = 0u64;
     loop {
-        if cancel.is_set() {
-            return Err(io::Error::other(
-                "cancelled: the operation's caller gave up",
-            ));
-        }
+        cancel.check()?;
         let n = match src.read(&mut buf) {
             Ok(0) => return Ok(copied),
             Ok(n) => n,

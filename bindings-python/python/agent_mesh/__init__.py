@@ -171,6 +171,19 @@ class AsyncSubscription(_async_twin(Subscription, "AsyncSubscription")):  # type
     ``await sub.close()`` or ``async with``. Cancelling a waiting ``next`` gives up the wait in
     the core; no event is lost by it."""
 
+    async def next(self, timeout: Optional[float] = None) -> Optional[ReceivedEvent]:
+        """The next matching event, waiting at most ``timeout`` seconds (None: until one
+        arrives); None when the time ran out."""
+        native = self._native.next(timeout)
+        try:
+            return await native  # type: ignore[no-any-return]
+        except asyncio.CancelledError:
+            # Cancelled after the event had arrived (the task was cancelled before it could
+            # resume): the event goes back to the subscription for the next call.
+            if native.done() and not native.cancelled() and native.exception() is None and native.result() is not None:
+                self._native._put_back(native.result())
+            raise
+
     def __aiter__(self) -> "AsyncSubscription":
         return self
 

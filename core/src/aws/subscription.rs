@@ -156,8 +156,8 @@ pub(super) struct SqsSubscription {
     ephemeral: bool,
     /// Received matching events not handed out yet, with their receipt handles.
     buffer: VecDeque<(String, ReceivedEvent)>,
-    /// The receipt handle of the event handed out last (deleted by the next call).
-    handed_out: Option<String>,
+    /// The receipt handle and id of the event handed out last (deleted by the next call).
+    handed_out: Option<(String, String)>,
     recent: RecentIds,
     closed: bool,
 }
@@ -195,7 +195,7 @@ impl SqsSubscription {
 
     /// Deletes the message of the event handed out last.
     async fn acknowledge(&mut self, operation: &str) -> Result<()> {
-        if let Some(receipt) = self.handed_out.take() {
+        if let Some((receipt, _)) = self.handed_out.take() {
             self.resources
                 .sqs
                 .delete_message()
@@ -330,7 +330,7 @@ impl EventStream for SqsSubscription {
         let mut polled = false;
         loop {
             if let Some((receipt, event)) = self.buffer.pop_front() {
-                self.handed_out = Some(receipt);
+                self.handed_out = Some((receipt, event.id.clone()));
                 return Ok(Some(event));
             }
             let wait = match deadline {
@@ -368,6 +368,12 @@ impl EventStream for SqsSubscription {
         }
         self.closed = true;
         Ok(())
+    }
+
+    fn put_back(&mut self, event: ReceivedEvent) {
+        if let Some((receipt, _)) = self.handed_out.take_if(|(_, id)| *id == event.id) {
+            self.buffer.push_front((receipt, event));
+        }
     }
 }
 

@@ -69,6 +69,10 @@ pub trait EventStream: Send + std::fmt::Debug {
     /// Acknowledges what was handed out and releases the subscription (an unnamed one is
     /// deleted). Idempotent.
     async fn close(&mut self) -> Result<()>;
+    /// Takes back `event`, the event handed out last, which its caller could not take (a
+    /// cancelled await): the next call hands it out again, and it is not acknowledged before.
+    /// Any other event is ignored: it was acknowledged already.
+    fn put_back(&mut self, event: ReceivedEvent);
 }
 
 /// An ordered, durable log of events that [`LogSubscription`] reads: the memory and local
@@ -141,8 +145,8 @@ pub(crate) struct LogSubscription {
     name: Option<String>,
     /// Sequence number of the last event read from the log.
     read_to: u64,
-    /// Sequence number of the last event handed out (acknowledged by the next call).
-    handed_out: Option<u64>,
+    /// Sequence number and id of the last event handed out (acknowledged by the next call).
+    handed_out: Option<(u64, String)>,
     buffer: VecDeque<(u64, ReceivedEvent)>,
 }
 
@@ -177,7 +181,7 @@ impl LogSubscription {
             return Ok(());
         };
         let exists = match self.handed_out.take() {
-            Some(seq) => self.log.save_position(name, seq).await?,
+            Some((seq, _)) => self.log.save_position(name, seq).await?,
             None => self.log.named_exists(name).await?,
         };
         if exists { Ok(()) } else { Err(deleted(name)) }
@@ -209,7 +213,7 @@ impl EventStream for LogSubscription {
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
         loop {
             if let Some((seq, event)) = self.buffer.pop_front() {
-                self.handed_out = Some(seq);
+                self.handed_out = Some((seq, event.id.clone()));
                 return Ok(Some(event));
             }
             // Marked seen before the read: an append after it changes the counter again.
@@ -240,6 +244,12 @@ impl EventStream for LogSubscription {
             // Deleted meanwhile: there is nothing left to release.
             Err(e) if e.kind == ErrorKind::NotFound => Ok(()),
             other => other,
+        }
+    }
+
+    fn put_back(&mut self, event: ReceivedEvent) {
+        if let Some((seq, _)) = self.handed_out.take_if(|(_, id)| *id == event.id) {
+            self.buffer.push_front((seq, event));
         }
     }
 }

@@ -171,6 +171,8 @@ impl LocalArtifacts {
         .and_then(|size| {
             file.sync_all().map_err(io)?;
             sync_dir(dir).map_err(io)?;
+            // Cancelled during the sync: the put must not commit after its caller gave up.
+            cancel.check().map_err(io)?;
             Ok(size)
         });
         match written {

@@ -9,8 +9,8 @@
 //! the log stays the source of truth, so a lost or extra wake-up loses or duplicates nothing,
 //! and subscriptions still poll (every 100 ms instead of 10 ms) in case one goes missing.
 //!
-//! Off on other systems, and when `AGENT_MESH_LOCAL_WAKE=off`: subscriptions then poll every
-//! 10 ms.
+//! Off on other systems. `AGENT_MESH_LOCAL_WAKE=off` turns listening off in a process, whose
+//! subscriptions then poll every 10 ms; it still wakes the processes that listen.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
@@ -23,6 +23,7 @@ pub(crate) const WAKE_ENV: &str = "AGENT_MESH_LOCAL_WAKE";
 pub(crate) struct Wake {
     /// `<mesh>/wake`: one file per listening process, named by its socket.
     dir: PathBuf,
+    /// Whether this process listens (sending needs only support).
     enabled: bool,
     /// Set once this process listens (the pid that started the listener: a forked child
     /// starts its own).
@@ -76,7 +77,7 @@ impl Wake {
     /// Wakes every listening process (this one included). Best effort; never fails the send
     /// that calls it.
     pub(crate) fn notify(&self) {
-        if !self.enabled {
+        if !imp::SUPPORTED {
             return;
         }
         if let Some(sender) = self.sender.get_or_init(imp::Sender::new) {
@@ -134,6 +135,11 @@ mod imp {
                     };
                     if !on_wake(woken) {
                         break;
+                    }
+                    if !woken && !registration.exists() {
+                        // Removed by a sender that could not reach this socket (another
+                        // network namespace sharing the directory, say): register again.
+                        let _ = create_private_file(&registration);
                     }
                 }
                 let _ = std::fs::remove_file(&registration);

@@ -151,4 +151,9 @@ impl EventStream for ScopedStream {
     async fn close(&mut self) -> Result<()> {
         self.inner.close().await
     }
+
+    fn put_back(&mut self, mut event: ReceivedEvent) {
+        event.source = format!("{}{}", self.prefix, event.source);
+        self.inner.put_back(event);
+    }
 }

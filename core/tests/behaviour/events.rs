@@ -300,3 +300,45 @@ pub async fn sent_events_are_appended_to_the_timeline(mesh: &crate::TestMesh) {
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].data["id"], default_id.as_str());
 }
+
+/// `put_back` (what a binding does when an await was cancelled after the event arrived): the
+/// next call hands the event out again, a close before that does not acknowledge it (a named
+/// subscription resumes with it), and an event other than the last one handed out is ignored.
+pub async fn a_put_back_event_is_handed_out_again_and_not_acknowledged(mesh: &crate::TestMesh) {
+    let events = mesh.events();
+    let kind = unique("PutBack");
+    let name = unique("put-back");
+    let pattern = json!({"detail-type": [kind.as_str()]});
+    let mut sub = events
+        .subscribe_with(&pattern, SubscribeOptions::named(&name))
+        .await
+        .unwrap();
+    for n in 0..2 {
+        events
+            .send(Event::new(&kind, json!({"n": n})))
+            .await
+            .unwrap();
+    }
+    let first = receive(&mut sub).await;
+    sub.put_back(first.clone());
+    let again = receive(&mut sub).await;
+    assert_eq!(again.id, first.id, "the event put back is handed out again");
+    let second = receive(&mut sub).await;
+    assert_ne!(second.id, first.id);
+    // Not the event handed out last: ignored.
+    sub.put_back(first.clone());
+    sub.put_back(second.clone());
+    sub.close().await.unwrap();
+    let mut resumed = events
+        .subscribe_with(&pattern, SubscribeOptions::named(&name))
+        .await
+        .unwrap();
+    let after = receive(&mut resumed).await;
+    assert_eq!(
+        after.id, second.id,
+        "a close after put_back did not acknowledge the event"
+    );
+    assert_eq!(resumed.next_timeout(quiet(mesh)).await.unwrap(), None);
+    resumed.close().await.unwrap();
+    events.delete_subscription(&name).await.unwrap();
+}

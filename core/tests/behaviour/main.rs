@@ -125,6 +125,7 @@ macro_rules! all_cases {
                 invalid_events_are_rejected_before_sending,
                 named_subscription_resumes_after_close,
                 sent_events_are_appended_to_the_timeline,
+                a_put_back_event_is_handed_out_again_and_not_acknowledged,
             ],
             timeline: [
                 append_and_get_newest_first,
