@@ -112,7 +112,8 @@ impl Workflows {
         self.backend.history(arn).await
     }
 
-    /// Stops a running execution (`ABORTED`, with optional error and cause).
+    /// Stops a running execution (`ABORTED`, with optional error and cause) and returns it as it
+    /// ended: on every backend the answer already shows `ABORTED` (or the end it reached first).
     pub async fn stop(
         &self,
         arn: &str,

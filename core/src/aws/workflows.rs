@@ -37,6 +37,8 @@ const MAX_NAME: usize = 80;
 /// How many `DescribeExecution` calls a listing page makes at once.
 const DESCRIBE_CONCURRENCY: usize = 8;
 /// First and longest pause between `DescribeExecution` polls of `wait`.
+/// How long `stop` waits for a stopped execution to report that it ended.
+const STOP_SETTLE: Duration = Duration::from_secs(10);
 const WAIT_POLL: (Duration, Duration) = (Duration::from_millis(25), Duration::from_millis(500));
 
 /// The account and partition the credentials belong to, for ARNs built from names.
@@ -237,6 +239,28 @@ impl StepFunctionsWorkflows {
             stop_date: out.stop_date().map(timestamp),
         })
     }
+
+    /// Describes the execution until it is no longer running, or `timeout` passes (then
+    /// returns it still running).
+    async fn poll_until_ended(
+        &self,
+        operation: &str,
+        arn: &str,
+        timeout: Option<Duration>,
+    ) -> Result<Execution> {
+        let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+        let mut pause = WAIT_POLL.0;
+        loop {
+            let execution = self.describe_execution(operation, arn).await?;
+            let now = tokio::time::Instant::now();
+            if execution.status != ExecutionStatus::Running || deadline.is_some_and(|d| now >= d) {
+                return Ok(execution);
+            }
+            let left = deadline.map_or(pause, |d| d.saturating_duration_since(now));
+            tokio::time::sleep(pause.min(left)).await;
+            pause = (pause * 3 / 2).min(WAIT_POLL.1);
+        }
+    }
 }
 
 #[async_trait]
@@ -340,18 +364,7 @@ impl WorkflowBackend for StepFunctionsWorkflows {
     }
 
     async fn wait(&self, arn: &str, timeout: Option<Duration>) -> Result<Execution> {
-        let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
-        let mut pause = WAIT_POLL.0;
-        loop {
-            let execution = self.describe_execution("workflows.wait", arn).await?;
-            let now = tokio::time::Instant::now();
-            if execution.status != ExecutionStatus::Running || deadline.is_some_and(|d| now >= d) {
-                return Ok(execution);
-            }
-            let left = deadline.map_or(pause, |d| d.saturating_duration_since(now));
-            tokio::time::sleep(pause.min(left)).await;
-            pause = (pause * 3 / 2).min(WAIT_POLL.1);
-        }
+        self.poll_until_ended("workflows.wait", arn, timeout).await
     }
 
     async fn history(&self, arn: &str) -> Result<Vec<HistoryEvent>> {
@@ -396,7 +409,9 @@ impl WorkflowBackend for StepFunctionsWorkflows {
             .send()
             .await
             .map_err(|e| map_sdk_error(&Self::target(OP, arn, "Step Functions execution"), e))?;
-        self.describe_execution(OP, arn).await
+        // Step Functions reports ABORTED as soon as StopExecution returns; an emulator may
+        // apply the stop on its worker thread a moment later, so settle before answering.
+        self.poll_until_ended(OP, arn, Some(STOP_SETTLE)).await
     }
 
     async fn list_executions(
