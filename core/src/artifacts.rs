@@ -78,7 +78,7 @@ impl Artifacts {
 
     /// The artifact under `key` in full, or `None`.
     pub async fn get(&self, key: &str) -> Result<Option<Artifact>> {
-        validate::check_artifact_key("artifacts.get", key)?;
+        validate::check_user_artifact_key("artifacts.get", key)?;
         Ok(self
             .backend
             .get(key)
@@ -89,7 +89,7 @@ impl Artifacts {
     /// Streams the artifact under `key` into the file at `path` (created or replaced
     /// atomically); `NotFound` if there is no such artifact.
     pub async fn get_to_file(&self, key: &str, path: impl AsRef<Path>) -> Result<ArtifactMeta> {
-        validate::check_artifact_key("artifacts.get_to_file", key)?;
+        validate::check_user_artifact_key("artifacts.get_to_file", key)?;
         self.backend
             .get_to_file(key, path.as_ref())
             .await?
@@ -98,23 +98,35 @@ impl Artifacts {
 
     /// The metadata of the artifact under `key`, or `None`.
     pub async fn head(&self, key: &str) -> Result<Option<ArtifactMeta>> {
-        validate::check_artifact_key("artifacts.head", key)?;
+        validate::check_user_artifact_key("artifacts.head", key)?;
         self.backend.head(key).await
     }
 
-    /// One page of artifacts whose key starts with `prefix`, in ascending key order.
+    /// One page of artifacts whose key starts with `prefix`, in ascending key order. The bodies
+    /// of large KV values (under a `.agent-mesh` segment) are left out, unless `prefix` names
+    /// that segment.
     pub async fn list(&self, prefix: &str, options: ListOptions) -> Result<Page<ArtifactMeta>> {
         let request = ListRequest::new("artifacts.list", prefix, &options)?;
+        let reserved_prefix = validate::is_reserved_artifact_key(prefix);
         let page = self
             .backend
             .list(prefix, request.start_after.as_deref(), request.limit)
-            .await?;
+            .await?
+            // The bodies of large KV values are agent-mesh's own, not the client's artifacts:
+            // listed only when the prefix names them (".agent-mesh/kv-values/").
+            .readable(
+                |meta| meta.key.clone(),
+                |meta| match validate::is_reserved_artifact_key(&meta.key) && !reserved_prefix {
+                    false => Ok(meta),
+                    true => Err(Error::internal("artifacts.list", "a reserved key")),
+                },
+            );
         Ok(ListRequest::finish(page, |meta: &ArtifactMeta| &meta.key))
     }
 
     /// Deletes the artifact under `key`; returns whether it existed.
     pub async fn delete(&self, key: &str) -> Result<bool> {
-        validate::check_artifact_key("artifacts.delete", key)?;
+        validate::check_user_artifact_key("artifacts.delete", key)?;
         self.backend.delete(key).await
     }
 }

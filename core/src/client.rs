@@ -156,6 +156,11 @@ impl MeshClient {
             Some(scope) => root.scoped(scope),
             None => root.clone(),
         };
+        let kv = Kv::new(
+            backends.kv,
+            root.artifacts.clone(),
+            scope.as_ref().map_or("", |s| s.key_prefix()),
+        );
         let timeline = Timeline::new(backends.timeline, scope.is_none());
         let publisher = Publisher::new(backends.events, timeline.clone());
         MeshClient {
@@ -163,7 +168,7 @@ impl MeshClient {
                 config,
                 scope,
                 root,
-                kv: Kv::new(backends.kv),
+                kv,
                 artifacts: Artifacts::new(backends.artifacts),
                 events: Events::new(publisher),
                 workflows: Workflows::new(backends.workflows),

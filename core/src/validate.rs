@@ -14,6 +14,9 @@ pub const MAX_KV_ITEM_BYTES: usize = 400_000;
 /// Bytes of each KV item reserved for attribute names, version and timestamps, so that
 /// `key + value JSON + overhead` matches what DynamoDB counts.
 pub const KV_ITEM_OVERHEAD: usize = 200;
+/// Largest KV value, as JSON text: 64 MiB. Values whose item would pass
+/// [`MAX_KV_ITEM_BYTES`] are stored as a body in the artifact store and a pointer item.
+pub const MAX_KV_VALUE_BYTES: usize = 64 * 1024 * 1024;
 /// Most entries in one `batch_set` (DynamoDB's `TransactWriteItems` limit).
 pub const MAX_BATCH_SET: usize = 100;
 /// Largest total size of one `batch_set`, each entry counted as a KV item (key + JSON value +
@@ -167,7 +170,7 @@ pub fn timeout(operation: &str, key: &str, seconds: f64) -> Result<std::time::Du
 /// content type hold no control characters (they become HTTP headers on S3).
 /// Used by the public API and the embedded engine's S3 integration.
 pub(crate) fn check_put(operation: &str, key: &str, mut options: PutOptions) -> Result<PutOptions> {
-    check_artifact_key(operation, key)?;
+    check_user_artifact_key(operation, key)?;
     let mut metadata = BTreeMap::new();
     let mut names: BTreeMap<String, String> = BTreeMap::new();
     let mut total = 0;
@@ -339,6 +342,49 @@ pub fn check_kv_item_size(operation: &str, key: &str, encoded_value: &str) -> Re
                 "the item is {size} bytes (key + JSON value + {KV_ITEM_OVERHEAD} bytes of attributes); \
                  a KV item holds at most {MAX_KV_ITEM_BYTES} bytes (DynamoDB's 400 KB limit, enforced on \
                  every backend): store the data with artifacts().put and keep its key in the KV"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that a KV value (its JSON text) is within [`MAX_KV_VALUE_BYTES`], the most a value
+/// stored as a body and a pointer may take.
+pub fn check_kv_value_size(operation: &str, key: &str, encoded_value: &str) -> Result<()> {
+    if encoded_value.len() > MAX_KV_VALUE_BYTES {
+        return Err(Error::keyed(
+            ErrorKind::TooLarge,
+            operation,
+            key,
+            format!(
+                "the value is {} bytes as JSON; a KV value holds at most {MAX_KV_VALUE_BYTES} bytes \
+                 (64 MiB; values over {MAX_KV_ITEM_BYTES} bytes are kept in the artifact store): \
+                 store the data with artifacts().put_file and keep its key in the KV",
+                encoded_value.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The path segment agent-mesh keeps for its own artifacts (the bodies of large KV values).
+pub const RESERVED_SEGMENT: &str = ".agent-mesh";
+
+/// Whether the artifact key `key` has the reserved segment (see [`RESERVED_SEGMENT`]).
+pub fn is_reserved_artifact_key(key: &str) -> bool {
+    key.split('/').any(|s| s == RESERVED_SEGMENT)
+}
+
+/// [`check_artifact_key`] for a key a client names: also refuses the reserved segment.
+pub fn check_user_artifact_key(operation: &str, key: &str) -> Result<()> {
+    check_artifact_key(operation, key)?;
+    if is_reserved_artifact_key(key) {
+        return Err(Error::invalid_input(
+            operation,
+            key,
+            format!(
+                "it has a '{RESERVED_SEGMENT}' path segment, which agent-mesh keeps for its own data \
+                 (the bodies of large KV values); name the path without it"
             ),
         ));
     }

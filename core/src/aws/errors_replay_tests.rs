@@ -142,6 +142,7 @@ fn set_k_to_2() -> crate::backend::KvWrite {
         encoded: "2".into(),
         expires_at: None,
         condition: crate::backend::WriteCondition::Always,
+        body: None,
     }
 }
 
@@ -190,7 +191,7 @@ async fn a_throttled_write_is_sent_again_planned_from_a_fresh_read() {
     ]);
     let kv = kv(&http);
     kv.get("k").await.unwrap();
-    let item = kv.set(set_k_to_2()).await.unwrap();
+    let item = kv.set(set_k_to_2()).await.unwrap().item;
     assert_eq!((item.version, item.value), (2, json!(2)));
     assert_eq!(
         http.actual_requests().count(),

@@ -18,9 +18,9 @@ use aws_sdk_dynamodb::types::{
 use super::errors::{Target, map_sdk_error};
 use super::known_items::KnownItems;
 use super::kv_layout::{State, listing_shard, string_value};
-use super::kv_upstream::{decode, is_live, upstream_fallback};
+use super::kv_upstream::{decode, is_live, stored_body, upstream_fallback};
 use super::tables::{self, Item};
-use crate::backend::{BackendPage, KvBackend, KvWrite};
+use crate::backend::{BackendPage, Deleted, KvBackend, KvWrite, Written};
 use crate::clock::now_ms;
 use crate::error::{Error, Result};
 use crate::types::kv::KvItem;
@@ -208,18 +208,18 @@ impl KvBackend for DynamoKv {
             .collect()
     }
 
-    async fn set(&self, write: KvWrite) -> Result<KvItem> {
+    async fn set(&self, write: KvWrite) -> Result<Written> {
         self.write_one(&write).await
     }
 
-    async fn batch_set(&self, writes: Vec<KvWrite>) -> Result<()> {
+    async fn batch_set(&self, writes: Vec<KvWrite>) -> Result<Vec<String>> {
         self.write_batch(&writes).await
     }
 
     /// One `DeleteItem` (and one for the upstream `KV#` layout when nothing was under the key).
     /// A delete the SDK resends after a lost answer deletes nothing more; it then reports
     /// that no live item was deleted.
-    async fn delete(&self, key: &str) -> Result<bool> {
+    async fn delete(&self, key: &str) -> Result<Deleted> {
         let now = now_ms();
         for stored_key in std::iter::once(key.to_owned()).chain(upstream_fallback(key)) {
             let out = self
@@ -233,11 +233,17 @@ impl KvBackend for DynamoKv {
                 .map_err(|e| map_sdk_error(&self.target("kv.delete", key), e))?;
             if let Some(old) = out.attributes {
                 self.known.learn(key, State::Absent);
-                return Ok(is_live(&old, now));
+                return Ok(Deleted {
+                    live: is_live(&old, now),
+                    released: stored_body(&old).into_iter().collect(),
+                });
             }
         }
         self.known.learn(key, State::Absent);
-        Ok(false)
+        Ok(Deleted {
+            live: false,
+            released: Vec::new(),
+        })
     }
 
     async fn list(

@@ -24,7 +24,7 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::kv_upstream::{expiry_ms, is_live, version};
+use super::kv_upstream::{expiry_ms, is_live, stored_body, version};
 use super::tables::Item;
 use crate::backend::KvWrite;
 
@@ -103,6 +103,8 @@ pub(crate) struct Seen {
     pub(crate) version: u64,
     /// When it expires, in epoch ms.
     pub(crate) expires_at_ms: Option<i64>,
+    /// The body key, when its value is a large value's pointer.
+    pub(crate) body: Option<String>,
 }
 
 impl Seen {
@@ -113,6 +115,7 @@ impl Seen {
         Seen {
             version: version(item),
             expires_at_ms: expiry_ms(item),
+            body: stored_body(item),
             attributes,
         }
     }
@@ -273,10 +276,16 @@ pub(crate) struct Plan {
     pub(crate) condition: Condition,
     /// The version the write stores.
     pub(crate) version: u64,
+    /// The body key of the item it replaces, when that is a large value's pointer.
+    pub(crate) replaces_body: Option<String>,
 }
 
 /// The write of `write` over `state`, by the call `id`, at `now`.
 pub(crate) fn plan(write: &KvWrite, state: &State, id: WriteId, now: i64) -> Plan {
+    let replaces_body = match state {
+        State::Live(seen) => seen.body.clone(),
+        State::Absent => None,
+    };
     let (mut item, condition, version, previous) = match state {
         State::Absent => (Item::new(), Condition::absent_or_expired(now), 1, None),
         State::Live(seen) => (
@@ -313,6 +322,7 @@ pub(crate) fn plan(write: &KvWrite, state: &State, id: WriteId, now: i64) -> Pla
         item,
         condition,
         version,
+        replaces_body,
     }
 }
 
@@ -341,6 +351,7 @@ mod tests {
             encoded: "1".into(),
             expires_at: expires_at.map(from_ms),
             condition: WriteCondition::Always,
+            body: None,
         }
     }
 

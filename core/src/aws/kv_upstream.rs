@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::tables::Item;
 use crate::clock::from_ms;
 use crate::error::{Error, Result};
-use crate::types::kv::KvItem;
+use crate::types::kv::{KvItem, pointer_body};
 
 /// Prefix under which the upstream server sometimes stored keys.
 pub(crate) const UPSTREAM_PREFIX: &str = "KV#";
@@ -72,9 +72,19 @@ pub(crate) fn version(item: &Item) -> u64 {
     num(item, "version").map_or(1, |v| v.max(1) as u64)
 }
 
+/// The body key of a stored item whose value is a large value's pointer.
+pub(crate) fn stored_body(item: &Item) -> Option<String> {
+    match item.get("value") {
+        Some(AttributeValue::S(text)) => pointer_body(text).map(str::to_owned),
+        _ => None,
+    }
+}
+
 /// The KV item for a stored DynamoDB item, reported under `key`.
 pub(crate) fn decode(operation: &str, key: &str, item: &Item) -> Result<KvItem> {
+    let body = stored_body(item);
     let value = match item.get("value") {
+        _ if body.is_some() => serde_json::Value::Null,
         Some(AttributeValue::S(text)) => {
             serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.clone()))
         }
@@ -94,6 +104,7 @@ pub(crate) fn decode(operation: &str, key: &str, item: &Item) -> Result<KvItem> 
     Ok(KvItem {
         key: key.to_owned(),
         value,
+        body,
         version: version(item),
         created_at: from_ms(created),
         updated_at: from_ms(time_ms(item, "updated_at").unwrap_or(created)),

@@ -22,7 +22,9 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use aws_sdk_dynamodb::types::{
+    Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -33,12 +35,11 @@ use super::kv::DynamoKv;
 use super::kv_layout::{
     Plan, State, WriteId, plan, records_writer_of, string_value, version_written_by,
 };
-use super::kv_upstream::{decode, version};
+use super::kv_upstream::{decode, stored_body, version};
 use super::tables::Item;
-use crate::backend::{KvWrite, WriteCondition, resolve_write};
+use crate::backend::{KvWrite, WriteCondition, Written, resolve_write};
 use crate::clock::now_ms;
 use crate::error::{Error, ErrorKind, Result};
-use crate::types::kv::KvItem;
 
 /// Conditional writes refused because the item changed in between, before a call gives up.
 const REFUSED_ATTEMPTS: u32 = 16;
@@ -49,8 +50,8 @@ const MAX_CONTENTION_PAUSE: Duration = Duration::from_millis(64);
 
 /// What one write request found out.
 enum Attempt {
-    /// This attempt's write is stored.
-    Stored,
+    /// This attempt's write is stored; a single put also returns the item it replaced.
+    Stored(Option<Item>),
     /// The condition failed: the items stored instead, for each write of the request (`None`
     /// where that write's condition held; `Some(None)` where the key has no item).
     Refused(Vec<Option<Option<Item>>>),
@@ -236,7 +237,7 @@ fn sent_once() -> aws_sdk_dynamodb::config::Builder {
 
 impl DynamoKv {
     /// Writes one item (see the module doc).
-    pub(super) async fn write_one(&self, write: &KvWrite) -> Result<KvItem> {
+    pub(super) async fn write_one(&self, write: &KvWrite) -> Result<Written> {
         const OP: &str = "kv.set";
         let id = WriteId::new();
         let mut state = self.known.get(&write.key, now_ms());
@@ -254,10 +255,18 @@ impl DynamoKv {
                 }
             };
             let (stored, error) = match self.put(&write.key, &plan).await? {
-                Attempt::Stored => {
+                Attempt::Stored(replaced) => {
                     self.known
                         .learn(&write.key, State::of(Some(&plan.item), now_ms()));
-                    return decode(OP, &write.key, &plan.item);
+                    // The item replaced, live or expired, tells which body this write released.
+                    let released = replaced
+                        .as_ref()
+                        .and_then(stored_body)
+                        .or(plan.replaces_body);
+                    return Ok(Written {
+                        item: decode(OP, &write.key, &plan.item)?,
+                        released: released.into_iter().collect(),
+                    });
                 }
                 Attempt::Throttled(error) => {
                     retries.throttled(error).await?;
@@ -278,11 +287,18 @@ impl DynamoKv {
                         return Err(Error::internal(OP, "a write id without an item"));
                     };
                     self.observe(&write.key, Some(&stored));
-                    let written = match unanswered.iter().find(|p| p.version == v) {
+                    let sent = unanswered.iter().find(|p| p.version == v);
+                    let written = match sent {
                         Some(sent) if version(&stored) != v => &sent.item,
                         _ => &stored,
                     };
-                    return decode(OP, &write.key, written);
+                    return Ok(Written {
+                        item: decode(OP, &write.key, written)?,
+                        released: sent
+                            .and_then(|p| p.replaces_body.clone())
+                            .into_iter()
+                            .collect(),
+                    });
                 }
                 Verdict::Unknown => {
                     self.known.forget(&write.key);
@@ -306,7 +322,7 @@ impl DynamoKv {
     }
 
     /// Writes every item in one transaction, all or none (see the module doc).
-    pub(super) async fn write_batch(&self, writes: &[KvWrite]) -> Result<()> {
+    pub(super) async fn write_batch(&self, writes: &[KvWrite]) -> Result<Vec<String>> {
         const OP: &str = "kv.batch_set";
         let first = writes.first().map(|w| w.key.as_str()).unwrap_or("");
         let id = WriteId::new();
@@ -326,12 +342,12 @@ impl DynamoKv {
                 .collect();
             let (stored, error): (Vec<Option<Option<Item>>>, Option<Error>) =
                 match self.transact(first, &plans).await? {
-                    Attempt::Stored => {
+                    Attempt::Stored(_) => {
                         for (write, plan) in writes.iter().zip(&plans) {
                             self.known
                                 .learn(&write.key, State::of(Some(&plan.item), now_ms()));
                         }
-                        return Ok(());
+                        return Ok(plans.into_iter().filter_map(|p| p.replaces_body).collect());
                     }
                     Attempt::Throttled(error) => {
                         retries.throttled(error).await?;
@@ -361,7 +377,17 @@ impl DynamoKv {
                 for write in writes {
                     self.known.forget(&write.key);
                 }
-                return Ok(());
+                // Each item's stored attempt is the one with the version its verdict names.
+                let released = verdicts
+                    .iter()
+                    .zip(&unanswered)
+                    .filter_map(|(verdict, attempts)| match verdict {
+                        Verdict::Ours(v) => attempts.iter().find(|p| p.version == *v),
+                        _ => None,
+                    })
+                    .filter_map(|p| p.replaces_body.clone())
+                    .collect();
+                return Ok(released);
             }
             if let Some(unknown) = writes
                 .iter()
@@ -461,12 +487,13 @@ impl DynamoKv {
             .set_expression_attribute_names(Some(plan.condition.names.clone()))
             .set_expression_attribute_values(Some(plan.condition.values.clone()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .return_values(ReturnValue::AllOld)
             .customize()
             .config_override(sent_once())
             .send()
             .await;
         let error = match result {
-            Ok(_) => return Ok(Attempt::Stored),
+            Ok(out) => return Ok(Attempt::Stored(out.attributes)),
             Err(error) => error,
         };
         if let Some(PutItemError::ConditionalCheckFailedException(refused)) =
@@ -506,7 +533,7 @@ impl DynamoKv {
             .send()
             .await;
         let error = match result {
-            Ok(_) => return Ok(Attempt::Stored),
+            Ok(_) => return Ok(Attempt::Stored(None)),
             Err(error) => error,
         };
         let reasons = match error.as_service_error() {
@@ -565,6 +592,7 @@ mod tests {
             encoded: "1".into(),
             expires_at: None::<i64>.map(from_ms),
             condition,
+            body: None,
         }
     }
 

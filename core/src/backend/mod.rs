@@ -63,12 +63,48 @@ pub struct KvWrite {
     pub expires_at: Option<Timestamp>,
     /// The write's precondition.
     pub condition: WriteCondition,
+    /// For a large value's pointer: the key of its body in the artifact store (`encoded` is
+    /// then the pointer text, `value` null). See [`crate::kv`].
+    pub body: Option<String>,
+}
+
+/// What a KV write stored, and the large-value bodies it left unreferenced (the pointers it
+/// replaced, and any it swept out as expired), for the public API to delete.
+#[derive(Debug)]
+pub struct Written {
+    /// The stored item.
+    pub item: KvItem,
+    /// Body keys no stored item points to any more.
+    pub released: Vec<String>,
+}
+
+/// What a KV delete did.
+#[derive(Debug)]
+pub struct Deleted {
+    /// Whether a live item was deleted.
+    pub live: bool,
+    /// Body keys no stored item points to any more.
+    pub released: Vec<String>,
 }
 
 impl KvWrite {
     /// The validated write of `value` under `key` with `options`: key, condition, TTL, depth
-    /// and item size checked (by the public API and the embedded engine's DynamoDB integration).
+    /// and item size (400 KB, DynamoDB's limit) checked, as the embedded engine's DynamoDB
+    /// integration writes.
     pub(crate) fn prepare(
+        operation: &str,
+        key: &str,
+        value: Value,
+        options: &SetOptions,
+    ) -> Result<KvWrite> {
+        let write = Self::prepare_value(operation, key, value, options)?;
+        validate::check_kv_item_size(operation, key, &write.encoded)?;
+        Ok(write)
+    }
+
+    /// Like [`KvWrite::prepare`], but the value may be up to [`validate::MAX_KV_VALUE_BYTES`]:
+    /// the public API stores a value over the item limit as a body and a pointer.
+    pub(crate) fn prepare_value(
         operation: &str,
         key: &str,
         value: Value,
@@ -94,14 +130,20 @@ impl KvWrite {
         let encoded = serde_json::to_string(&value).map_err(|e| {
             Error::invalid_input(operation, key, format!("the value is not JSON: {e}"))
         })?;
-        validate::check_kv_item_size(operation, key, &encoded)?;
+        validate::check_kv_value_size(operation, key, &encoded)?;
         Ok(KvWrite {
             key: key.to_owned(),
             value,
             encoded,
             expires_at,
             condition,
+            body: None,
         })
+    }
+
+    /// Bytes the item takes when its key is `stored_key` (the key with any scope prefix).
+    pub(crate) fn item_bytes(&self, stored_key: &str) -> usize {
+        stored_key.len() + self.encoded.len() + validate::KV_ITEM_OVERHEAD
     }
 }
 
@@ -186,18 +228,22 @@ impl<T> BackendPage<T> {
 /// - **Listing**: keys come in ascending byte order, strictly after `start_after`; paging from
 ///   the last key of each page visits every live key exactly once.
 /// - **Batches**: `batch_set` applies every entry or none of them.
+/// - **Released bodies**: a write or delete that replaces or removes an item whose stored value
+///   is a large value's pointer reports its body key in `released`, whenever the backend knows
+///   it without another request (expired items swept by the backend itself may go unreported;
+///   the public API collects those bodies later).
 #[async_trait]
 pub trait KvBackend: Send + Sync + std::fmt::Debug {
     /// The live item under `key`, if any.
     async fn get(&self, key: &str) -> Result<Option<KvItem>>;
     /// The live items under `keys`, in the same order (`None` where absent).
     async fn batch_get(&self, keys: &[String]) -> Result<Vec<Option<KvItem>>>;
-    /// Writes one item if its condition holds; returns the stored item.
-    async fn set(&self, write: KvWrite) -> Result<KvItem>;
-    /// Writes every entry (conditions are `Always`) atomically.
-    async fn batch_set(&self, writes: Vec<KvWrite>) -> Result<()>;
-    /// Deletes the item; returns whether a live item was deleted.
-    async fn delete(&self, key: &str) -> Result<bool>;
+    /// Writes one item if its condition holds; returns the stored item and the bodies released.
+    async fn set(&self, write: KvWrite) -> Result<Written>;
+    /// Writes every entry (conditions are `Always`) atomically; returns the bodies released.
+    async fn batch_set(&self, writes: Vec<KvWrite>) -> Result<Vec<String>>;
+    /// Deletes the item; says whether a live item was deleted, and the bodies released.
+    async fn delete(&self, key: &str) -> Result<Deleted>;
     /// Up to `limit` live items whose key starts with `prefix`, after `start_after`.
     async fn list(
         &self,

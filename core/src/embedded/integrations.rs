@@ -269,7 +269,15 @@ fn item_attributes(item: &KvItem) -> Value {
     attrs.insert("key".into(), json!({"S": item.key}));
     // A string that is not itself JSON text was written raw (as putItem wrote it): give it back
     // raw, so a putItem/getItem round trip returns the same attribute as DynamoDB does.
+    // A large value's pointer is given back as stored, as DynamoDB holds it on AWS.
     let value_text = match &item.value {
+        _ if item.body.is_some() => {
+            format!(
+                "{}{}",
+                crate::types::kv::BODY_POINTER,
+                item.body.as_deref().unwrap_or("")
+            )
+        }
         Value::String(s) if serde_json::from_str::<Value>(s).is_err() => s.clone(),
         other => other.to_string(),
     };

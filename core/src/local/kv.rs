@@ -5,17 +5,24 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::backend::{BackendPage, KvBackend, KvWrite, resolve_write};
+use crate::backend::{BackendPage, Deleted, KvBackend, KvWrite, Written, resolve_write};
 use crate::clock::{from_ms, now_ms};
 use crate::error::Result;
 use crate::sqlite::{Db, decode_json, sql_error};
-use crate::types::kv::KvItem;
+use crate::types::kv::{KvItem, pointer_body};
+use serde_json::Value;
 
 /// The lazy sweep each write transaction runs: it deletes at most 16 expired items. The limit
 /// is a literal, not a bound parameter: a parameter in the subquery's LIMIT makes SQLite
 /// re-prepare the statement on every execution (~9 µs a write, measured).
+/// It returns the pointer text of each swept item that was a large value's pointer.
 const SWEEP: &str = "DELETE FROM kv WHERE key IN \
-     (SELECT key FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?1 LIMIT 16)";
+     (SELECT key FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?1 LIMIT 16) \
+     RETURNING CASE WHEN value GLOB '@*' THEN value END";
+/// The item a write replaces (live or expired): its version, creation time, expiry and, when
+/// its value is a large value's pointer, the pointer text.
+const PREVIOUS: &str = "SELECT version, created_at, expires_at, \
+     CASE WHEN value GLOB '@*' THEN value END FROM kv WHERE key = ?1";
 
 const GET: &str = "SELECT key, value, version, created_at, updated_at, expires_at FROM kv \
                    WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)";
@@ -61,8 +68,14 @@ impl RawItem {
     }
 
     fn decode(self, operation: &str) -> Result<KvItem> {
+        let body = pointer_body(&self.value).map(str::to_owned);
+        let value = match body {
+            Some(_) => Value::Null,
+            None => decode_json(operation, &self.key, &self.value)?,
+        };
         Ok(KvItem {
-            value: decode_json(operation, &self.key, &self.value)?,
+            value,
+            body,
             key: self.key,
             version: self.version as u64,
             created_at: from_ms(self.created_at),
@@ -78,21 +91,36 @@ fn get_raw(conn: &Connection, key: &str, now: i64) -> rusqlite::Result<Option<Ra
         .optional()
 }
 
+/// The body keys of the pointer texts among `texts`.
+fn bodies(texts: impl IntoIterator<Item = Option<String>>) -> impl Iterator<Item = String> {
+    texts
+        .into_iter()
+        .flatten()
+        .filter_map(|t| pointer_body(&t).map(str::to_owned))
+}
+
 /// Applies one write inside a transaction: checks the condition against the live item, writes,
-/// and sweeps a few expired items.
-fn apply(conn: &Connection, write: &KvWrite, now: i64) -> Result<KvItem> {
+/// and sweeps a few expired items. Returns the item and the bodies released.
+fn apply(conn: &Connection, write: &KvWrite, now: i64) -> Result<Written> {
     let sql = |e| sql_error("kv.set", &write.key, e);
-    let live = conn
-        .prepare_cached(
-            "SELECT version, created_at FROM kv WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)",
-        )
+    let previous = conn
+        .prepare_cached(PREVIOUS)
         .and_then(|mut s| {
-            s.query_row(params![write.key, now], |r| {
-                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)?))
+            s.query_row(params![write.key], |r| {
+                Ok((
+                    r.get::<_, i64>(0)? as u64,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
             })
             .optional()
         })
         .map_err(sql)?;
+    let live = previous
+        .as_ref()
+        .filter(|(_, _, expires, _)| expires.is_none_or(|e| e > now))
+        .map(|(version, created, _, _)| (*version, *created));
     let (version, created_at) = resolve_write(write, live, now)?;
     let expires_at = write.expires_at.map(|t| t.timestamp_millis());
     conn.prepare_cached(
@@ -110,17 +138,29 @@ fn apply(conn: &Connection, write: &KvWrite, now: i64) -> Result<KvItem> {
         ])
     })
     .map_err(sql)?;
-    conn.prepare_cached(SWEEP)
-        .and_then(|mut s| s.execute(params![now]))
-        .map_err(sql)?;
-    Ok(KvItem {
-        key: write.key.clone(),
-        value: write.value.clone(),
-        version,
-        created_at: from_ms(created_at),
-        updated_at: from_ms(now),
-        expires_at: expires_at.map(from_ms),
+    let mut released: Vec<String> = bodies(previous.map(|p| p.3)).collect();
+    released.extend(sweep(conn, now).map_err(sql)?);
+    Ok(Written {
+        item: KvItem {
+            key: write.key.clone(),
+            value: write.value.clone(),
+            body: write.body.clone(),
+            version,
+            created_at: from_ms(created_at),
+            updated_at: from_ms(now),
+            expires_at: expires_at.map(from_ms),
+        },
+        released,
     })
+}
+
+/// Deletes up to 16 expired items; returns the bodies of those that were pointers.
+fn sweep(conn: &Connection, now: i64) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached(SWEEP)?;
+    let texts = stmt
+        .query_map(params![now], |r| r.get::<_, Option<String>>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(bodies(texts).collect())
 }
 
 #[async_trait]
@@ -143,33 +183,56 @@ impl KvBackend for LocalKv {
             .collect()
     }
 
-    async fn set(&self, write: KvWrite) -> Result<KvItem> {
+    async fn set(&self, write: KvWrite) -> Result<Written> {
         let key = write.key.clone();
         self.db
             .write("kv.set", &key, move |tx| apply(tx, &write, now_ms()))
             .await
     }
 
-    async fn batch_set(&self, writes: Vec<KvWrite>) -> Result<()> {
+    async fn batch_set(&self, writes: Vec<KvWrite>) -> Result<Vec<String>> {
         let first = writes[0].key.clone();
         self.db
             .write("kv.batch_set", &first, move |tx| {
                 let now = now_ms();
-                writes.iter().try_for_each(|w| apply(tx, w, now).map(drop))
+                let mut released = Vec::new();
+                for write in &writes {
+                    released.extend(apply(tx, write, now)?.released);
+                }
+                Ok(released)
             })
             .await
     }
 
-    async fn delete(&self, key: &str) -> Result<bool> {
+    async fn delete(&self, key: &str) -> Result<Deleted> {
         let owned = key.to_owned();
         self.db
             .write("kv.delete", key, move |tx| {
+                let sql = |e| sql_error("kv.delete", &owned, e);
                 let now = now_ms();
-                let live =
-                    get_raw(tx, &owned, now).map_err(|e| sql_error("kv.delete", &owned, e))?;
-                tx.execute("DELETE FROM kv WHERE key = ?1", [&owned])
-                    .map_err(|e| sql_error("kv.delete", &owned, e))?;
-                Ok(live.is_some())
+                let removed = tx
+                    .prepare_cached(
+                        "DELETE FROM kv WHERE key = ?1 RETURNING \
+                         expires_at IS NULL OR expires_at > ?2, \
+                         CASE WHEN value GLOB '@*' THEN value END",
+                    )
+                    .and_then(|mut s| {
+                        s.query_row(params![owned, now], |r| {
+                            Ok((r.get::<_, bool>(0)?, r.get::<_, Option<String>>(1)?))
+                        })
+                        .optional()
+                    })
+                    .map_err(sql)?;
+                Ok(match removed {
+                    Some((live, text)) => Deleted {
+                        live,
+                        released: bodies([text]).collect(),
+                    },
+                    None => Deleted {
+                        live: false,
+                        released: Vec::new(),
+                    },
+                })
             })
             .await
     }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use async_trait::async_trait;
 use serde_json::Value;
 
-use crate::backend::{BackendPage, KvBackend, KvWrite, resolve_write};
+use crate::backend::{BackendPage, Deleted, KvBackend, KvWrite, Written, resolve_write};
 use crate::clock::{from_ms, now_ms};
 use crate::error::Result;
 use crate::types::kv::KvItem;
@@ -15,6 +15,7 @@ use crate::types::kv::KvItem;
 #[derive(Debug, Clone)]
 struct Stored {
     value: Value,
+    body: Option<String>,
     version: u64,
     created_ms: i64,
     updated_ms: i64,
@@ -30,6 +31,7 @@ impl Stored {
         KvItem {
             key: key.to_owned(),
             value: self.value.clone(),
+            body: self.body.clone(),
             version: self.version,
             created_at: from_ms(self.created_ms),
             updated_at: from_ms(self.updated_ms),
@@ -58,8 +60,12 @@ fn live_item(map: &BTreeMap<String, Stored>, key: &str, now: i64) -> Option<KvIt
     map.get(key).filter(|s| s.live(now)).map(|s| s.item(key))
 }
 
-/// Applies `write` to `map` if its condition holds.
-fn apply(map: &mut BTreeMap<String, Stored>, write: KvWrite, now: i64) -> Result<KvItem> {
+/// Applies `write` to `map` if its condition holds; returns the item and the body it replaced.
+fn apply(
+    map: &mut BTreeMap<String, Stored>,
+    write: KvWrite,
+    now: i64,
+) -> Result<(KvItem, Option<String>)> {
     let live = map
         .get(&write.key)
         .filter(|s| s.live(now))
@@ -67,14 +73,28 @@ fn apply(map: &mut BTreeMap<String, Stored>, write: KvWrite, now: i64) -> Result
     let (version, created_ms) = resolve_write(&write, live, now)?;
     let stored = Stored {
         value: write.value,
+        body: write.body,
         version,
         created_ms,
         updated_ms: now,
         expires_ms: write.expires_at.map(|t| t.timestamp_millis()),
     };
     let item = stored.item(&write.key);
-    map.insert(write.key, stored);
-    Ok(item)
+    let replaced = map.insert(write.key, stored).and_then(|old| old.body);
+    Ok((item, replaced))
+}
+
+/// Removes the expired items of `map`; returns their bodies.
+fn sweep(map: &mut BTreeMap<String, Stored>, now: i64) -> Vec<String> {
+    let mut released = Vec::new();
+    map.retain(|_, s| {
+        let live = s.live(now);
+        if !live {
+            released.extend(s.body.take());
+        }
+        live
+    });
+    released
 }
 
 #[async_trait]
@@ -89,27 +109,35 @@ impl KvBackend for MemoryKv {
         Ok(keys.iter().map(|k| live_item(&map, k, now)).collect())
     }
 
-    async fn set(&self, write: KvWrite) -> Result<KvItem> {
+    async fn set(&self, write: KvWrite) -> Result<Written> {
         let now = now_ms();
         let mut map = self.lock();
+        let mut released = Vec::new();
         if self.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            map.retain(|_, s| s.live(now));
+            released = sweep(&mut map, now);
         }
-        apply(&mut map, write, now)
+        let (item, replaced) = apply(&mut map, write, now)?;
+        released.extend(replaced);
+        Ok(Written { item, released })
     }
 
-    async fn batch_set(&self, writes: Vec<KvWrite>) -> Result<()> {
+    async fn batch_set(&self, writes: Vec<KvWrite>) -> Result<Vec<String>> {
         let now = now_ms();
         let mut map = self.lock();
+        let mut released = Vec::new();
         for write in writes {
-            apply(&mut map, write, now)?;
+            released.extend(apply(&mut map, write, now)?.1);
         }
-        Ok(())
+        Ok(released)
     }
 
-    async fn delete(&self, key: &str) -> Result<bool> {
+    async fn delete(&self, key: &str) -> Result<Deleted> {
         let now = now_ms();
-        Ok(self.lock().remove(key).is_some_and(|s| s.live(now)))
+        let removed = self.lock().remove(key);
+        Ok(Deleted {
+            live: removed.as_ref().is_some_and(|s| s.live(now)),
+            released: removed.and_then(|s| s.body).into_iter().collect(),
+        })
     }
 
     async fn list(

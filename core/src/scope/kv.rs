@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{Scope, Unscoped, unscope_in_place, unscoped_page};
-use crate::backend::{BackendPage, KvBackend, KvWrite};
+use crate::backend::{BackendPage, Deleted, KvBackend, KvWrite, Written};
 use crate::error::Result;
 use crate::types::kv::KvItem;
 use crate::validate;
@@ -62,29 +62,31 @@ impl KvBackend for ScopedKv {
             .collect()
     }
 
-    async fn set(&self, write: KvWrite) -> Result<KvItem> {
+    /// The released body keys stay as stored: the public API deletes them through the root
+    /// artifact store.
+    async fn set(&self, write: KvWrite) -> Result<Written> {
         let write = self.write("kv.set", write)?;
-        let item = self.inner.set(write).await.unscoped(&self.scope)?;
-        self.unscoped("kv.set", item)
+        let written = self.inner.set(write).await.unscoped(&self.scope)?;
+        Ok(Written {
+            item: self.unscoped("kv.set", written.item)?,
+            released: written.released,
+        })
     }
 
-    async fn batch_set(&self, writes: Vec<KvWrite>) -> Result<()> {
+    async fn batch_set(&self, writes: Vec<KvWrite>) -> Result<Vec<String>> {
         let writes = writes
             .into_iter()
             .map(|w| self.write("kv.batch_set", w))
             .collect::<Result<Vec<_>>>()?;
         if let Some(first) = writes.first() {
-            let total = writes
-                .iter()
-                .map(|w| w.key.len() + w.encoded.len() + validate::KV_ITEM_OVERHEAD)
-                .sum();
+            let total = writes.iter().map(|w| w.item_bytes(&w.key)).sum();
             validate::check_batch_set_size("kv.batch_set", &first.key, writes.len(), total)
                 .unscoped(&self.scope)?;
         }
         self.inner.batch_set(writes).await.unscoped(&self.scope)
     }
 
-    async fn delete(&self, key: &str) -> Result<bool> {
+    async fn delete(&self, key: &str) -> Result<Deleted> {
         let stored = self.scope.key("kv.delete", key)?;
         self.inner.delete(&stored).await.unscoped(&self.scope)
     }

@@ -22,6 +22,18 @@ pub struct KvItem {
     pub updated_at: Timestamp,
     /// When the item expires, if it has a TTL.
     pub expires_at: Option<Timestamp>,
+    /// Where a large value's body is, as the backend stored the item (see [`crate::kv`]); the
+    /// public API resolves it, so items it hands out never have one.
+    pub(crate) body: Option<String>,
+}
+
+/// What a stored KV value text starts with when the value is a large value's pointer. JSON
+/// text never starts with `@`, so no value a client writes can be taken for a pointer.
+pub(crate) const BODY_POINTER: &str = "@agent-mesh/kv-value ";
+
+/// The body key of a stored value text that is a large value's pointer.
+pub(crate) fn pointer_body(stored: &str) -> Option<&str> {
+    stored.strip_prefix(BODY_POINTER)
 }
 
 /// Options of [`Kv::set`].

@@ -396,7 +396,10 @@ pub async fn batch_set_rejects_bad_batches_whole(mesh: &crate::TestMesh) {
     // One bad entry rejects the whole batch: nothing is written.
     let mixed = vec![
         ("mixed:ok".to_owned(), json!(1)),
-        ("mixed:big".to_owned(), json!("x".repeat(410 * 1024))),
+        (
+            "mixed:big".to_owned(),
+            json!("x".repeat(agent_mesh::unstable::validate::MAX_KV_VALUE_BYTES)),
+        ),
     ];
     assert_eq!(
         kv.batch_set(mixed, SetOptions::default())
@@ -456,31 +459,6 @@ pub async fn bad_keys_are_invalid_input(mesh: &crate::TestMesh) {
             .unwrap();
         assert_eq!(kv.get(key).await.unwrap().unwrap().value, json!(key));
     }
-}
-
-pub async fn values_over_400kb_are_too_large(mesh: &crate::TestMesh) {
-    let kv = mesh.kv();
-    let limit = agent_mesh::unstable::validate::MAX_KV_ITEM_BYTES
-        - agent_mesh::unstable::validate::KV_ITEM_OVERHEAD;
-    let key = "large";
-    // JSON string: the value's text plus two quotes.
-    let fits = json!("x".repeat(limit - key.len() - 2));
-    kv.set(key, fits.clone(), SetOptions::default())
-        .await
-        .unwrap();
-    assert_eq!(kv.get(key).await.unwrap().unwrap().value, fits);
-    let over = json!("x".repeat(limit - key.len() - 1));
-    let err = kv.set(key, over, SetOptions::default()).await.unwrap_err();
-    assert_eq!(err.kind, ErrorKind::TooLarge);
-    assert!(
-        err.message.contains("artifacts().put") && err.message.contains("\"large\""),
-        "{err}"
-    );
-    assert_eq!(
-        kv.get(key).await.unwrap().unwrap().value,
-        fits,
-        "the old value survives"
-    );
 }
 
 pub async fn concurrent_conditional_increments_are_exact(mesh: &crate::TestMesh) {

@@ -8,6 +8,7 @@ mod artifacts;
 mod events;
 mod guards;
 mod kv;
+mod large_values;
 mod limits;
 mod subscriptions;
 mod tenancy;
@@ -103,8 +104,13 @@ macro_rules! all_cases {
                 batch_get_and_set,
                 batch_set_rejects_bad_batches_whole,
                 bad_keys_are_invalid_input,
-                values_over_400kb_are_too_large,
                 concurrent_conditional_increments_are_exact,
+            ],
+            large_values: [
+                large_values_round_trip_through_every_read,
+                values_over_64_mib_are_too_large,
+                large_values_keep_ttl_conditions_and_versions,
+                large_values_leave_no_orphan_bodies,
             ],
             artifacts: [
                 put_get_head_roundtrip,
