@@ -72,8 +72,9 @@ export declare class Kv {
   /** The live item under `key`, or null. */
   get(key: string): Promise<KvItem | null>
   /**
-   * Stores a JSON value under `key`; resolves to the stored item. Rejects with code
-   * `Conflict` when `ifVersion`/`ifAbsent` does not hold, `TooLarge` over 400 KB.
+   * Stores a JSON value under `key`; resolves to the stored item. A value over the 400 KB
+   * item limit is kept in the artifact store, transparently. Rejects with code `Conflict`
+   * when `ifVersion`/`ifAbsent` does not hold, `TooLarge` over 64 MiB of JSON.
    */
   set(key: string, value: any, options?: SetOptions): Promise<KvItem>
   /** Deletes the item under `key`; resolves to whether a live item was deleted. */

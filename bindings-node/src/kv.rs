@@ -131,8 +131,9 @@ impl Kv {
         })
     }
 
-    /// Stores a JSON value under `key`; resolves to the stored item. Rejects with code
-    /// `Conflict` when `ifVersion`/`ifAbsent` does not hold, `TooLarge` over 400 KB.
+    /// Stores a JSON value under `key`; resolves to the stored item. A value over the 400 KB
+    /// item limit is kept in the artifact store, transparently. Rejects with code `Conflict`
+    /// when `ifVersion`/`ifAbsent` does not hold, `TooLarge` over 64 MiB of JSON.
     #[napi(ts_args_type = "key: string, value: any, options?: SetOptions")]
     pub fn set<'env>(
         &self,

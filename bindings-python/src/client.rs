@@ -215,7 +215,8 @@ impl Kv {
     }
 
     /// Stores `value` (dict/list/str/int/float/bool/None) under `key`; returns the stored item.
-    /// Raises Conflict when `if_version`/`if_absent` does not hold, TooLarge over 400 KB.
+    /// A value over the 400 KB item limit is kept in the artifact store, transparently. Raises
+    /// Conflict when `if_version`/`if_absent` does not hold, TooLarge over 64 MiB of JSON.
     #[pyo3(signature = (key, value, *, ttl_seconds=None, ttl_hours=None, if_version=None, if_absent=false))]
     #[allow(clippy::too_many_arguments)]
     fn set<'py>(

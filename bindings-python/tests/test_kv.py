@@ -9,8 +9,6 @@ import pytest
 import agent_mesh
 from agent_mesh import Conflict, InvalidInput, MeshClient, MeshError, TooLarge
 
-ITEM_LIMIT = 400_000 - 200
-
 
 def test_set_get_roundtrip_all_json_types(mesh: MeshClient) -> None:
     values = [None, True, 42, -1.5, 'text with "quotes" and ünïcode', [1, "two", {"three": 3}],
@@ -177,7 +175,7 @@ def test_batch_set_rejects_bad_batches_whole(mesh: MeshClient) -> None:
     with pytest.raises(InvalidInput):
         mesh.kv.batch_set([("d", 1), ("d", 2)])
     with pytest.raises(TooLarge):
-        mesh.kv.batch_set({"mixed:ok": 1, "mixed:big": "x" * (410 * 1024)})
+        mesh.kv.batch_set({"mixed:ok": 1, "mixed:big": "x" * (64 * 1024 * 1024)})
     assert mesh.kv.get("mixed:ok") is None
     for key in ("big:0", "d"):
         assert mesh.kv.get(key) is None
@@ -210,17 +208,6 @@ def test_non_json_values_are_invalid_input(mesh: MeshClient) -> None:
             mesh.kv.set("bad", bad)
         assert where in str(info.value) and "kv.set" in str(info.value)
     assert mesh.kv.get("bad") is None
-
-
-def test_values_over_400kb_are_too_large(mesh: MeshClient) -> None:
-    key = "large"
-    fits = "x" * (ITEM_LIMIT - len(key) - 2)
-    mesh.kv.set(key, fits)
-    assert mesh.kv.get(key).value == fits
-    with pytest.raises(TooLarge) as info:
-        mesh.kv.set(key, "x" * (ITEM_LIMIT - len(key) - 1))
-    assert "artifacts().put" in str(info.value) and '"large"' in str(info.value)
-    assert mesh.kv.get(key).value == fits
 
 
 def test_concurrent_conditional_increments_are_exact(mesh: MeshClient) -> None:
