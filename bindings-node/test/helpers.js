@@ -61,4 +61,4 @@ async function rejection(promise) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-module.exports = { behaviour, isAws, openMesh, rejection, sleep, tempDir, BACKENDS }
+module.exports = { awsUrl, behaviour, isAws, openMesh, rejection, sleep, tempDir, BACKENDS }

@@ -40,6 +40,10 @@ behaviour('large_values_round_trip_through_every_read', 'large values round-trip
   const e = await rejection(mesh.artifacts.get((await bodies(mesh))[0]))
   assert.equal(e.code, 'InvalidInput')
   assert.match(e.message, /\.agent-mesh/)
+  // The upstream tools see plain values too.
+  const text = 't'.repeat(1000000)
+  await mesh.call('mesh_kv_set', { key: 'tool/big', value: text })
+  assert.equal((await mesh.call('mesh_kv_get', { key: 'tool/big' })).value, text)
 })
 
 behaviour('values_over_64_mib_are_too_large', 'values over 64 MiB are TooLarge', async (mesh) => {

@@ -42,6 +42,10 @@ def test_large_values_round_trip_through_every_read(mesh: MeshClient) -> None:
     assert mesh.artifacts.list("").items == []
     with pytest.raises(InvalidInput, match=r"\.agent-mesh"):
         mesh.artifacts.get(bodies(mesh)[0])
+    # The upstream tools see plain values too.
+    text = "t" * 1_000_000
+    mesh.call("mesh_kv_set", {"key": "tool/big", "value": text})
+    assert mesh.call("mesh_kv_get", {"key": "tool/big"})["value"] == text
 
 
 def test_values_over_64_mib_are_too_large(mesh: MeshClient) -> None:

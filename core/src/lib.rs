@@ -30,6 +30,7 @@ pub mod config;
 mod embedded;
 mod error;
 pub mod events;
+mod failpoint;
 mod fork_gate;
 mod fsutil;
 pub mod kv;

@@ -150,11 +150,9 @@ pub(crate) fn is_text(content_type: &str) -> bool {
 
 /// The tool named by `AGENT_MESH_FAILPOINT` panics when called: the hostile-input suites use
 /// it to check that a panic inside agent-mesh reaches Python and JavaScript as an `Internal`
-/// error and leaves the process running. The variable is read once; unset, this costs a load.
+/// error and leaves the process running.
 fn panic_on_purpose(tool: &str) {
-    static FAILPOINT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let failpoint = FAILPOINT.get_or_init(|| std::env::var("AGENT_MESH_FAILPOINT").ok());
-    if failpoint.as_deref() == Some(tool) {
+    if crate::failpoint::is_set(tool) {
         panic!("AGENT_MESH_FAILPOINT={tool}: a panic on purpose");
     }
 }

@@ -8,6 +8,17 @@ pub fn content(i: u64, size: usize) -> Vec<u8> {
         .collect()
 }
 
+/// The large KV value the crash tests write as version `i`: `{"i": i, "text": ...}` with a
+/// text of `bytes` characters that depends on `i`, so a reader can tell a whole value.
+pub fn large_doc(i: u64, bytes: usize) -> serde_json::Value {
+    let unit = format!("{i:016x}");
+    let text: String = unit.chars().cycle().take(bytes).collect();
+    serde_json::json!({"i": i, "text": text})
+}
+
+/// Where a client's large-value bodies are listed.
+pub const BODIES: &str = ".agent-mesh/kv-values/";
+
 /// The workflow the crash tests kill a process in: `Count1` (Task) → `Pause` (Wait 3 s) →
 /// `Slow` (Task) → `Count2` (Task). Every Task is served by [`register_crash_handlers`].
 pub fn crash_definition() -> serde_json::Value {

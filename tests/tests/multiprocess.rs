@@ -292,3 +292,110 @@ async fn a_cursor_tail_sees_every_entry_while_processes_append() {
         "the tail missed entries committed behind it"
     );
 }
+
+/// Runs `mesh-worker large-write-loop` to completion (`writes` writes, then waits for
+/// collection) with `env`; returns its output.
+fn large_writes(url: &str, writes: u64, env: &[(&str, &str)]) -> String {
+    let out = Command::new(WORKER)
+        .args([
+            "large-write-loop",
+            url,
+            &LARGE.to_string(),
+            &writes.to_string(),
+        ])
+        .envs(env.iter().copied())
+        .output()
+        .expect("run mesh-worker");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The size of the crash tests' large values.
+const LARGE: usize = 2_000_000;
+
+/// Checks the large value `doc` after a kill: whole, at version `acked` or the one in flight;
+/// returns its version and the number of bodies (at most one of them garbage).
+async fn check_large_doc(url: &str, acked: u64) -> (u64, usize) {
+    let mesh = MeshClient::connect(url).await.unwrap();
+    let item = mesh
+        .kv()
+        .get("doc")
+        .await
+        .unwrap()
+        .expect("the value is readable");
+    let version = item.version;
+    assert!(
+        version == acked || version == acked + 1,
+        "version {version}, last acknowledged {acked}"
+    );
+    assert_eq!(
+        item.value,
+        agent_mesh_tests::large_doc(version, LARGE),
+        "the value is whole"
+    );
+    let bodies = mesh
+        .artifacts()
+        .list(agent_mesh_tests::BODIES, ListOptions::limit(100))
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert!((1..=2).contains(&bodies), "{bodies} bodies");
+    (version, bodies)
+}
+
+/// SIGKILL between a large value's two writes (its body stored, its pointer not yet: the
+/// failpoint holds the writer there), then at arbitrary points of further writes: the value
+/// stays whole at the last acknowledged version, at most one body is garbage, and a later
+/// writer collects it.
+#[tokio::test]
+async fn sigkill_between_a_large_values_two_writes_leaves_a_consistent_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url(dir.path());
+    assert_eq!(large_writes(&url, 2, &[]), "1\n2\nbodies 1\n");
+    let mut child = Command::new(WORKER)
+        .args(["large-write-loop", &url, &LARGE.to_string(), "0"])
+        .env("AGENT_MESH_FAILPOINT", "kv.set:body-stored")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mesh-worker");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let line = stderr.next().expect("the worker ended early").unwrap();
+    assert!(line.ends_with("paused"), "{line}");
+    child.kill().unwrap(); // SIGKILL on Unix, with version 3's body stored and no pointer
+    child.wait().unwrap();
+    assert_eq!(
+        check_large_doc(&url, 2).await,
+        (2, 2),
+        "version 2 and one orphan"
+    );
+
+    for (round, pause_ms) in [0u64, 3, 9, 17].into_iter().enumerate() {
+        let mut child = worker(&["large-write-loop", &url, &LARGE.to_string(), "0"]);
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first: u64 = lines
+            .next()
+            .expect("worker ended early")
+            .unwrap()
+            .parse()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(pause_ms));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let acked = lines
+            .map_while(|l| l.ok())
+            .filter_map(|l| l.parse::<u64>().ok())
+            .fold(first, u64::max);
+        let (version, bodies) = check_large_doc(&url, acked).await;
+        eprintln!("round {round}: acknowledged {acked}, stored {version}, {bodies} bodies");
+    }
+    // A writer with no grace period collects the garbage the kills left.
+    let out = large_writes(&url, 1, &[("AGENT_MESH_KV_BODY_GRACE_SECONDS", "0")]);
+    assert!(out.ends_with("bodies 1\n"), "{out}");
+    let written: u64 = out.lines().next().unwrap().parse().unwrap();
+    assert_eq!(check_large_doc(&url, written).await, (written, 1));
+}

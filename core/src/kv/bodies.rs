@@ -100,6 +100,7 @@ impl Bodies {
         );
         let encoded = std::mem::replace(&mut write.encoded, format!("{BODY_POINTER}{body_key}"));
         self.put_body(&write, &body_key, encoded).await?;
+        crate::failpoint::pause("kv.set:body-stored");
         write.body = Some(body_key);
         let value = std::mem::take(&mut write.value);
         Ok((write, value))

@@ -79,6 +79,15 @@ pub async fn large_values_round_trip_through_every_read(mesh: &crate::TestMesh) 
     let err = mesh.artifacts().get(&body).await.unwrap_err();
     assert_eq!(err.kind, ErrorKind::InvalidInput, "{err}");
     assert!(err.message.contains(".agent-mesh"), "{err}");
+    // The upstream tools see plain values too.
+    let text = "t".repeat(1_000_000);
+    let args = json!({"key": "tool/big", "value": text});
+    mesh.call("mesh_kv_set", args).await.unwrap();
+    let got = mesh
+        .call("mesh_kv_get", json!({"key": "tool/big"}))
+        .await
+        .unwrap();
+    assert_eq!(got["value"], json!(text));
 }
 
 pub async fn values_over_64_mib_are_too_large(mesh: &crate::TestMesh) {

@@ -26,6 +26,7 @@
 //! `a/<i>` (content from `content(i)`), then prints `i` once both writes have returned.
 
 use std::io::Write;
+use std::time::Duration;
 
 use agent_mesh::{ErrorKind, Event, MeshClient, PutOptions, SetOptions};
 use agent_mesh_tests::content;
@@ -70,6 +71,14 @@ async fn main() {
             bench_get(url, n.parse().expect("n"), keys.parse().expect("keys")).await
         }
         ["crash-workflow", url] => crash_workflow(url).await,
+        ["large-write-loop", url, bytes, writes] => {
+            large_write_loop(
+                url,
+                bytes.parse().expect("bytes"),
+                writes.parse().expect("writes"),
+            )
+            .await
+        }
         _ => {
             eprintln!(
                 "usage: mesh-worker incr <url> <key> <n> | write-loop <url> <artifact-bytes>"
@@ -170,6 +179,49 @@ async fn write_loop(url: &str, size: usize) {
         writeln!(stdout, "{i}").expect("stdout");
         stdout.flush().expect("stdout");
     }
+}
+
+/// Writes the large value `doc` version after version (`if_version`), printing each version
+/// once stored; after `writes` writes (0: forever) waits up to 10 s until a single body is left
+/// (collection runs in the background) and prints `bodies <n>`.
+async fn large_write_loop(url: &str, bytes: usize, writes: u64) {
+    let mesh = MeshClient::connect(url).await.expect("open mesh");
+    let mut stdout = std::io::stdout().lock();
+    let mut version = mesh
+        .kv()
+        .get("doc")
+        .await
+        .expect("get")
+        .map_or(0, |i| i.version);
+    for _ in (0..).take_while(|n| writes == 0 || *n < writes) {
+        let options = match version {
+            0 => SetOptions::if_absent(),
+            v => SetOptions::if_version(v),
+        };
+        let item = mesh
+            .kv()
+            .set(
+                "doc",
+                agent_mesh_tests::large_doc(version + 1, bytes),
+                options,
+            )
+            .await
+            .expect("kv set");
+        version = item.version;
+        writeln!(stdout, "{version}").expect("stdout");
+        stdout.flush().expect("stdout");
+    }
+    let bodies = || async {
+        let page = mesh
+            .artifacts()
+            .list(agent_mesh_tests::BODIES, Default::default());
+        page.await.expect("list bodies").items.len()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while bodies().await > 1 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    writeln!(stdout, "bodies {}", bodies().await).expect("stdout");
 }
 
 async fn bench_get(url: &str, n: u64, keys: u64) {
