@@ -42,6 +42,8 @@ rm -rf "$demo_dir"
 if [ "${AGENT_MESH_SKIP_BENCH:-0}" != 1 ]; then
   section "benchmarks (short runs; BENCH_OPS=100000 for the full ones)"
   BENCH_OPS=${BENCH_OPS:-20000} cargo bench -q -p agent-mesh --bench kv
+  section "benchmark: large KV values vs the artifact path, local and moto"
+  BENCH_LARGE_OPS=${BENCH_LARGE_OPS:-30} tests/with-moto.sh cargo bench -q -p agent-mesh --bench large_values
   section "benchmark: pattern matcher"
   cargo bench -q -p agent-mesh --bench pattern
   # The Node peer, better-sqlite3, builds from source (node-gyp with the local Node headers).

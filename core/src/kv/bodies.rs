@@ -11,7 +11,8 @@
 //! - A reader whose body is missing (a concurrent write replaced the item and deleted it) reads
 //!   the item again.
 //! - Collection: after a large write, a background pass examines a few of the scope's bodies
-//!   (a rotating cursor) and deletes those whose TTL passed, and those older than the grace
+//!   (a rotating cursor; on a client's first large write, then at most every minute) and
+//!   deletes those whose TTL passed, and those older than the grace
 //!   period (`AGENT_MESH_KV_BODY_GRACE_SECONDS`, 900 by default) that their key's item does
 //!   not point to. The grace period covers a body whose pointer is still being written.
 //!
@@ -24,7 +25,7 @@
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -46,6 +47,9 @@ const META_KEY: &str = "kv-key";
 const META_EXPIRES: &str = "kv-expires-at-ms";
 /// Bodies one collection pass examines.
 const COLLECT_BATCH: usize = 16;
+/// How often a client starts collection at most, and the passes it may run in a row.
+const COLLECT_EVERY: Duration = Duration::from_secs(60);
+const COLLECT_PASSES: usize = 8;
 /// Reads of an item whose body went missing before a read gives up.
 const RESOLVE_ATTEMPTS: usize = 4;
 /// The grace period's default, and the variable that sets it (seconds).
@@ -60,10 +64,19 @@ pub(crate) struct Bodies {
     artifacts: Arc<dyn ArtifactBackend>,
     /// The client's scope prefix (`tenants/t/a/`), or empty.
     prefix: String,
-    /// Where the next collection pass starts.
-    cursor: Arc<Mutex<Option<String>>>,
-    /// Whether a collection pass is running.
-    collecting: Arc<AtomicBool>,
+    /// The state of collection, shared by the passes.
+    collection: Arc<Collection>,
+}
+
+/// When collection last ran and where it goes on.
+#[derive(Default)]
+struct Collection {
+    /// Where the next pass starts.
+    cursor: Mutex<Option<String>>,
+    /// Whether a pass is running.
+    running: AtomicBool,
+    /// When the last pass started.
+    last: Mutex<Option<Instant>>,
 }
 
 impl Bodies {
@@ -71,8 +84,7 @@ impl Bodies {
         Bodies {
             artifacts,
             prefix: prefix.to_owned(),
-            cursor: Arc::default(),
-            collecting: Arc::default(),
+            collection: Arc::default(),
         }
     }
 
@@ -209,24 +221,40 @@ impl Bodies {
         ))
     }
 
-    /// Starts a collection pass in the background, unless one is running or no tokio runtime
-    /// runs this call.
+    /// Starts collection in the background: on this client's first large write, then at most
+    /// every [`COLLECT_EVERY`]; not while a pass runs, nor where no tokio runtime runs this call.
+    /// A pass that finds only garbage is followed by another at once (at most
+    /// [`COLLECT_PASSES`]).
     pub(crate) fn collect_in_background(&self, kv: Arc<dyn KvBackend>) {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        if self.collecting.swap(true, Ordering::AcqRel) {
-            return;
+        {
+            let mut last = self
+                .collection
+                .last
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if last.is_some_and(|at| at.elapsed() < COLLECT_EVERY)
+                || self.collection.running.swap(true, Ordering::AcqRel)
+            {
+                return;
+            }
+            *last = Some(Instant::now());
         }
         let pass = Bodies {
             artifacts: self.artifacts.clone(),
             prefix: self.prefix.clone(),
-            cursor: self.cursor.clone(),
-            collecting: self.collecting.clone(),
+            collection: self.collection.clone(),
         };
         runtime.spawn(async move {
-            let _ = pass.collect(kv.as_ref()).await;
-            pass.collecting.store(false, Ordering::Release);
+            for _ in 0..COLLECT_PASSES {
+                match pass.collect(kv.as_ref()).await {
+                    Ok(deleted) if deleted == COLLECT_BATCH => continue,
+                    _ => break,
+                }
+            }
+            pass.collection.running.store(false, Ordering::Release);
         });
     }
 
@@ -234,6 +262,7 @@ impl Bodies {
     async fn collect(&self, kv: &dyn KvBackend) -> Result<usize> {
         let dir = format!("{}{DIR}", self.prefix);
         let after = self
+            .collection
             .cursor
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -242,7 +271,11 @@ impl Bodies {
             .artifacts
             .list(&dir, after.as_deref(), COLLECT_BATCH)
             .await?;
-        *self.cursor.lock().unwrap_or_else(|e| e.into_inner()) = match page.more {
+        *self
+            .collection
+            .cursor
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = match page.more {
             true => page.items.last().map(|m| m.key.clone()),
             false => None,
         };
