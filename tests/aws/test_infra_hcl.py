@@ -105,4 +105,9 @@ def test_the_checks_find_a_broken_reference(tmp_path: Path) -> None:
 
 def test_there_is_something_to_check() -> None:
     assert {p.relative_to(INFRA).as_posix() for p in CONFIGS} >= {
-        "modules/agent-mesh", "workspaces/small", "workspaces/medium", "workspaces/large"}
+        "modules/agent-mesh", "modules/names", "modules/kv_store", "modules/artifacts_bucket",
+        "modules/event_bus", "modules/timeline_store", "modules/workflow", "modules/client_policy",
+        "modules/mesh_agents", "modules/observability", "modules/tenant-agent",
+        "workspaces/small/kv_store", "workspaces/small/artifacts_bucket", "workspaces/small/event_bus",
+        "workspaces/small/timeline_store", "workspaces/medium/workflow", "workspaces/medium/mesh_agents",
+        "workspaces/medium/observability", "workspaces/large"}

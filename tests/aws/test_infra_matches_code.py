@@ -1,10 +1,30 @@
-"""The Terraform in infra/ and the AWS backend in core/src/aws/ agree on names and schema."""
+"""The Terraform in infra/ and the AWS backend in core/src/aws/ agree on names, key schemas,
+attributes and policies; every workspace the guide names exists and outputs the AGENT_MESH_*
+variables the SDK reads."""
 
 import re
 from pathlib import Path
 
+import hcl2
+
 ROOT = Path(__file__).resolve().parents[2]
-MODULE = (ROOT / "infra/modules/agent-mesh/main.tf").read_text()
+INFRA = ROOT / "infra"
+# Every module but tenant-agent (checked by test_tenant_policy.py), as one text.
+MODULE = "\n".join(p.read_text() for p in sorted((INFRA / "modules").glob("*/main.tf")) if p.parent.name != "tenant-agent")
+NAMES = (INFRA / "modules/names/main.tf").read_text()
+CLIENT_POLICY = (INFRA / "modules/client_policy/main.tf").read_text()
+WORKSPACES = {
+    "small/kv_store": {"AGENT_MESH_KV_TABLE"},
+    "small/artifacts_bucket": {"AGENT_MESH_ARTIFACTS_BUCKET"},
+    "small/event_bus": {"AGENT_MESH_EVENT_BUS"},
+    "small/timeline_store": {"AGENT_MESH_TIMELINE_TABLE"},
+    "medium/workflow": {"AGENT_MESH_WORKFLOW_ROLE_ARN"},
+    "medium/mesh_agents": {"AGENT_MESH_URL"},
+    "medium/observability": set(),
+    "large": {"AGENT_MESH_KV_TABLE", "AGENT_MESH_ARTIFACTS_BUCKET", "AGENT_MESH_EVENT_BUS",
+              "AGENT_MESH_TIMELINE_TABLE", "AGENT_MESH_WORKFLOW_ROLE_ARN"},
+}
+ARTIFACTS = (ROOT / "core/src/aws/artifacts.rs").read_text()
 KV = (ROOT / "core/src/aws/kv.rs").read_text()
 # The resource names live in config.rs (shared with the local workflow integrations).
 AWS = (ROOT / "core/src/config.rs").read_text()
@@ -16,13 +36,17 @@ WORKFLOWS = (ROOT / "core/src/aws/workflows.rs").read_text()
 
 
 def test_resource_names_match() -> None:
-    assert 'kv_table         = "${var.prefix}agent-mesh-${var.env}-kv"' in MODULE
-    assert 'artifacts_bucket = "${var.prefix}agent-mesh-${var.env}-artifacts"' in MODULE
+    assert 'kv_table         = "${var.prefix}agent-mesh-${var.env}-kv"' in NAMES
+    assert 'artifacts_bucket = "${var.prefix}agent-mesh-${var.env}-artifacts"' in NAMES
     assert 'format!("{prefix}agent-mesh-{env}-kv")' in AWS
     assert 'format!("{prefix}agent-mesh-{env}-artifacts")' in AWS
-    assert 'timeline_table   = "${var.prefix}agent-mesh-${var.env}-timeline"' in MODULE
-    assert 'event_bus        = "${var.prefix}agent-mesh-${var.env}"' in MODULE
-    assert 'subscriptions    = "${var.prefix}agent-mesh-${var.env}-sub-"' in MODULE
+    assert 'timeline_table   = "${var.prefix}agent-mesh-${var.env}-timeline"' in NAMES
+    assert 'event_bus        = "${var.prefix}agent-mesh-${var.env}"' in NAMES
+    assert 'subscriptions    = "${var.prefix}agent-mesh-${var.env}-sub-"' in NAMES
+    # Every module names its resources through modules/names, never by itself.
+    for module in sorted((INFRA / "modules").glob("*/main.tf")):
+        if module.parent.name not in ("names", "tenant-agent"):
+            assert "agent-mesh-${var.env}" not in module.read_text(), module
     assert 'format!("{prefix}agent-mesh-{env}-timeline")' in AWS
     assert 'format!("{prefix}agent-mesh-{env}")' in AWS
     assert 'format!("{prefix}agent-mesh-{env}-sub-")' in AWS
@@ -31,7 +55,7 @@ def test_resource_names_match() -> None:
 
 
 def test_table_schema_matches() -> None:
-    assert 'hash_key       = "key"' in MODULE
+    assert re.search(r'hash_key\s+= "key"', MODULE)
     index = re.search(r'pub\(crate\) const INDEX: &str = "([^"]+)"', KV).group(1)
     assert f'name            = "{index}"' in MODULE
     assert 'hash_key        = "kv_shard"' in MODULE and 'range_key       = "key"' in MODULE
@@ -55,8 +79,8 @@ def _block(kind: str, name: str) -> str:
 
 def test_timeline_table_matches() -> None:
     table = _block("aws_dynamodb_table", "timeline")
-    assert "name           = local.timeline_table" in table
-    assert 'hash_key       = "path"' in table and 'range_key      = "id"' in table
+    assert re.search(r"name\s+= module.names.timeline_table", table)
+    assert re.search(r'hash_key\s+= "path"', table) and re.search(r'range_key\s+= "id"', table)
     for attribute in ("path", "id"):
         assert re.search(r'attribute \{\s*name = "%s"\s*type = "S"' % attribute, table), attribute
     assert "global_secondary_index" not in table and "ttl {" not in table
@@ -69,7 +93,7 @@ def test_timeline_table_matches() -> None:
 
 def test_event_bus_and_subscription_permissions_match() -> None:
     bus = _block("aws_cloudwatch_event_bus", "events")
-    assert "name = local.event_bus" in bus
+    assert "name = module.names.event_bus" in bus
     assert "create_event_bus()" in EVENTS and 'const DEFAULT_BUS: &str = "default";' in EVENTS
     # The client policy covers every AWS call the events backend makes.
     calls = set(re.findall(r"\.(put_events|put_rule|put_targets|remove_targets|delete_rule)\(\)", EVENTS + SUBSCRIPTION))
@@ -87,24 +111,72 @@ def test_event_bus_and_subscription_permissions_match() -> None:
     assert len(sqs_calls) >= 7, sqs_calls
     for call in sqs_calls:
         assert f'"sqs:{sqs_actions[call]}"' in MODULE, call
-    assert "rule/${local.event_bus}/${local.subscriptions}*" in MODULE
-    assert ":${local.subscriptions}*" in MODULE
+    assert "rule/${local.event_bus}/${local.subscriptions}*" in CLIENT_POLICY
+    assert ":${local.subscriptions}*" in CLIENT_POLICY
 
 
-def test_every_workspace_uses_the_module() -> None:
-    for size in ("small", "medium", "large"):
-        text = (ROOT / f"infra/workspaces/{size}/main.tf").read_text()
-        assert 'source = "../../modules/agent-mesh"' in text, size
+def _outputs(config: Path) -> dict:
+    with (config / "main.tf").open() as f:
+        blocks = hcl2.load(f)
+    return {name.strip('"'): body for entry in blocks.get("output", []) for name, body in entry.items()}
+
+
+def _variables(config: Path) -> dict:
+    with (config / "main.tf").open() as f:
+        blocks = hcl2.load(f)
+    return {name.strip('"'): body for entry in blocks.get("variable", []) for name, body in entry.items()}
+
+
+def test_every_workspace_of_the_guide_outputs_the_sdks_variables() -> None:
+    read = set(re.findall(r'"(AGENT_MESH_[A-Z_]+)"', AWS))
+    found = {p.parent.relative_to(INFRA / "workspaces").as_posix() for p in (INFRA / "workspaces").rglob("main.tf")}
+    assert found == set(WORKSPACES), found
+    for workspace, expected in WORKSPACES.items():
+        config = INFRA / "workspaces" / workspace
+        outputs = {name for name in _outputs(config) if name.startswith("AGENT_MESH_")}
+        assert outputs == expected | {"AGENT_MESH_ENV"}, (workspace, outputs)
+        assert outputs <= read, (workspace, outputs - read)
+        env = _variables(config)["env"]
+        assert "default" not in env, f"{workspace}: env must be given (ENV=...), not defaulted"
+    # The large workspace gives every resource name the SDK reads.
+    assert read - {"AGENT_MESH_URL", "AGENT_MESH_DIR"} <= WORKSPACES["large"] | {"AGENT_MESH_ENV"}
+
+
+def test_each_workspace_applies_its_domains_module() -> None:
+    for workspace in WORKSPACES:
+        text = (INFRA / "workspaces" / workspace / "main.tf").read_text()
+        module = workspace.split("/")[-1] if workspace != "large" else "agent-mesh"
+        assert f'source = "../../{"../" if "/" in workspace else ""}modules/{module}"' in re.sub(r"\s+", " ", text), workspace
+
+
+def test_the_client_policy_covers_every_kv_and_artifact_call() -> None:
+    code = KV + TABLES + TIMELINE + (ROOT / "core/src/aws/kv_write.rs").read_text()
+    dynamo = set(re.findall(r"\.(get_item|put_item|update_item|delete_item|query|batch_get_item|batch_write_item|transact_write_items|describe_table)\(\)", code))
+    assert {"get_item", "put_item", "delete_item", "query", "batch_get_item", "transact_write_items", "describe_table"} <= dynamo
+    # TransactWriteItems is authorised per item as the puts and condition checks it holds.
+    needs = {"transact_write_items": ["PutItem", "ConditionCheckItem"]}
+    for call in dynamo:
+        for action in needs.get(call, ["".join(part.capitalize() for part in call.split("_"))]):
+            assert f'"dynamodb:{action}"' in CLIENT_POLICY, call
+    s3 = set(re.findall(r"\.(put_object|get_object|head_object|delete_object|list_objects_v2|create_multipart_upload|upload_part|complete_multipart_upload|abort_multipart_upload)\(\)", ARTIFACTS))
+    assert len(s3) == 9, s3
+    actions = {"put_object": "PutObject", "create_multipart_upload": "PutObject", "upload_part": "PutObject",
+               "complete_multipart_upload": "PutObject", "get_object": "GetObject", "head_object": "GetObject",
+               "delete_object": "DeleteObject", "list_objects_v2": "ListBucket", "abort_multipart_upload": "AbortMultipartUpload"}
+    for call in s3:
+        assert f'"s3:{actions[call]}"' in CLIENT_POLICY, call
+    # Large KV values keep their bodies in the same bucket, under the same permissions.
+    assert '".agent-mesh/kv-values/"' in (ROOT / "core/src/kv/bodies.rs").read_text()
 
 
 def test_workflow_names_and_permissions_match() -> None:
-    assert 'state_machines   = "${var.prefix}agent-mesh-${var.env}-"' in MODULE
-    assert 'workflow_role    = "${var.prefix}agent-mesh-${var.env}-workflows"' in MODULE
+    assert 'state_machines   = "${var.prefix}agent-mesh-${var.env}-"' in NAMES
+    assert 'workflow_role    = "${var.prefix}agent-mesh-${var.env}-workflows"' in NAMES
     assert 'format!("{prefix}agent-mesh-{env}-")' in AWS
     assert 'format!("{prefix}agent-mesh-{env}-workflows")' in AWS
     assert 'var("AGENT_MESH_WORKFLOW_ROLE_ARN")' in AWS and 'description = "AGENT_MESH_WORKFLOW_ROLE_ARN"' in MODULE
     role = _block("aws_iam_role", "workflows")
-    assert "name               = local.workflow_role" in role
+    assert re.search(r"name\s+= module.names.workflow_role", role)
     assert '"states.amazonaws.com"' in MODULE
     # The client policy covers every Step Functions call the backend makes.
     calls = set(re.findall(r"\.(create_state_machine|update_state_machine|start_execution|describe_execution|get_execution_history|stop_execution|list_executions|create_activity|get_activity_task|send_task_success|send_task_failure|send_task_heartbeat)\(\)", WORKFLOWS))
