@@ -118,33 +118,26 @@ resource "aws_cloudwatch_metric_alarm" "failed_executions" {
   alarm_actions       = [aws_sns_topic.alarms.arn]
 }
 
-resource "aws_cloudwatch_metric_alarm" "queue_depth" {
-  for_each            = local.queues
-  alarm_name          = "${local.alarm_prefix}sub-${each.key}-depth"
-  alarm_description   = "Events waiting in subscription ${each.key} (a consumer stopped or falls behind)."
+# Per listed subscription: events waiting (a consumer stopped or falls behind), and the age of
+# the oldest (SQS drops an event after 4 days).
+resource "aws_cloudwatch_metric_alarm" "queues" {
+  for_each = {
+    for pair in setproduct(keys(local.queues), ["depth", "age"]) : "${pair[0]}-${pair[1]}" => {
+      subscription = pair[0]
+      queue        = local.queues[pair[0]]
+      metric       = pair[1] == "depth" ? "ApproximateNumberOfMessagesVisible" : "ApproximateAgeOfOldestMessage"
+      threshold    = pair[1] == "depth" ? var.queue_depth_threshold : var.queue_age_threshold_seconds
+    }
+  }
+  alarm_name          = "${local.alarm_prefix}sub-${each.key}"
+  alarm_description   = "${each.value.metric} of subscription ${each.value.subscription}."
   namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = each.value }
+  metric_name         = each.value.metric
+  dimensions          = { QueueName = each.value.queue }
   statistic           = "Maximum"
   period              = 300
   evaluation_periods  = 2
-  threshold           = var.queue_depth_threshold
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_sns_topic.alarms.arn]
-}
-
-resource "aws_cloudwatch_metric_alarm" "queue_age" {
-  for_each            = local.queues
-  alarm_name          = "${local.alarm_prefix}sub-${each.key}-age"
-  alarm_description   = "The oldest event of subscription ${each.key} has waited long (SQS drops it after 4 days)."
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateAgeOfOldestMessage"
-  dimensions          = { QueueName = each.value }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = var.queue_age_threshold_seconds
+  threshold           = each.value.threshold
   comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.alarms.arn]
