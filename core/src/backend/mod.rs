@@ -208,7 +208,11 @@ impl<T> BackendPage<T> {
         BackendPage {
             items,
             more: self.more,
-            resume_after: if last_kept { self.resume_after } else { last },
+            resume_after: match last {
+                Some(last) if !last_kept => Some(last),
+                // The last row was kept, or there were none: where the page already said.
+                _ => self.resume_after,
+            },
         }
     }
 }

@@ -225,23 +225,25 @@ impl Kv {
     /// be read, is left out, as a backend leaves out a record it cannot read; the next page
     /// still starts after the last item listed.
     async fn resolve_page(&self, page: BackendPage<KvItem>) -> BackendPage<KvItem> {
-        let last = page.items.last().map(|i| i.key.clone());
-        let mut items = Vec::with_capacity(page.items.len());
-        let mut last_kept = false;
+        let mut resolved = Vec::with_capacity(page.items.len());
         for item in page.items {
-            match self.resolve("kv.list", item).await {
-                Ok(Some(item)) => {
-                    items.push(item);
-                    last_kept = true;
-                }
-                Ok(None) | Err(_) => last_kept = false,
-            }
+            let key = item.key.clone();
+            let item = self.resolve("kv.list", item).await;
+            resolved.push((key, item));
         }
-        BackendPage {
-            items,
+        let page = BackendPage {
+            items: resolved,
             more: page.more,
-            resume_after: if last_kept { page.resume_after } else { last },
-        }
+            resume_after: page.resume_after,
+        };
+        page.readable(
+            |(key, _)| key.clone(),
+            |(key, item)| {
+                item?.ok_or_else(|| {
+                    Error::internal("kv.list", format!("{key:?} was deleted meanwhile"))
+                })
+            },
+        )
     }
 }
 
