@@ -96,12 +96,12 @@ def test_event_bus_and_subscription_permissions_match() -> None:
     assert "name = module.names.event_bus" in bus
     assert "create_event_bus()" in EVENTS and 'const DEFAULT_BUS: &str = "default";' in EVENTS
     # The client policy covers every AWS call the events backend makes.
-    calls = set(re.findall(r"\.(put_events|put_rule|put_targets|remove_targets|delete_rule)\(\)", EVENTS + SUBSCRIPTION))
+    calls = set(re.findall(r"\.(put_events|put_rule|put_targets|remove_targets|delete_rule|describe_rule|list_rules|list_targets_by_rule)\(\)", EVENTS + SUBSCRIPTION))
     actions = {"put_events": "PutEvents", "put_rule": "PutRule", "put_targets": "PutTargets",
-               "remove_targets": "RemoveTargets", "delete_rule": "DeleteRule"}
+               "remove_targets": "RemoveTargets", "delete_rule": "DeleteRule", "describe_rule": "DescribeRule"}
     assert calls == set(actions), calls
     for call in calls:
-        assert f'"events:{actions[call]}"' in MODULE, call
+        assert f'"events:{actions[call]}"' in CLIENT_POLICY, call
     sqs_calls = set(re.findall(r"\.(create_queue|delete_queue|get_queue_attributes|get_queue_url|set_queue_attributes|receive_message|delete_message|delete_message_batch|change_message_visibility_batch)\(\)", EVENTS + SUBSCRIPTION))
     sqs_actions = {"create_queue": "CreateQueue", "delete_queue": "DeleteQueue",
                    "get_queue_attributes": "GetQueueAttributes", "get_queue_url": "GetQueueUrl",
@@ -166,7 +166,7 @@ def test_the_client_policy_covers_every_kv_and_artifact_call() -> None:
     for call in s3:
         assert f'"s3:{actions[call]}"' in CLIENT_POLICY, call
     # Large KV values keep their bodies in the same bucket, under the same permissions.
-    assert '".agent-mesh/kv-values/"' in (ROOT / "core/src/kv/bodies.rs").read_text()
+    assert 'BODY_DIR: &str = ".agent-mesh/kv-values/"' in (ROOT / "core/src/types/kv.rs").read_text()
 
 
 def test_workflow_names_and_permissions_match() -> None:

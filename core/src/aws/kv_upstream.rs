@@ -74,8 +74,10 @@ pub(crate) fn version(item: &Item) -> u64 {
 
 /// The body key of a stored item whose value is a large value's pointer.
 pub(crate) fn stored_body(item: &Item) -> Option<String> {
-    match item.get("value") {
-        Some(AttributeValue::S(text)) => pointer_body(text).map(str::to_owned),
+    match (item.get("key"), item.get("value")) {
+        (Some(AttributeValue::S(key)), Some(AttributeValue::S(text))) => {
+            pointer_body(key, text).map(str::to_owned)
+        }
         _ => None,
     }
 }

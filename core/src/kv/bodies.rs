@@ -31,17 +31,14 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::backend::{ArtifactBackend, KvBackend, KvWrite, PutPayload};
 use crate::clock::now_ms;
 use crate::error::{Error, ErrorKind, Result};
 use crate::types::artifacts::PutOptions;
-use crate::types::kv::{BODY_POINTER, KvItem};
+use crate::types::kv::{BODY_DIR, BODY_POINTER, KvItem, body_hash};
 use crate::validate;
 
-/// Where the bodies of a scope are, under its key prefix.
-const DIR: &str = ".agent-mesh/kv-values/";
 /// Body metadata: the full KV key (base64url), and the expiry in epoch ms.
 const META_KEY: &str = "kv-key";
 const META_EXPIRES: &str = "kv-expires-at-ms";
@@ -102,11 +99,9 @@ impl Bodies {
     /// Stores `write`'s value as a body; returns the pointer write that replaces it, and the
     /// value.
     pub(crate) async fn store(&self, mut write: KvWrite) -> Result<(KvWrite, Value)> {
-        let full_key = self.full_key(&write.key);
-        let digest = Sha256::digest(full_key.as_bytes());
-        let hash: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        let hash = body_hash(&self.full_key(&write.key));
         let body_key = format!(
-            "{}{DIR}{hash}/{}",
+            "{}{BODY_DIR}{hash}/{}",
             self.prefix,
             uuid::Uuid::new_v4().simple()
         );
@@ -248,19 +243,20 @@ impl Bodies {
             collection: self.collection.clone(),
         };
         runtime.spawn(async move {
+            // Cleared however the task ends, dropped with its runtime included.
+            let _running = Running(pass.collection.clone());
             for _ in 0..COLLECT_PASSES {
                 match pass.collect(kv.as_ref()).await {
                     Ok(deleted) if deleted == COLLECT_BATCH => continue,
                     _ => break,
                 }
             }
-            pass.collection.running.store(false, Ordering::Release);
         });
     }
 
     /// One collection pass over up to [`COLLECT_BATCH`] bodies; returns how many it deleted.
     async fn collect(&self, kv: &dyn KvBackend) -> Result<usize> {
-        let dir = format!("{}{DIR}", self.prefix);
+        let dir = format!("{}{BODY_DIR}", self.prefix);
         let after = self
             .collection
             .cursor
@@ -322,6 +318,15 @@ impl Bodies {
             .get(key)
             .await?
             .is_some_and(|item| item.body.as_deref() == Some(body_key)))
+    }
+}
+
+/// Marks collection as not running when dropped.
+struct Running(Arc<Collection>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.running.store(false, Ordering::Release);
     }
 }
 

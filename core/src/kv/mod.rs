@@ -15,6 +15,17 @@ use crate::validate;
 
 pub use crate::types::kv::*;
 
+/// Whether the write that failed with `error` was certainly not stored, so the body written for
+/// it may go at once. Any other failure (no answer, an unknown outcome) may have stored the
+/// pointer: its body is left for collection to judge.
+fn refused(error: &Error) -> bool {
+    use crate::error::ErrorKind::*;
+    matches!(
+        error.kind,
+        Conflict | InvalidInput | TooLarge | PermissionDenied | NotFound | Config | Unsupported
+    )
+}
+
 /// Bytes a pointer item takes besides its key: the attributes, the pointer text and the body
 /// key (at most the scope prefix, 160 bytes, plus 93).
 const POINTER_ITEM_BYTES: usize = validate::KV_ITEM_OVERHEAD + 300;
@@ -74,7 +85,8 @@ impl Kv {
         match self.backend.set(pointer.clone()).await {
             Ok(written) => {
                 self.bodies.release(written.released).await;
-                self.bodies.confirm(&pointer, &value).await?;
+                // The write is stored: a failed check leaves it to the reader's retry.
+                let _ = self.bodies.confirm(&pointer, &value).await;
                 self.bodies.collect_in_background(self.backend.clone());
                 let mut item = written.item;
                 item.value = value;
@@ -82,9 +94,11 @@ impl Kv {
                 Ok(item)
             }
             Err(e) => {
-                self.bodies
-                    .release(pointer.body.into_iter().collect())
-                    .await;
+                if refused(&e) {
+                    self.bodies
+                        .release(pointer.body.into_iter().collect())
+                        .await;
+                }
                 Err(e)
             }
         }
@@ -196,7 +210,9 @@ impl Kv {
                 Ok(())
             }
             Err(e) => {
-                self.bodies.release(new_bodies).await;
+                if refused(&e) {
+                    self.bodies.release(new_bodies).await;
+                }
                 Err(e)
             }
         }
@@ -217,18 +233,24 @@ impl Kv {
             .backend
             .list(prefix, request.start_after.as_deref(), request.limit)
             .await?;
-        let page = self.resolve_page(page).await;
+        let page = self.resolve_page(page).await?;
         Ok(ListRequest::finish(page, |item: &KvItem| &item.key))
     }
 
-    /// `page` with large values' bodies read. An item deleted meanwhile, or whose body cannot
-    /// be read, is left out, as a backend leaves out a record it cannot read; the next page
-    /// still starts after the last item listed.
-    async fn resolve_page(&self, page: BackendPage<KvItem>) -> BackendPage<KvItem> {
+    /// `page` with large values' bodies read. An item deleted meanwhile, or whose body is
+    /// unreadable, is left out, as a backend leaves out a record it cannot read; the next page
+    /// still starts after the last item listed. Bodies are read one at a time: a page of large
+    /// values holds them all in memory (pass a smaller `limit` for pages of big values).
+    async fn resolve_page(&self, page: BackendPage<KvItem>) -> Result<BackendPage<KvItem>> {
         let mut resolved = Vec::with_capacity(page.items.len());
         for item in page.items {
             let key = item.key.clone();
-            let item = self.resolve("kv.list", item).await;
+            let item = match self.resolve("kv.list", item).await {
+                // Unreadable: left out. Anything else (the store unreachable, throttled) is
+                // the listing's error, not a missing item.
+                Err(e) if e.kind != crate::error::ErrorKind::Internal => return Err(e),
+                other => other,
+            };
             resolved.push((key, item));
         }
         let page = BackendPage {
@@ -236,14 +258,14 @@ impl Kv {
             more: page.more,
             resume_after: page.resume_after,
         };
-        page.readable(
+        Ok(page.readable(
             |(key, _)| key.clone(),
             |(key, item)| {
                 item?.ok_or_else(|| {
                     Error::internal("kv.list", format!("{key:?} was deleted meanwhile"))
                 })
             },
-        )
+        ))
     }
 }
 

@@ -18,7 +18,7 @@ use serde_json::Value;
 /// It returns the pointer text of each swept item that was a large value's pointer.
 const SWEEP: &str = "DELETE FROM kv WHERE key IN \
      (SELECT key FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?1 LIMIT 16) \
-     RETURNING CASE WHEN value GLOB '@*' THEN value END";
+     RETURNING key, CASE WHEN value GLOB '@*' THEN value END";
 /// The item a write replaces (live or expired): its version, creation time, expiry and, when
 /// its value is a large value's pointer, the pointer text.
 const PREVIOUS: &str = "SELECT version, created_at, expires_at, \
@@ -68,7 +68,7 @@ impl RawItem {
     }
 
     fn decode(self, operation: &str) -> Result<KvItem> {
-        let body = pointer_body(&self.value).map(str::to_owned);
+        let body = pointer_body(&self.key, &self.value).map(str::to_owned);
         let value = match body {
             Some(_) => Value::Null,
             None => decode_json(operation, &self.key, &self.value)?,
@@ -91,12 +91,12 @@ fn get_raw(conn: &Connection, key: &str, now: i64) -> rusqlite::Result<Option<Ra
         .optional()
 }
 
-/// The body keys of the pointer texts among `texts`.
-fn bodies(texts: impl IntoIterator<Item = Option<String>>) -> impl Iterator<Item = String> {
-    texts
-        .into_iter()
-        .flatten()
-        .filter_map(|t| pointer_body(&t).map(str::to_owned))
+/// The body keys of the pointer texts among `(key, text)` rows.
+fn bodies(
+    rows: impl IntoIterator<Item = (String, Option<String>)>,
+) -> impl Iterator<Item = String> {
+    rows.into_iter()
+        .filter_map(|(key, text)| pointer_body(&key, text.as_deref()?).map(str::to_owned))
 }
 
 /// Applies one write inside a transaction: checks the condition against the live item, writes,
@@ -138,7 +138,7 @@ fn apply(conn: &Connection, write: &KvWrite, now: i64) -> Result<Written> {
         ])
     })
     .map_err(sql)?;
-    let mut released: Vec<String> = bodies(previous.map(|p| p.3)).collect();
+    let mut released: Vec<String> = bodies(previous.map(|p| (write.key.clone(), p.3))).collect();
     released.extend(sweep(conn, now).map_err(sql)?);
     Ok(Written {
         item: KvItem {
@@ -157,10 +157,10 @@ fn apply(conn: &Connection, write: &KvWrite, now: i64) -> Result<Written> {
 /// Deletes up to 16 expired items; returns the bodies of those that were pointers.
 fn sweep(conn: &Connection, now: i64) -> rusqlite::Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(SWEEP)?;
-    let texts = stmt
-        .query_map(params![now], |r| r.get::<_, Option<String>>(0))?
+    let rows = stmt
+        .query_map(params![now], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(bodies(texts).collect())
+    Ok(bodies(rows).collect())
 }
 
 #[async_trait]
@@ -226,7 +226,7 @@ impl KvBackend for LocalKv {
                 Ok(match removed {
                     Some((live, text)) => Deleted {
                         live,
-                        released: bodies([text]).collect(),
+                        released: bodies([(owned.clone(), text)]).collect(),
                     },
                     None => Deleted {
                         live: false,

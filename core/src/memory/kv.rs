@@ -112,12 +112,11 @@ impl KvBackend for MemoryKv {
     async fn set(&self, write: KvWrite) -> Result<Written> {
         let now = now_ms();
         let mut map = self.lock();
-        let mut released = Vec::new();
-        if self.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
-            released = sweep(&mut map, now);
-        }
         let (item, replaced) = apply(&mut map, write, now)?;
-        released.extend(replaced);
+        let mut released: Vec<String> = replaced.into_iter().collect();
+        if self.writes.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
+            released.extend(sweep(&mut map, now));
+        }
         Ok(Written { item, released })
     }
 

@@ -119,7 +119,7 @@ fn kv_specs() -> Vec<ToolSpec> {
         ToolSpec {
             name: "mesh_kv_set",
             title: "Write a key",
-            description: "Store a value under a key, replacing any previous value, with a time to live (24 hours unless ttl_hours says otherwise). The value may be any JSON (agents of the upstream server send JSON text such as \"{\\\"timezone\\\": \\\"PST\\\"}\"). A stored item is at most 400,000 bytes; put larger data in an artifact and store its key. Returns {key, value, expires_at (epoch seconds), status: \"stored\", version}.",
+            description: "Store a value under a key, replacing any previous value, with a time to live (24 hours unless ttl_hours says otherwise). The value may be any JSON (agents of the upstream server send JSON text such as \"{\\\"timezone\\\": \\\"PST\\\"}\"). A value over 400,000 bytes (up to 64 MiB of JSON) is kept in the artifact store and reads back the same. Returns {key, value, expires_at (epoch seconds), status: \"stored\", version}.",
             input_schema: object(
                 json!({
                     "key": key("The key, e.g. \"user:john:preferences\"."),

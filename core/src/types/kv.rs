@@ -31,9 +31,29 @@ pub struct KvItem {
 /// text never starts with `@`, so no value a client writes can be taken for a pointer.
 pub(crate) const BODY_POINTER: &str = "@agent-mesh/kv-value ";
 
-/// The body key of a stored value text that is a large value's pointer.
-pub(crate) fn pointer_body(stored: &str) -> Option<&str> {
-    stored.strip_prefix(BODY_POINTER)
+/// Where bodies are, under a scope prefix: `<prefix>.agent-mesh/kv-values/<hash>/<uuid>`.
+pub(crate) const BODY_DIR: &str = ".agent-mesh/kv-values/";
+
+/// The directory of the bodies of the item stored under `key` (the full key): 32 hex digits
+/// of its SHA-256.
+pub(crate) fn body_hash(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(key.as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The body key of the stored value text of the item under `key` (the full key), when the text
+/// is a pointer to a body of that key: `<scope prefix>.agent-mesh/kv-values/<hash of key>/<32
+/// hex>`. A pointer naming anything else (written around the SDK) is no pointer, so no read or
+/// delete can reach another key's body or an artifact through it.
+pub(crate) fn pointer_body<'a>(key: &str, stored: &'a str) -> Option<&'a str> {
+    let body = stored.strip_prefix(BODY_POINTER)?;
+    let (dir, id) = body.rsplit_once('/')?;
+    let (scope, hash) = dir.rsplit_once('/')?;
+    let scope = scope.strip_suffix(BODY_DIR.trim_end_matches('/'))?;
+    let hex = |s: &str| s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let within = scope.is_empty() || (scope.ends_with('/') && key.starts_with(scope));
+    (within && hex(id) && hash == body_hash(key)).then_some(body)
 }
 
 /// Options of [`Kv::set`].
@@ -150,4 +170,42 @@ pub enum WriteCondition {
     IfAbsent,
     /// Only if the live item has exactly this version.
     IfVersion(u64),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_pointer_to_a_body_of_its_own_key_is_a_pointer() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let own = |scope: &str, key: &str| format!("{scope}{BODY_DIR}{}/{id}", body_hash(key));
+        let pointer = |body: &str| format!("{BODY_POINTER}{body}");
+        for (scope, key) in [
+            ("", "k"),
+            ("tenants/t/", "tenants/t/k"),
+            ("tenants/t/a/", "tenants/t/a/k"),
+        ] {
+            let body = own(scope, key);
+            assert_eq!(
+                pointer_body(key, &pointer(&body)),
+                Some(body.as_str()),
+                "{key}"
+            );
+        }
+        // Forged: another key's body, an artifact, a scope the key is not in, a bad id.
+        for (key, body) in [
+            ("k", own("", "other")),
+            ("k", "reports/q1.pdf".to_owned()),
+            ("tenants/t/k", own("tenants/u/", "tenants/t/k")),
+            ("k", format!("{BODY_DIR}{}/../../x", body_hash("k"))),
+            (
+                "k",
+                format!("{BODY_DIR}{}/{}", body_hash("k"), "z".repeat(32)),
+            ),
+        ] {
+            assert_eq!(pointer_body(key, &pointer(&body)), None, "{key} -> {body}");
+        }
+        assert_eq!(pointer_body("k", "\"@agent-mesh/kv-value x\""), None);
+    }
 }

@@ -238,17 +238,29 @@ pub async fn large_values_leave_no_orphan_bodies(mesh: &crate::TestMesh) {
     .unwrap();
     assert_eq!(bodies(mesh).await.len(), 1);
     assert_eq!(kv.get("c").await.unwrap().unwrap().value, value(700_000, 3));
-    // A batch refused as a whole stores no body.
-    let err = kv
+    assert!(kv.delete("c").await.unwrap());
+    assert!(bodies(mesh).await.is_empty());
+    // Writes refused after their bodies were stored (a key too long only with the scope's
+    // prefix, which the backend's scope layer checks) leave no body behind.
+    let scoped = mesh.scope("refused").unwrap();
+    let long = "k".repeat(1020);
+    let err = scoped
+        .kv()
+        .set(&long, value(700_000, 4), SetOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidInput, "{err}");
+    let err = scoped
+        .kv()
         .batch_set(
-            batch(vec![("e", value(700_000, 4)), ("e", json!(1))]),
+            batch(vec![("e", value(700_000, 4)), (long.as_str(), json!(1))]),
             SetOptions::default(),
         )
         .await
         .unwrap_err();
-    assert_eq!(err.kind, ErrorKind::InvalidInput);
-    assert!(kv.delete("c").await.unwrap());
-    assert!(bodies(mesh).await.is_empty());
+    assert_eq!(err.kind, ErrorKind::InvalidInput, "{err}");
+    assert_eq!(scoped.kv().get("e").await.unwrap(), None);
+    assert!(bodies(&scoped).await.is_empty());
 
     // A tenant's bodies stay in its scope, where its IAM policy reaches.
     let tenant = mesh.scope("large-t").unwrap();

@@ -106,6 +106,52 @@ module "workflow" {
   lambda_arns = var.workflow_lambda_arns
 }
 
+# Where the resources were before the per-domain modules: an existing state moves, not replaces.
+moved {
+  from = aws_dynamodb_table.kv
+  to   = module.kv_store.aws_dynamodb_table.kv
+}
+
+moved {
+  from = aws_s3_bucket.artifacts
+  to   = module.artifacts_bucket.aws_s3_bucket.artifacts
+}
+
+moved {
+  from = aws_s3_bucket_public_access_block.artifacts
+  to   = module.artifacts_bucket.aws_s3_bucket_public_access_block.artifacts
+}
+
+moved {
+  from = aws_s3_bucket_versioning.artifacts
+  to   = module.artifacts_bucket.aws_s3_bucket_versioning.artifacts
+}
+
+moved {
+  from = aws_s3_bucket_lifecycle_configuration.artifacts
+  to   = module.artifacts_bucket.aws_s3_bucket_lifecycle_configuration.artifacts
+}
+
+moved {
+  from = aws_dynamodb_table.timeline
+  to   = module.timeline_store.aws_dynamodb_table.timeline
+}
+
+moved {
+  from = aws_cloudwatch_event_bus.events
+  to   = module.event_bus.aws_cloudwatch_event_bus.events
+}
+
+moved {
+  from = aws_iam_role.workflows
+  to   = module.workflow.aws_iam_role.workflows
+}
+
+moved {
+  from = aws_iam_role_policy.workflows
+  to   = module.workflow.aws_iam_role_policy.workflows
+}
+
 module "client_policy" {
   source = "../client_policy"
   env    = var.env

@@ -74,7 +74,7 @@ data "aws_iam_policy_document" "client" {
 
   statement {
     sid       = "SubscriptionRules"
-    actions   = ["events:PutRule", "events:PutTargets", "events:RemoveTargets", "events:DeleteRule"]
+    actions   = ["events:PutRule", "events:PutTargets", "events:RemoveTargets", "events:DeleteRule", "events:DescribeRule"]
     resources = ["arn:${local.partition}:events:${local.arn_tail}:rule/${local.event_bus}/${local.subscriptions}*"]
   }
 

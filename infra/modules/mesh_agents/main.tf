@@ -83,6 +83,7 @@ module "client_policy" {
 }
 
 data "aws_region" "current" {}
+data "aws_partition" "current" {}
 
 locals {
   service = "${module.names.state_machines}agents"
@@ -116,7 +117,7 @@ resource "aws_iam_role" "execution" {
 
 resource "aws_iam_role_policy_attachment" "execution" {
   role       = aws_iam_role.execution.name
-  policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 }
 
 # What the worker does: an agent-mesh client of the environment.

@@ -105,7 +105,7 @@ resource "aws_cloudwatch_metric_alarm" "throttles" {
 resource "aws_cloudwatch_metric_alarm" "failed_executions" {
   for_each            = toset(var.state_machines)
   alarm_name          = "${local.alarm_prefix}${each.key}-failed"
-  alarm_description   = "Failed, timed-out or aborted executions of ${module.names.state_machines}${each.key}."
+  alarm_description   = "Failed executions of ${module.names.state_machines}${each.key} (ExecutionsFailed; timed-out and aborted ones are counted apart)."
   namespace           = "AWS/States"
   metric_name         = "ExecutionsFailed"
   dimensions          = { StateMachineArn = "arn:${data.aws_partition.current.partition}:states:${local.arn_tail}:stateMachine:${module.names.state_machines}${each.key}" }
@@ -194,7 +194,7 @@ resource "aws_cloudwatch_dashboard" "mesh" {
           title  = "Subscription queue depth"
           region = data.aws_region.current.name
           period = 300
-          metrics = [[{ expression = "SEARCH('{AWS/SQS,QueueName} MetricName=\"ApproximateNumberOfMessagesVisible\" QueueName=\"${module.names.subscriptions}\"', 'Maximum', 300)", id = "depth" }]]
+          metrics = [[{ expression = "SEARCH('{AWS/SQS,QueueName} MetricName=\"ApproximateNumberOfMessagesVisible\" ${module.names.subscriptions}', 'Maximum', 300)", id = "depth" }]]
         }
       },
       {
