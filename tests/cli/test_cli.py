@@ -90,7 +90,7 @@ def test_kv(cli: Cli) -> None:
     # Bad input: exit 2.
     assert "--string" in cli.run("kv", "set", "k", "not json", expect=2).stderr
     assert cli.run("kv", "get", "", expect=2).error()["kind"] == "InvalidInput"
-    too_large = cli.run("kv", "set", "big", "-", input=json.dumps("x" * 400_001).encode(), expect=5)
+    too_large = cli.run("kv", "set", "big", "-", input=json.dumps("x" * (64 * 1024 * 1024)).encode(), expect=5)
     assert too_large.error()["kind"] == "TooLarge"
     # Listing, paging, deleting.
     for i in range(5):
