@@ -487,7 +487,10 @@ impl DynamoKv {
             .set_expression_attribute_names(Some(plan.condition.names.clone()))
             .set_expression_attribute_values(Some(plan.condition.values.clone()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .return_values(ReturnValue::AllOld)
+            // Only a write planned over no live item needs the old one back: it may replace an
+            // expired large value, whose body it then releases. Over a live item, the plan
+            // knows the body already, and the old item (up to 400 KB) stays at DynamoDB.
+            .set_return_values((plan.version == 1).then_some(ReturnValue::AllOld))
             .customize()
             .config_override(sent_once())
             .send()

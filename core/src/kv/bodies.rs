@@ -93,7 +93,8 @@ impl Bodies {
     /// Whether `write` (of a key of this scope) is over the item limit, so its value must be
     /// stored as a body.
     pub(crate) fn needs_body(&self, write: &KvWrite) -> bool {
-        write.item_bytes(&self.full_key(&write.key)) > validate::MAX_KV_ITEM_BYTES
+        // As `write.item_bytes(full key)`, without building the key on every write.
+        self.prefix.len() + write.item_bytes(&write.key) > validate::MAX_KV_ITEM_BYTES
     }
 
     /// Stores `write`'s value as a body; returns the pointer write that replaces it, and the
@@ -288,7 +289,7 @@ impl Bodies {
                 .and_then(|ms| ms.parse::<i64>().ok())
                 .is_some_and(|ms| ms <= now);
             let settled = now.saturating_sub(meta.last_modified.timestamp_millis()) >= grace;
-            let garbage = expired || (settled && !self.is_referenced(kv, &meta.key, &meta).await?);
+            let garbage = expired || (settled && !self.is_referenced(kv, &meta).await?);
             if garbage && self.artifacts.delete(&meta.key).await? {
                 deleted += 1;
             }
@@ -300,7 +301,6 @@ impl Bodies {
     async fn is_referenced(
         &self,
         kv: &dyn KvBackend,
-        body_key: &str,
         meta: &crate::types::artifacts::ArtifactMeta,
     ) -> Result<bool> {
         let full_key = meta
@@ -317,7 +317,7 @@ impl Bodies {
         Ok(kv
             .get(key)
             .await?
-            .is_some_and(|item| item.body.as_deref() == Some(body_key)))
+            .is_some_and(|item| item.body.as_deref() == Some(meta.key.as_str())))
     }
 }
 
