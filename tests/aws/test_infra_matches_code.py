@@ -115,16 +115,14 @@ def test_event_bus_and_subscription_permissions_match() -> None:
     assert ":${local.subscriptions}*" in CLIENT_POLICY
 
 
-def _outputs(config: Path) -> dict:
-    with (config / "main.tf").open() as f:
-        blocks = hcl2.load(f)
-    return {name.strip('"'): body for entry in blocks.get("output", []) for name, body in entry.items()}
-
-
-def _variables(config: Path) -> dict:
-    with (config / "main.tf").open() as f:
-        blocks = hcl2.load(f)
-    return {name.strip('"'): body for entry in blocks.get("variable", []) for name, body in entry.items()}
+def _declared(config: Path, kind: str) -> dict:
+    """The `kind` blocks (output, variable) of every file of a configuration, by name."""
+    found = {}
+    for tf in sorted(config.glob("*.tf")):
+        with tf.open() as f:
+            blocks = hcl2.load(f)
+        found.update({name.strip('"'): body for entry in blocks.get(kind, []) for name, body in entry.items()})
+    return found
 
 
 def test_every_workspace_of_the_guide_outputs_the_sdks_variables() -> None:
@@ -133,10 +131,10 @@ def test_every_workspace_of_the_guide_outputs_the_sdks_variables() -> None:
     assert found == set(WORKSPACES), found
     for workspace, expected in WORKSPACES.items():
         config = INFRA / "workspaces" / workspace
-        outputs = {name for name in _outputs(config) if name.startswith("AGENT_MESH_")}
+        outputs = {name for name in _declared(config, "output") if name.startswith("AGENT_MESH_")}
         assert outputs == expected | {"AGENT_MESH_ENV"}, (workspace, outputs)
         assert outputs <= read, (workspace, outputs - read)
-        env = _variables(config)["env"]
+        env = _declared(config, "variable")["env"]
         assert "default" not in env, f"{workspace}: env must be given (ENV=...), not defaulted"
     # The large workspace gives every resource name the SDK reads.
     assert read - {"AGENT_MESH_URL", "AGENT_MESH_DIR"} <= WORKSPACES["large"] | {"AGENT_MESH_ENV"}

@@ -2,31 +2,9 @@
 # provisioned capacity, point-in-time recovery, deletion protection, 30 days of replaced
 # artifact versions, and the observability of medium/observability.
 # Applied with `npm run tf:apply -- --var WS=large ENV=<env>` (see infra/README.md), or
-# `terraform init && terraform apply -var env=<env>` in this folder.
-
-variable "env" {
-  description = "The environment (the guide's ENV): resource names agent-mesh-<env>-*, AGENT_MESH_ENV."
-  type        = string
-}
-
-variable "prefix" {
-  description = "Optional prefix of every resource name (the SDK's aws://?prefix=)."
-  type        = string
-  default     = ""
-}
-
-variable "region" {
-  type    = string
-  default = "us-east-1"
-}
-
-provider "aws" {
-  region = var.region
-}
-
-output "AGENT_MESH_ENV" {
-  value = var.env
-}
+# `terraform init && terraform apply -var env=<env>` in this folder. The variables `env`,
+# `prefix` and `region`, the provider and the output AGENT_MESH_ENV are in common.tf, a link to
+# infra/workspaces/common.tf that every workspace shares.
 
 variable "read_capacity" {
   type    = number
