@@ -68,12 +68,13 @@ pub use workflows::{
 };
 
 /// The documented limits every backend enforces (see docs/limits.md): JSON nesting depth and
-/// node count, the KV item size and its per-item overhead, the largest KV value, the event
-/// pattern size.
+/// node count, the KV item size and its per-item overhead, the largest KV value, the large
+/// values a `kv.list` page holds, the event pattern size.
 pub mod limits {
     pub use crate::pattern::MAX_PATTERN_CHARS;
     pub use crate::validate::{
-        KV_ITEM_OVERHEAD, MAX_KV_ITEM_BYTES, MAX_KV_VALUE_BYTES, MAX_VALUE_DEPTH, MAX_VALUE_NODES,
+        KV_ITEM_OVERHEAD, LIST_PAGE_BODY_BYTES, MAX_KV_ITEM_BYTES, MAX_KV_VALUE_BYTES,
+        MAX_VALUE_DEPTH, MAX_VALUE_NODES,
     };
 }
 

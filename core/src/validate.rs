@@ -17,6 +17,9 @@ pub const KV_ITEM_OVERHEAD: usize = 200;
 /// Largest KV value, as JSON text: 64 MiB. Values whose item would pass
 /// [`MAX_KV_ITEM_BYTES`] are stored as a body in the artifact store and a pointer item.
 pub const MAX_KV_VALUE_BYTES: usize = 64 * 1024 * 1024;
+/// Bytes of large values' bodies past which a `kv.list` page ends early, with a cursor: a page
+/// holds at most this much of them plus one value, whatever its `limit`.
+pub const LIST_PAGE_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Most entries in one `batch_set` (DynamoDB's `TransactWriteItems` limit).
 pub const MAX_BATCH_SET: usize = 100;
 /// Largest total size of one `batch_set`, each entry counted as a KV item (key + JSON value +

@@ -156,7 +156,12 @@ impl Bodies {
 
     /// The value of `item` (an item of this scope that has a body), or `None` when the body is
     /// missing.
-    async fn read(&self, operation: &str, item: &KvItem, body_key: &str) -> Result<Option<Value>> {
+    async fn read(
+        &self,
+        operation: &str,
+        item: &KvItem,
+        body_key: &str,
+    ) -> Result<Option<(Value, usize)>> {
         let Some((meta, data)) = self
             .artifacts
             .get(body_key)
@@ -176,7 +181,7 @@ impl Bodies {
                 ),
             ));
         }
-        serde_json::from_slice(&data).map(Some).map_err(|e| {
+        serde_json::from_slice(&data).map(|value| Some((value, data.len()))).map_err(|e| {
             Error::keyed(
                 ErrorKind::Internal,
                 operation,
@@ -186,23 +191,23 @@ impl Bodies {
         })
     }
 
-    /// `item` with its value read from its body when it has one; `None` when the item was
-    /// deleted meanwhile. A body gone missing means a concurrent write replaced the item: it
-    /// is read again from `kv`.
+    /// `item` with its value read from its body when it has one, and the bytes of the body
+    /// read (0 for an item without one); `None` when the item was deleted meanwhile. A body
+    /// gone missing means a concurrent write replaced the item: it is read again from `kv`.
     pub(crate) async fn resolve(
         &self,
         kv: &dyn KvBackend,
         operation: &str,
         item: KvItem,
-    ) -> Result<Option<KvItem>> {
+    ) -> Result<Option<(KvItem, usize)>> {
         let mut item = item;
         for _ in 0..RESOLVE_ATTEMPTS {
             let Some(body_key) = item.body.take() else {
-                return Ok(Some(item));
+                return Ok(Some((item, 0)));
             };
-            if let Some(value) = self.read(operation, &item, &body_key).await? {
+            if let Some((value, bytes)) = self.read(operation, &item, &body_key).await? {
                 item.value = value;
-                return Ok(Some(item));
+                return Ok(Some((item, bytes)));
             }
             match kv.get(&item.key).await? {
                 Some(again) => item = again,

@@ -122,8 +122,20 @@ impl Kv {
 
     /// `item` with a large value's body read (see [`bodies`]).
     async fn resolve(&self, operation: &str, item: KvItem) -> Result<Option<KvItem>> {
+        Ok(self
+            .resolve_sized(operation, item)
+            .await?
+            .map(|(item, _)| item))
+    }
+
+    /// `item` with a large value's body read, and the bytes of that body (0 without one).
+    async fn resolve_sized(
+        &self,
+        operation: &str,
+        item: KvItem,
+    ) -> Result<Option<(KvItem, usize)>> {
         if item.body.is_none() {
-            return Ok(Some(item));
+            return Ok(Some((item, 0)));
         }
         self.bodies
             .resolve(self.backend.as_ref(), operation, item)
@@ -239,24 +251,38 @@ impl Kv {
 
     /// `page` with large values' bodies read. An item deleted meanwhile, or whose body is
     /// unreadable, is left out, as a backend leaves out a record it cannot read; the next page
-    /// still starts after the last item listed. Bodies are read one at a time: a page of large
-    /// values holds them all in memory (pass a smaller `limit` for pages of big values).
+    /// still starts after the last item listed. Bodies are read one at a time, and a page ends
+    /// early, with a cursor, once the bodies read pass [`validate::LIST_PAGE_BODY_BYTES`]: a page of large
+    /// values holds at most that much of them, plus one value.
     async fn resolve_page(&self, page: BackendPage<KvItem>) -> Result<BackendPage<KvItem>> {
-        let mut resolved = Vec::with_capacity(page.items.len());
+        let (mut more, mut resume_after) = (page.more, page.resume_after);
+        let total = page.items.len();
+        let mut resolved = Vec::with_capacity(total);
+        let mut body_bytes = 0usize;
         for item in page.items {
             let key = item.key.clone();
-            let item = match self.resolve("kv.list", item).await {
+            let item = match self.resolve_sized("kv.list", item).await {
                 // Unreadable: left out. Anything else (the store unreachable, throttled) is
                 // the listing's error, not a missing item.
                 Err(e) if e.kind != crate::error::ErrorKind::Internal => return Err(e),
-                other => other,
+                Err(e) => Err(e),
+                Ok(Some((item, bytes))) => {
+                    body_bytes = body_bytes.saturating_add(bytes);
+                    Ok(Some(item))
+                }
+                Ok(None) => Ok(None),
             };
             resolved.push((key, item));
+            if body_bytes >= validate::LIST_PAGE_BODY_BYTES && resolved.len() < total {
+                // The rest waits for the next page, which starts after this item.
+                (more, resume_after) = (true, None);
+                break;
+            }
         }
         let page = BackendPage {
             items: resolved,
-            more: page.more,
-            resume_after: page.resume_after,
+            more,
+            resume_after,
         };
         Ok(page.readable(
             |(key, _)| key.clone(),
