@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of agent-mesh: formatting and lints, the demo, the benchmarks (short runs),
-# then the Rust, Python and Node behaviour suites, the cross-process and cross-language tests.
+# Runs every test of agent-mesh: formatting and lints, the demo, then the Rust, Python and Node
+# behaviour suites, the cross-process and cross-language tests. Tests use debug builds; the
+# benchmarks (release builds, several minutes more) are tests/bench/run-all.sh, run here too
+# with AGENT_MESH_BENCH=1.
 # Used by .ci/run and by hand. Needs cargo, python3 and node/npm; installs the rest (a venv in
 # .venv, npm packages under bindings-node/ and tests/bench/).
 set -euo pipefail
@@ -14,9 +16,9 @@ section() { echo "== [$(( $(date +%s) - started )) s] $*"; }
 section "cargo fmt --check"
 cargo fmt --all -- --check
 section "cargo clippy"
-cargo clippy --workspace --all-targets -- -D warnings
-cargo clippy -p agent-mesh --features moto-tests --all-targets -- -D warnings
-cargo clippy -p agent-mesh-tests --features moto --all-targets -- -D warnings
+# One pass with the moto test features on: they only add code (the aws:// test modules, the
+# replay client), and each extra pass would check the AWS SDK crates again with other features.
+cargo clippy --workspace --all-targets --features agent-mesh/moto-tests,agent-mesh-tests/moto -- -D warnings
 section "local-only build (no AWS SDK: --no-default-features)"
 cargo clippy -p agent-mesh --no-default-features --all-targets -- -D warnings
 
@@ -25,7 +27,9 @@ section "Python: venv and pip install ./bindings-python (the README's install co
 .venv/bin/pip install -q --upgrade pip >/dev/null
 # mcp: the official MCP client that tests/cli drives `agent-mesh mcp` with.
 .venv/bin/pip install -q pytest mypy python-hcl2==8.1.4 hypothesis mcp==2.3.0 aiosqlite==0.22.1
-.venv/bin/pip install -q ./bindings-python
+# In debug (the tests need no optimiser, and share the compiled dependencies with the Node addon
+# and cargo test); a plain `pip install ./bindings-python` builds the release wheel.
+MATURIN_PEP517_ARGS="--profile dev" .venv/bin/pip install -q ./bindings-python
 # The wheel's console script runs the Rust CLI (no second build): a newcomer's first command.
 .venv/bin/agent-mesh --help >/dev/null
 
@@ -39,32 +43,9 @@ AGENT_MESH_DIR="$demo_dir/.agent-mesh" cargo run -q -p agent-mesh --example pers
 grep -q 'workflow content-moderation "Buy SPAM now": SUCCEEDED {"status":"flagged"}' "$demo_dir/out"
 rm -rf "$demo_dir"
 
-if [ "${AGENT_MESH_SKIP_BENCH:-0}" != 1 ]; then
-  section "benchmarks (short runs; BENCH_OPS=100000 for the full ones)"
-  BENCH_OPS=${BENCH_OPS:-20000} cargo bench -q -p agent-mesh --bench kv
-  section "benchmark: large KV values vs the artifact path, local and moto"
-  BENCH_LARGE_OPS=${BENCH_LARGE_OPS:-30} tests/with-moto.sh cargo bench -q -p agent-mesh --bench large_values
-  section "benchmark: pattern matcher"
-  cargo bench -q -p agent-mesh --bench pattern
-  # The Node peer, better-sqlite3, builds from source (node-gyp with the local Node headers).
-  # A benchmark is not a test: if the peer cannot be built here, say so loudly and go on.
-  section "benchmark: bindings kv.get"
-  if (cd tests/bench && npm install --no-audit --no-fund --silent); then
-    BENCH_OPS=${BENCH_OPS:-20000} .venv/bin/python tests/bench/bindings_kv.py
-  else
-    echo "!! tests/bench: better-sqlite3 could not be built; the bindings benchmark did not run"
-  fi
-  section "benchmark: local events between processes, wake-up vs polling"
-  BENCH_EVENTS=${BENCH_EVENTS:-1000} .venv/bin/python tests/bench/event_delivery.py
-  section "benchmark: Python asyncio vs sync, beside aiosqlite"
-  BENCH_OPS=${BENCH_OPS:-20000} .venv/bin/python tests/bench/python_async.py
-  section "benchmark: mesh_kv_get in-process vs agent-mesh mcp (stdio, HTTP)"
-  .venv/bin/python tests/bench/mcp_latency.py
-  section "benchmark: agent-mesh vs boto3 on moto"
-  BENCH_AWS_OPS=${BENCH_AWS_OPS:-100} tests/with-moto.sh .venv/bin/python tests/bench/aws_vs_boto3.py
-  section "benchmark: workflows"
-  BENCH_WF_OPS=${BENCH_WF_OPS:-500} BENCH_WF_MOTO_OPS=${BENCH_WF_MOTO_OPS:-10} \
-    tests/with-moto.sh .venv/bin/python tests/bench/workflows.py
+if [ "${AGENT_MESH_BENCH:-0}" = 1 ]; then
+  section "benchmarks (release builds): tests/bench/run-all.sh"
+  bash tests/bench/run-all.sh
 fi
 
 # Tests last, so the run closes on the test runners' summaries. The behaviour suites of all

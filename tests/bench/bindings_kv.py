@@ -2,7 +2,7 @@
 local backend, beside the same lookup through Python's sqlite3 and Node's better-sqlite3 on the
 same mesh file, in the same run.
 
-    python tests/bench/bindings_kv.py            (run by tests/run-all.sh)
+    python tests/bench/bindings_kv.py            (run by tests/bench/run-all.sh)
 
 Needs release builds: the installed agent_mesh wheel (pip install ./bindings-python), and it
 builds the release mesh-worker and Node addon itself. BENCH_OPS sets the number of gets."""

@@ -4,7 +4,7 @@ forced off (`AGENT_MESH_LOCAL_WAKE=off`: the subscriber polls every 10 ms, as be
 same run; 1 and 3 subscriber processes, during a burst (batches of 10 sent back to back) and
 at a steady rate (one event every 2 ms).
 
-    python tests/bench/event_delivery.py            (run by tests/run-all.sh)
+    python tests/bench/event_delivery.py            (run by tests/bench/run-all.sh)
 
 Also checks what it measures: every subscriber receives every event, in send order.
 BENCH_EVENTS sets the events per run. Goals (issue 20): p50 < 1 ms, p99 < 5 ms with wake-ups."""

@@ -4,7 +4,7 @@ on the child's pipes) and through `agent-mesh mcp --http` (Streamable HTTP, one 
 connection). The clients are minimal JSON-RPC clients, so the figures are the server's and the
 transport's, not an SDK's.
 
-    python tests/bench/mcp_latency.py            (run by tests/run-all.sh)
+    python tests/bench/mcp_latency.py            (run by tests/bench/run-all.sh)
 
 The `agent-mesh` program is the console script of the installed wheel (pip install
 ./bindings-python: a release build), or AGENT_MESH_CLI. BENCH_MCP_OPS sets the calls per way

@@ -1,7 +1,7 @@
 """Python sync vs async `kv.get` / `kv.set` on the local backend, with 1 and 64 calls in flight,
 beside aiosqlite (the usual asyncio SQLite peer) on the same kind of file, in the same run.
 
-    python tests/bench/python_async.py            (run by tests/run-all.sh)
+    python tests/bench/python_async.py            (run by tests/bench/run-all.sh)
 
 Both sides use WAL with synchronous=NORMAL (the local backend's default durability: a commit
 survives the process being killed). The peer has a database file of its own holding the same
