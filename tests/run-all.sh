@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of agent-mesh: formatting and lints, the demo, then the Rust, Python and Node
 # behaviour suites, the cross-process and cross-language tests. Tests use debug builds; the
-# benchmarks (release builds, several minutes more) are tests/bench/run-all.sh, run here too
-# with AGENT_MESH_BENCH=1.
+# benchmarks (release builds, about 15 minutes more) are tests/bench/run-all.sh, run here too,
+# after the tests, with AGENT_MESH_BENCH=1.
 # Used by .ci/run and by hand. Needs cargo, python3 and node/npm; installs the rest (a venv in
-# .venv, npm packages under bindings-node/ and tests/bench/).
+# .venv, npm packages under bindings-node/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Incremental caches only help repeated local builds; in one full run they cost gigabytes of disk.
@@ -26,7 +26,7 @@ section "Python: venv and pip install ./bindings-python (the README's install co
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip >/dev/null
 # mcp: the official MCP client that tests/cli drives `agent-mesh mcp` with.
-.venv/bin/pip install -q pytest mypy python-hcl2==8.1.4 hypothesis mcp==2.3.0 aiosqlite==0.22.1
+.venv/bin/pip install -q pytest mypy python-hcl2==8.1.4 hypothesis mcp==2.3.0
 # In debug (the tests need no optimiser, and share the compiled dependencies with the Node addon
 # and cargo test); a plain `pip install ./bindings-python` builds the release wheel.
 MATURIN_PEP517_ARGS="--profile dev" .venv/bin/pip install -q ./bindings-python
@@ -43,16 +43,11 @@ AGENT_MESH_DIR="$demo_dir/.agent-mesh" cargo run -q -p agent-mesh --example pers
 grep -q 'workflow content-moderation "Buy SPAM now": SUCCEEDED {"status":"flagged"}' "$demo_dir/out"
 rm -rf "$demo_dir"
 
-if [ "${AGENT_MESH_BENCH:-0}" = 1 ]; then
-  section "benchmarks (release builds): tests/bench/run-all.sh"
-  bash tests/bench/run-all.sh
-fi
-
-# Tests last, so the run closes on the test runners' summaries. The behaviour suites of all
-# three languages run against memory://, local:// and aws:// (a moto server started here);
-# tests/examples runs every example of examples/ (Python, JavaScript, Rust) on local:// and on
-# moto and checks what each did; tests/docs (and bindings-node/test/docs_snippets.test.js, and the
-# doctests of cargo test) run every code block of README.md and docs/.
+# The behaviour suites of all three languages run against memory://, local:// and aws:// (a
+# moto server started here); tests/examples runs every example of examples/ (Python,
+# JavaScript, Rust) on local:// and on moto and checks what each did; tests/docs (and
+# bindings-node/test/docs_snippets.test.js, and the doctests of cargo test) run every code
+# block of README.md and docs/.
 export AGENT_MESH_TEST_BACKENDS="memory,local,aws"
 section "on a moto server: Rust aws:// suite, node --test, pytest"
 tests/with-moto.sh bash -c '
@@ -65,4 +60,8 @@ tests/with-moto.sh bash -c '
 '
 section "cargo test"
 cargo test --workspace
+if [ "${AGENT_MESH_BENCH:-0}" = 1 ]; then
+  section "benchmarks (release builds): tests/bench/run-all.sh"
+  bash tests/bench/run-all.sh
+fi
 section "done"

@@ -6,7 +6,7 @@
 // defined first.
 'use strict'
 const assert = require('node:assert/strict')
-const { behaviour } = require('./helpers')
+const { behaviour, isAws } = require('./helpers')
 
 const HOUR = 3600 * 1000
 
@@ -47,7 +47,7 @@ async function collectKinds(subscription, kinds, atLeastOnce) {
   return heard
 }
 
-behaviour("the guide's mcp.call blocks, verbatim", async (mesh, backend) => {
+behaviour("the guide's mcp.call blocks, verbatim", async (mesh) => {
   const mcp = mesh
   // The guide's placeholders.
   const pdfContent = '%PDF-1.4 John resume (demo)'
@@ -396,7 +396,7 @@ behaviour("the guide's mcp.call blocks, verbatim", async (mesh, backend) => {
     await service.close()
   }
   const heard = await collectKinds(analytics, ['BookingRequested', 'DocumentUploaded', 'ExperimentEvent', 'LabResultsAvailable',
-    'ModelTrainingCompleted', 'OrderCreated', 'PurchaseCompleted', 'RiskThresholdExceeded', 'UserAction', 'UserProfileUpdated'], backend === 'aws')
+    'ModelTrainingCompleted', 'OrderCreated', 'PurchaseCompleted', 'RiskThresholdExceeded', 'UserAction', 'UserProfileUpdated'], isAws(mesh))
   await analytics.close()
   assert.equal(heard.DocumentUploaded.source, 'document-processor')
   assert.deepEqual(heard.DocumentUploaded.detail, { document_id: 'doc-123', bucket: 'agent-mesh-artifacts', key: 'documents/contract.pdf', processing_type: 'legal_review' })

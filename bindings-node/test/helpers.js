@@ -37,7 +37,7 @@ async function openMesh(backend) {
 }
 
 /**
- * Registers `fn(mesh, backend)` as one test per backend: `behaviour(id, title, fn)` for a case of the
+ * Registers `fn(mesh)` as one test per backend: `behaviour(id, title, fn)` for a case of the
  * shared behaviour suite (`id` as listed in tests/behaviour/cases.json, which
  * tests/cross_language/test_behaviour_cases.py checks), `behaviour(title, fn)` for a Node-only one.
  */
@@ -45,7 +45,7 @@ function behaviour(...args) {
   const fn = args.pop()
   const name = args.length === 2 ? `${args[1]} [${args[0]}]` : args[0]
   for (const backend of BACKENDS) {
-    test(`${backend}: ${name}`, async () => fn(await openMesh(backend), backend))
+    test(`${backend}: ${name}`, async () => fn(await openMesh(backend)))
   }
 }
 

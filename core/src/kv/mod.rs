@@ -273,7 +273,7 @@ impl Kv {
                 Ok(None) => Ok(None),
             };
             resolved.push((key, item));
-            if body_bytes >= validate::LIST_PAGE_BODY_BYTES && resolved.len() < total {
+            if body_bytes > validate::LIST_PAGE_BODY_BYTES && resolved.len() < total {
                 // The rest waits for the next page, which starts after this item.
                 (more, resume_after) = (true, None);
                 break;
