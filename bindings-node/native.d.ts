@@ -424,6 +424,13 @@ export interface SendResult {
   error?: SendError
 }
 
+/**
+ * Registers the function that makes KV items:
+ * `(key, valueJson, version, createdAtMs, updatedAtMs, expiresAtMs | undefined) => item`.
+ * Called once by `index.js`; not part of the API.
+ */
+export declare function setKvItemFactory(factory: (key: string, value: string, version: number, createdAt: number, updatedAt: number, expiresAt?: number) => KvItem): void
+
 /** Options of `kv.set` / `kv.batchSet`: a TTL (`ttlSeconds` or `ttlHours`) and a condition. */
 export interface SetOptions {
   /** Expire after this many seconds. */

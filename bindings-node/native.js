@@ -846,5 +846,6 @@ module.exports.Worker = nativeBinding.Worker
 module.exports.Workflows = nativeBinding.Workflows
 module.exports.cliMain = nativeBinding.cliMain
 module.exports.errorKinds = nativeBinding.errorKinds
+module.exports.setKvItemFactory = nativeBinding.setKvItemFactory
 module.exports.testEventPattern = nativeBinding.testEventPattern
 module.exports.valueLimits = nativeBinding.valueLimits

@@ -11,7 +11,8 @@ use crate::json::Json;
 use crate::promise::promise;
 
 /// A stored KV item.
-#[napi(object)]
+// It reaches JavaScript through `kv_item` (one call of a JS function), not napi-rs's code.
+#[napi(object, object_to_js = false)]
 pub struct KvItem {
     /// The item's key.
     pub key: String,

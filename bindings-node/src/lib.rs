@@ -12,6 +12,7 @@ mod events;
 mod handler;
 mod json;
 mod kv;
+mod kv_item;
 mod promise;
 mod timeline;
 mod workflows;
@@ -23,6 +24,7 @@ pub use events::{
     test_event_pattern,
 };
 pub use kv::{Kv, KvItem, KvPage, ListOptions, SetOptions};
+pub use kv_item::set_kv_item_factory;
 pub use timeline::{Timeline, TimelineEntry, TimelinePage, TimelineQuery};
 /// The limits every JSON argument is checked against (in `index.js`) before it crosses into
 /// Rust: nesting depth and node count, the core's `MAX_VALUE_DEPTH` and `MAX_VALUE_NODES`.
