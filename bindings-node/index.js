@@ -232,4 +232,6 @@ native.Subscription.prototype[Symbol.asyncIterator] = async function* () {
   }
 }
 
-module.exports = { ...native, ...classes, testEventPattern: wrapSync(native.testEventPattern, 'testEventPattern'), MeshError }
+// setKvItemFactory is index.js's own (above): not exported.
+const { setKvItemFactory: _internal, ...exported } = native
+module.exports = { ...exported, ...classes, testEventPattern: wrapSync(native.testEventPattern, 'testEventPattern'), MeshError }

@@ -2,5 +2,5 @@
 // this file exports every name index.js does).
 import mesh from './index.js'
 
-export const { MeshClient, Kv, Artifacts, Events, Subscription, Timeline, Workflows, Worker, Canceller, MeshError, testEventPattern, valueLimits, errorKinds, cliMain, setKvItemFactory } = mesh
+export const { MeshClient, Kv, Artifacts, Events, Subscription, Timeline, Workflows, Worker, Canceller, MeshError, testEventPattern, valueLimits, errorKinds, cliMain } = mesh
 export default mesh

@@ -427,7 +427,7 @@ export interface SendResult {
 /**
  * Registers the function that makes KV items:
  * `(key, valueJson, version, createdAtMs, updatedAtMs, expiresAtMs | undefined) => item`.
- * Called once by `index.js`; not part of the API.
+ * Called once by `index.js`, which does not export it; not part of the API.
  */
 export declare function setKvItemFactory(factory: (key: string, value: string, version: number, createdAt: number, updatedAt: number, expiresAt?: number) => KvItem): void
 

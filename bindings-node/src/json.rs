@@ -61,7 +61,7 @@ fn check(status: sys::napi_status, what: &str) -> napi::Result<()> {
 }
 
 /// `JSON.parse(text)` in `env`.
-unsafe fn parse(env: sys::napi_env, text: &str) -> napi::Result<sys::napi_value> {
+pub(crate) unsafe fn parse(env: sys::napi_env, text: &str) -> napi::Result<sys::napi_value> {
     let mut global = std::ptr::null_mut();
     let mut json = std::ptr::null_mut();
     let mut parse = std::ptr::null_mut();
