@@ -1,4 +1,4 @@
-"""moto's server with DynamoDB requests serialised and cheap transaction rollback.
+"""moto's server with DynamoDB and EventBridge requests serialised and cheap transaction rollback.
 
 Stock moto evaluates a DynamoDB ConditionExpression and applies the write without a lock, so two
 concurrent conditional writes can both pass (seen here: 195 of 200 concurrent `if_version`
@@ -21,6 +21,11 @@ from werkzeug.serving import run_simple
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 _dynamodb = threading.Lock()
+# moto's PutEvents iterates a bus's rules while DeleteRule may remove one in another thread; the
+# PutEvents then fails with a 500 after delivering to some rules, and the SDK's retry delivers
+# the event to those again. EventBridge requests run one at a time here (delivery to SQS is an
+# in-process call, not a request, so nothing waits on itself).
+_eventbridge = threading.Lock()
 
 
 def main() -> None:
@@ -28,8 +33,10 @@ def main() -> None:
     app = DomainDispatcherApplication(create_backend_app)
 
     def serialised(environ, start_response):
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB"):
-            with _dynamodb:
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        lock = _dynamodb if target.startswith("DynamoDB") else _eventbridge if target.startswith("AWSEvents.") else None
+        if lock is not None:
+            with lock:
                 # Consume the whole response inside the lock.
                 return list(app(environ, start_response))
         return app(environ, start_response)
